@@ -1,0 +1,46 @@
+import type { Config } from 'jest';
+
+/**
+ * Three tiers as Jest projects (plus the harness self-tests and the migration gates):
+ *   unit         src/**\/*.spec.ts             no database
+ *   harness      test/harness/**\/*.spec.ts    self-tests of the isolation harness
+ *   integration  test/integration/**\/*.spec.ts services and repositories on the harness
+ *   e2e          test/e2e/**\/*.spec.ts         HTTP through supertest on the harness
+ *   migrations   test/migrations/**\/*.spec.ts  schema gates on a throwaway database (never in the harness)
+ * Database projects share one global setup/teardown (test/harness/global-setup.ts).
+ */
+const transform: Config['transform'] = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json'}],
+};
+
+const base = {
+  rootDir: '.',
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform,
+};
+
+const database = {
+  ...base,
+  globalSetup: '<rootDir>/test/harness/global-setup.ts',
+  globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/harness/setup-after-env.ts'],
+};
+
+const config: Config = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...database, displayName: 'harness', testMatch: ['<rootDir>/test/harness/**/*.spec.ts'] },
+    { ...database, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.spec.ts'] },
+    { ...database, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'] },
+    { ...database, displayName: 'migrations', testMatch: ['<rootDir>/test/migrations/**/*.spec.ts'] },
+  ],
+  collectCoverageFrom: ['src/**/*.ts', '!src/**/*.spec.ts', '!src/main.ts', '!src/cli.ts', '!src/openapi.ts'],
+  coverageDirectory: 'coverage',
+  coverageReporters: ['text-summary', 'lcov', 'json-summary'],
+  coverageThreshold: {
+    global: { statements: 85, branches: 85, functions: 85, lines: 85 },
+  },
+};
+
+export default config;

@@ -1,0 +1,42 @@
+import { Global, Injectable, Module } from '@nestjs/common';
+
+/**
+ * Time as a dependency: anything whose behaviour depends on "now" (expiry, lockout, refresh windows)
+ * injects Clock, so tests move time with `FakeClock` instead of sleeping.
+ */
+export abstract class Clock {
+  abstract now(): Date;
+}
+
+@Injectable()
+export class SystemClock extends Clock {
+  now(): Date {
+    return new Date();
+  }
+}
+
+/** A clock tests can set and advance. */
+export class FakeClock extends Clock {
+  private current: number;
+
+  constructor(start: Date | string = '2026-01-01T00:00:00.000Z') {
+    super();
+    this.current = new Date(start).getTime();
+  }
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  set(to: Date | string): void {
+    this.current = new Date(to).getTime();
+  }
+
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+@Global()
+@Module({ providers: [{ provide: Clock, useClass: SystemClock }], exports: [Clock] })
+export class ClockModule {}

@@ -1,0 +1,115 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { Request, Response } from 'express';
+import { QueryFailedError } from 'typeorm';
+import { AppException } from '../errors/app.exception';
+import { requestIdFor } from './request-id';
+
+export interface FieldError {
+  field: string;
+  messages: string[];
+}
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance: string;
+  code: string;
+  requestId: string;
+  errors?: FieldError[];
+  [extra: string]: unknown;
+}
+
+/** Thrown by the ValidationPipe's exceptionFactory so field errors survive into the problem body. */
+export class ValidationFailedException extends HttpException {
+  constructor(readonly fieldErrors: FieldError[]) {
+    super('Validation failed', HttpStatus.BAD_REQUEST);
+  }
+}
+
+const TYPE_BASE = 'https://dashtam.dev/problems/';
+
+/**
+ * Renders every error as RFC 9457 application/problem+json. Client mistakes keep a useful detail;
+ * anything unexpected becomes a bare 500 whose body says nothing internal (the log line has the cause).
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const requestId = requestIdFor(req, res);
+    const problem = this.toProblem(exception, requestId, req.originalUrl?.split('?')[0] ?? req.url);
+    if (problem.status >= 500) {
+      this.logger.error(
+        { err: exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : exception, requestId },
+        'unhandled error',
+      );
+    }
+    if (res.headersSent) return;
+    if (exception instanceof AppException) {
+      for (const [k, v] of Object.entries(exception.headers)) res.setHeader(k, v);
+    }
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+
+  toProblem(exception: unknown, requestId: string, instance: string): ProblemDetails {
+    const base = (status: number, code: string, detail?: string): ProblemDetails => ({
+      type: `${TYPE_BASE}${code}`,
+      title: STATUS_CODES[status] ?? 'Error',
+      status,
+      detail,
+      instance,
+      code,
+      requestId,
+    });
+
+    if (exception instanceof AppException) {
+      return { ...base(exception.status, exception.code, exception.detail), ...exception.extra };
+    }
+    if (exception instanceof ValidationFailedException) {
+      const fields = exception.fieldErrors.map((e) => e.field).join(', ');
+      return { ...base(400, 'validation_failed', `Invalid request: ${fields}`), errors: exception.fieldErrors };
+    }
+    if (exception instanceof QueryFailedError) {
+      const code = (exception as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
+      if (code === '23505') return base(409, 'conflict', 'The resource already exists.');
+      if (code === '22P02') return base(400, 'invalid_input', 'A value has an invalid format.');
+    }
+    const bodyParser = exception as { type?: string; status?: number; statusCode?: number; expose?: boolean };
+    if (bodyParser?.type === 'entity.too.large') {
+      return base(413, 'payload_too_large', 'The request body is larger than allowed.');
+    }
+    if (bodyParser?.type === 'entity.parse.failed') {
+      return base(400, 'malformed_json', 'The request body is not valid JSON.');
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'string'
+          ? response
+          : Array.isArray((response as { message?: unknown }).message)
+            ? ((response as { message: string[] }).message).join('; ')
+            : String((response as { message?: unknown }).message ?? exception.message);
+      const code = status === 404 ? 'not_found' : (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/\W+/g, '_');
+      return base(status, code, status >= 500 ? undefined : message);
+    }
+    if (typeof bodyParser?.status === 'number' && bodyParser.status >= 400 && bodyParser.status < 500 && bodyParser.expose) {
+      return base(bodyParser.status, 'bad_request', 'The request could not be read.');
+    }
+    return base(500, 'internal_error', 'An unexpected error occurred.');
+  }
+}

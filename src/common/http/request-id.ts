@@ -1,0 +1,15 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Accept a caller's X-Request-Id when it is safe to log, otherwise mint one; echo it on the response. */
+export function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
+  const existing = (req as { id?: unknown }).id;
+  if (typeof existing === 'string') return existing;
+  const header = req.headers['x-request-id'];
+  const id = typeof header === 'string' && SAFE_ID.test(header) ? header : randomUUID();
+  (req as { id?: string }).id = id;
+  res.setHeader('X-Request-Id', id);
+  return id;
+}

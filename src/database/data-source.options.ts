@@ -1,0 +1,28 @@
+import { join } from 'node:path';
+import { DataSourceOptions } from 'typeorm';
+import { ENTITIES } from './entities';
+
+/** Migrations live at the repository root; this glob works from src (tsx, jest) and from dist (node). */
+export const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{ts,js}');
+
+/** The one place DataSource options are assembled: used by the app, the migration CLI and the tests. */
+export function buildDataSourceOptions(
+  url: string,
+  overrides: { poolSize?: number; statementTimeoutMs?: number; applicationName?: string } = {},
+): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: [MIGRATIONS_GLOB],
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: false,
+    poolSize: overrides.poolSize ?? 10,
+    applicationName: overrides.applicationName ?? 'dashtam',
+    extra: {
+      statement_timeout: overrides.statementTimeoutMs || undefined,
+    },
+  };
+}

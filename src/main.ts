@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { APP_OPTIONS, configureApp } from './app.setup';
+import { ConfigError, loadConfig } from './config';
+
+async function bootstrap(): Promise<void> {
+  // Validate configuration before Nest starts, so a bad variable is one clear line and exit code 1.
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, APP_OPTIONS);
+  configureApp(app);
+  await app.listen(config.app.port, config.app.host);
+}
+
+void bootstrap();
