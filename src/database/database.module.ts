@@ -4,7 +4,7 @@ import type { AppConfig } from '../config';
 import { InjectConfig } from '../config';
 import { buildDataSourceOptions } from './data-source.options';
 import { EmbeddedPostgres } from './embedded-postgres';
-import { Transactions } from './transactions';
+import { AfterCommitDispatcher, Transactions } from './transactions';
 
 /**
  * The database seam. Everything that needs the database injects `DataSource` (or a repository built on it);
@@ -76,6 +76,7 @@ class DatabaseLifecycle implements OnApplicationShutdown {
       inject: [DATA_SOURCE_FACTORY],
       useFactory: (factory: DataSourceFactory) => factory.create(),
     },
+    AfterCommitDispatcher,
     DatabaseLifecycle,
     Transactions,
   ],

@@ -15,18 +15,23 @@ export class EmbeddedPostgres {
     readonly url: string,
   ) {}
 
-  static async start(dataDir?: string): Promise<EmbeddedPostgres> {
+  /** `from` restores a data-dir tarball made by `dump()` (the test harness's template for PGlite). */
+  static async start(dataDir?: string, from?: Blob): Promise<EmbeddedPostgres> {
     let dir: string | undefined;
     if (dataDir) {
       dir = resolve(dataDir);
       mkdirSync(dir, { recursive: true });
     }
-    const db = await PGlite.create(dir ? { dataDir: dir } : {});
+    const db = await PGlite.create({ ...(dir ? { dataDir: dir } : {}), ...(from ? { loadDataDir: from } : {}) });
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
     await server.start();
     const address = server.getServerConn();
     const port = Number(address.split(':').pop());
     return new EmbeddedPostgres(db, server, `postgres://postgres@127.0.0.1:${port}/postgres`);
+  }
+
+  dump(): Promise<Blob> {
+    return this.db.dumpDataDir('none');
   }
 
   async stop(): Promise<void> {

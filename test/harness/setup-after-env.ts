@@ -1,1 +1,4 @@
-export {};
+// The environment every database spec starts from. Specs add variables per file with useTestApp({ env }).
+process.env.NODE_ENV = 'test';
+process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
+process.env.LOG_PRETTY = 'false';

@@ -1,0 +1,251 @@
+import { DataSource, QueryRunner } from 'typeorm';
+import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { buildDataSourceOptions } from '../../src/database/data-source.options';
+import { ConnectionMutex } from './connection-mutex';
+import { HarnessError } from './errors';
+
+type Phase = 'setup' | 'test' | 'between' | 'closed';
+
+/** TypeORM keeps these protected; the harness needs the raw client and the depth counter. */
+interface RunnerInternals {
+  databaseConnection: import('pg').PoolClient;
+  transactionDepth: number;
+}
+const internals = (runner: PostgresQueryRunner) => runner as unknown as RunnerInternals;
+
+export interface IsolatedConnectionOptions {
+  /** Real PostgreSQL supports statement timeouts and pg_stat_activity; PGlite does not. */
+  server: 'postgres' | 'pglite';
+  /** How long an app transaction may wait for the connection before the test fails. */
+  waitTimeoutMs?: number;
+}
+
+const OVERRIDDEN = new Set<PropertyKey>([
+  'isTransactionActive',
+  'isReleased',
+  'transactionDepth',
+  'connect',
+  'release',
+  'startTransaction',
+  'commitTransaction',
+  'rollbackTransaction',
+  'query',
+  'manager',
+]);
+
+/**
+ * One physical connection per test file, holding an outer transaction for the file and a savepoint per
+ * test. The DataSource handed to the app returns, from every `createQueryRunner()`, a light proxy over
+ * that connection whose transactions are savepoints; see docs/testing.md for the guarantees.
+ */
+export class IsolatedConnection {
+  private phase: Phase = 'setup';
+  private readonly violations: string[] = [];
+  private readonly mutex: ConnectionMutex;
+  private physical!: PostgresQueryRunner;
+  /** Depth the harness itself holds: 1 (file transaction) or 2 (plus the test's savepoint). */
+  private baseDepth = 0;
+  private testName = '';
+
+  private constructor(
+    readonly dataSource: DataSource,
+    private readonly options: IsolatedConnectionOptions,
+  ) {
+    this.mutex = new ConnectionMutex(options.waitTimeoutMs ?? 5000);
+  }
+
+  static async open(url: string, options: IsolatedConnectionOptions): Promise<IsolatedConnection> {
+    const base = buildDataSourceOptions(url, { poolSize: 1, applicationName: 'dashtam-test' });
+    const dataSource = new DataSource({
+      ...base,
+      extra:
+        options.server === 'postgres'
+          ? // Hangs become failures; the file-long transaction must not be killed for idling.
+            { options: '-c statement_timeout=5000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=0' }
+          : {},
+    } as typeof base);
+    await dataSource.initialize();
+    const conn = new IsolatedConnection(dataSource, options);
+    conn.physical = dataSource.createQueryRunner() as PostgresQueryRunner;
+    await conn.physical.connect();
+    // The binding is in place before Nest builds anything: every runner the app asks for is a proxy.
+    dataSource.createQueryRunner = () => conn.proxyRunner();
+    await conn.physical.startTransaction();
+    conn.baseDepth = 1;
+    return conn;
+  }
+
+  /** Starts a test: a savepoint inside the file's transaction. */
+  async beginTest(name: string): Promise<void> {
+    if (this.phase === 'test') {
+      throw new HarnessError(`"${name}" started while "${this.testName}" is still running: test.concurrent is not supported on one connection`);
+    }
+    this.throwViolations();
+    await this.physical.startTransaction();
+    this.baseDepth = 2;
+    this.testName = name;
+    this.phase = 'test';
+  }
+
+  /** Ends a test: drain, check deferred constraints, roll back, reset session state, look for escapes. */
+  async endTest(): Promise<void> {
+    const problems: string[] = [];
+    try {
+      await this.mutex.drain();
+    } catch (err) {
+      problems.push(`app work was still running when "${this.testName}" ended: ${(err as Error).message}`);
+    }
+    this.phase = 'between';
+    const client = internals(this.physical).databaseConnection;
+    try {
+      await client.query('SET CONSTRAINTS ALL IMMEDIATE');
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (code.startsWith('23')) problems.push(`a deferred constraint fails at commit time: ${(err as Error).message}`);
+    }
+    // One round trip: back to the file's state, then what ROLLBACK does not undo.
+    const results = (await client.query(
+      'ROLLBACK TO SAVEPOINT typeorm_1; RELEASE SAVEPOINT typeorm_1; SELECT pg_advisory_unlock_all(); RESET ALL; UNLISTEN *;' +
+        (this.options.server === 'postgres'
+          ? ` SELECT count(*)::int AS n, string_agg(DISTINCT application_name, ', ') AS apps FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+                AND backend_start > (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())`
+          : ''),
+    )) as unknown as Array<{ rows: Array<{ n: number; apps: string }> }>;
+    internals(this.physical).transactionDepth = 1;
+    this.baseDepth = 1;
+    const escaped = this.options.server === 'postgres' ? results[results.length - 1].rows[0] : undefined;
+    if (escaped && escaped.n > 0) {
+      problems.push(
+        `${escaped.n} other connection(s) to the test database appeared during "${this.testName}" (application_name: ${escaped.apps || '?'}): ` +
+          'a DataSource, pg.Pool or worker escaped the harness; everything must go through the DatabaseModule seam',
+      );
+    }
+    if (problems.length) throw new HarnessError(problems.join('\n'));
+  }
+
+  async close(): Promise<void> {
+    this.phase = 'closed';
+    try {
+      if (!this.physical.isReleased && this.physical.isTransactionActive) {
+        await internals(this.physical).databaseConnection.query('ROLLBACK');
+      }
+    } finally {
+      internals(this.physical).transactionDepth = 0;
+      this.physical.isTransactionActive = false;
+      await this.physical.release();
+      await this.dataSource.destroy();
+    }
+    this.throwViolations();
+  }
+
+  private throwViolations(): void {
+    if (!this.violations.length) return;
+    const list = this.violations.splice(0).join('\n  ');
+    throw new HarnessError(`queries arrived after their test had ended (un-awaited work?):\n  ${list}`);
+  }
+
+  private checkPhase(what: string): void {
+    if (this.phase === 'between' || this.phase === 'closed') {
+      const msg = `"${what.slice(0, 120)}" after "${this.testName}" ended`;
+      this.violations.push(msg);
+      throw new HarnessError(`query after the test's rollback: ${msg}`);
+    }
+  }
+
+  private proxyRunner(): QueryRunner {
+    const conn = this;
+    const physical = this.physical;
+    let ownDepth = 0;
+    let released = false;
+    const own: Record<PropertyKey, unknown> = {
+      get isTransactionActive() {
+        return ownDepth > 0;
+      },
+      get isReleased() {
+        return released;
+      },
+      get transactionDepth() {
+        return ownDepth;
+      },
+      connect: async () => internals(physical).databaseConnection,
+      release: async () => {
+        released = true;
+      },
+      startTransaction: async (isolation?: string) => {
+        conn.checkPhase('START TRANSACTION');
+        if (isolation && isolation !== 'READ COMMITTED') {
+          throw new HarnessError(
+            `isolation level ${isolation} cannot be honoured inside the test transaction (it would silently become a savepoint); ` +
+              'test this code in real-commit mode (describeRealCommit)',
+          );
+        }
+        if (ownDepth === 0) await conn.mutex.acquire('transaction');
+        try {
+          await physical.startTransaction();
+        } catch (err) {
+          if (ownDepth === 0) conn.mutex.release();
+          throw err;
+        }
+        ownDepth += 1;
+      },
+      commitTransaction: async () => {
+        if (ownDepth === 0) {
+          throw new HarnessError('commitTransaction() on a runner with no transaction of its own would commit the outer test transaction');
+        }
+        await physical.commitTransaction();
+        ownDepth -= 1;
+        if (ownDepth === 0) conn.mutex.release();
+      },
+      rollbackTransaction: async () => {
+        if (ownDepth === 0) {
+          throw new HarnessError('rollbackTransaction() on a runner with no transaction of its own would roll back the outer test transaction');
+        }
+        try {
+          await physical.rollbackTransaction();
+        } finally {
+          ownDepth -= 1;
+          if (ownDepth === 0) conn.mutex.release();
+        }
+      },
+      query: async (sql: string, parameters?: unknown[], structured?: boolean) => {
+        conn.checkPhase(sql);
+        if (ownDepth > 0 || conn.mutex.heldBy?.kind === 'transaction') {
+          // Inside an app transaction (ours, or one we are interleaved with): plain statement.
+          return physical.query(sql, parameters, structured);
+        }
+        // An autocommit statement: its own savepoint, so a failure (23505, 22P02) does not abort the test.
+        await conn.mutex.acquire('statement');
+        try {
+          await physical.query('SAVEPOINT harness_stmt');
+          try {
+            const result = await physical.query(sql, parameters, structured);
+            await physical.query('RELEASE SAVEPOINT harness_stmt');
+            return result;
+          } catch (err) {
+            await physical.query('ROLLBACK TO SAVEPOINT harness_stmt; RELEASE SAVEPOINT harness_stmt');
+            throw err;
+          }
+        } finally {
+          conn.mutex.release();
+        }
+      },
+    };
+    const proxy = new Proxy(physical, {
+      get(target, prop) {
+        if (OVERRIDDEN.has(prop)) return own[prop];
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+      set(target, prop, value) {
+        if (prop === 'manager') {
+          own.manager = value;
+          return true;
+        }
+        return Reflect.set(target, prop, value, target);
+      },
+    }) as unknown as QueryRunner;
+    own.manager = this.dataSource.createEntityManager(proxy);
+    return proxy;
+  }
+}

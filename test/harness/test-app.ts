@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import type { INestApplicationContext, ModuleMetadata, Provider, Type } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test, TestingModule, TestingModuleBuilder } from '@nestjs/testing';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module';
+import { APP_OPTIONS, configureApp } from '../../src/app.setup';
+import { ClockModule } from '../../src/common/clock';
+import { LoggingModule } from '../../src/common/logging/logging.module';
+import { APP_CONFIG, ConfigModule, loadConfig } from '../../src/config';
+import { DATA_SOURCE_FACTORY, DataSourceFactory, DatabaseModule } from '../../src/database/database.module';
+import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { HarnessError } from './errors';
+import { IsolatedConnection } from './isolated-connection';
+import { ENV, testServer, workerDatabaseUrl } from './test-env';
+
+/** A DI override: the provider token and what replaces it. */
+export type Override =
+  | { provide: unknown; useValue: unknown }
+  | { provide: unknown; useClass: Type<unknown> }
+  | { provide: unknown; useFactory: (...args: never[]) => unknown; inject?: unknown[] };
+
+export interface TestOptions {
+  /** Providers to replace (clock, mailer, brokerage HTTP client...), applied with overrideProvider(). */
+  overrides?: Override[];
+  /** Configuration variables for this file, merged over the test environment. */
+  env?: Record<string, string | undefined>;
+  /** How long an app transaction may wait for the single test connection (default 5000 ms). */
+  waitTimeoutMs?: number;
+  /** Last-chance access to the builder, e.g. for overrideGuard / overrideModule. */
+  customize?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+}
+
+export interface TestModuleOptions extends TestOptions {
+  imports?: ModuleMetadata['imports'];
+  providers?: Provider[];
+}
+
+export interface TestContext {
+  readonly moduleRef: TestingModule;
+  readonly dataSource: DataSource;
+  get<T>(token: unknown): T;
+}
+
+export interface TestAppContext extends TestContext {
+  readonly app: NestExpressApplication;
+  /** A supertest agent on the app's HTTP server (no port is opened). */
+  http(): ReturnType<typeof request>;
+}
+
+/** Builds a testing module whose database seam and configuration are replaced; shared by every mode. */
+export function buildTestingModule(
+  metadata: ModuleMetadata,
+  factory: DataSourceFactory,
+  options: TestOptions,
+): Promise<TestingModule> {
+  let builder = Test.createTestingModule(metadata)
+    .overrideProvider(DATA_SOURCE_FACTORY)
+    .useValue(factory)
+    .overrideProvider(APP_CONFIG)
+    .useValue(loadConfig({ ...process.env, ...options.env }));
+  for (const o of options.overrides ?? []) {
+    const b = builder.overrideProvider(o.provide);
+    if ('useValue' in o) builder = b.useValue(o.useValue);
+    else if ('useClass' in o) builder = b.useClass(o.useClass);
+    else builder = b.useFactory({ factory: o.useFactory as (...args: unknown[]) => unknown, inject: o.inject as never[] });
+  }
+  if (options.customize) builder = options.customize(builder);
+  return builder.compile();
+}
+
+export async function startApp(moduleRef: TestingModule): Promise<NestExpressApplication> {
+  const app = moduleRef.createNestApplication<NestExpressApplication>(APP_OPTIONS);
+  configureApp(app);
+  await app.init();
+  return app;
+}
+
+/** Opens the isolated connection for this file: the worker's database, or a private PGlite copy. */
+export async function openIsolated(waitTimeoutMs?: number): Promise<{ conn: IsolatedConnection; stop: () => Promise<void> }> {
+  if (testServer() === 'postgres') {
+    const conn = await IsolatedConnection.open(workerDatabaseUrl(), { server: 'postgres', waitTimeoutMs });
+    return { conn, stop: () => conn.close() };
+  }
+  const dump = new Blob([readFileSync(process.env[ENV.pgliteDump]!)]);
+  const embedded = await EmbeddedPostgres.start(undefined, dump);
+  const conn = await IsolatedConnection.open(embedded.url, { server: 'pglite', waitTimeoutMs });
+  return {
+    conn,
+    stop: async () => {
+      try {
+        await conn.close();
+      } finally {
+        await embedded.stop();
+      }
+    },
+  };
+}
+
+function lazy<T extends object>(what: string, read: () => T | undefined): T {
+  return new Proxy({} as T, {
+    get(_, prop) {
+      const target = read();
+      if (!target) throw new HarnessError(`${what} is used outside a test (it is ready from beforeAll on)`);
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * Registers the Jest hooks of an isolated suite: one connection and module per file (beforeAll), a
+ * savepoint per test rolled back afterwards, everything closed in afterAll.
+ */
+function useIsolated<C>(
+  options: TestOptions,
+  start: (factory: DataSourceFactory) => Promise<{ ctx: C; close: () => Promise<void> }>,
+): { current: () => C | undefined } {
+  let ctx: C | undefined;
+  let close: (() => Promise<void>) | undefined;
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const opened = await openIsolated(options.waitTimeoutMs);
+    stop = opened.stop;
+    const factory: DataSourceFactory = { create: async () => opened.conn.dataSource, destroy: async () => undefined };
+    const started = await start(factory);
+    ctx = started.ctx;
+    close = started.close;
+    (ctx as { __conn?: IsolatedConnection }).__conn = opened.conn;
+  });
+  beforeEach(async () => {
+    await (ctx as { __conn: IsolatedConnection }).__conn.beginTest(expect.getState().currentTestName ?? '?');
+  });
+  afterEach(async () => {
+    await (ctx as { __conn: IsolatedConnection }).__conn.endTest();
+  });
+  afterAll(async () => {
+    try {
+      await close?.();
+    } finally {
+      await stop?.();
+    }
+  });
+  return { current: () => ctx };
+}
+
+function useLogger(context: INestApplicationContext): void {
+  context.useLogger(context.get(PinoLogger));
+}
+
+/**
+ * The real AppModule, database swapped, configureApp applied; drive it with `t.http()`.
+ *
+ *   const t = useTestApp({ overrides: [{ provide: MAILER, useValue: mailer }] });
+ *   it('answers', () => t.http().get('/health/ready').expect(200));
+ */
+export function useTestApp(options: TestOptions = {}): TestAppContext {
+  const holder = useIsolated(options, async (factory) => {
+    const moduleRef = await buildTestingModule({ imports: [AppModule] }, factory, options);
+    const app = await startApp(moduleRef);
+    const dataSource = moduleRef.get(DataSource);
+    const ctx: TestAppContext = {
+      moduleRef,
+      app,
+      dataSource,
+      get: <T>(token: unknown) => moduleRef.get<T>(token as never, { strict: false }),
+      http: () => request(app.getHttpServer()),
+    };
+    return { ctx, close: () => app.close() };
+  });
+  return lazy('useTestApp()', holder.current);
+}
+
+/**
+ * A slice of the application for integration specs: the given modules plus config, clock, logging and
+ * the isolated database.
+ *
+ *   const m = useTestModule({ imports: [EncryptionModule] });
+ *   it('stores', async () => { await m.get(EncryptionService).storeSecret(...) });
+ */
+export function useTestModule(options: TestModuleOptions = {}): TestContext {
+  const holder = useIsolated(options, async (factory) => {
+    const moduleRef = await buildTestingModule(
+      {
+        imports: [ConfigModule, ClockModule, DatabaseModule, LoggingModule, ...(options.imports ?? [])],
+        providers: options.providers ?? [],
+      },
+      factory,
+      options,
+    );
+    useLogger(moduleRef);
+    await moduleRef.init();
+    const ctx: TestContext = {
+      moduleRef,
+      dataSource: moduleRef.get(DataSource),
+      get: <T>(token: unknown) => moduleRef.get<T>(token as never, { strict: false }),
+    };
+    return { ctx, close: () => moduleRef.close() };
+  });
+  return lazy('useTestModule()', holder.current);
+}

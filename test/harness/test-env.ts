@@ -1,0 +1,37 @@
+/**
+ * Where each test process finds its database. Global setup writes these variables; Jest workers inherit them.
+ */
+export const ENV = {
+  server: 'DASHTAM_TEST_SERVER', // 'postgres' | 'pglite'
+  adminUrl: 'DASHTAM_TEST_ADMIN_URL', // postgres: a URL on the server with rights to CREATE DATABASE
+  template: 'DASHTAM_TEST_TEMPLATE', // postgres: the migrated template database
+  runId: 'DASHTAM_TEST_RUN_ID',
+  workers: 'DASHTAM_TEST_WORKERS',
+  pgliteDump: 'DASHTAM_TEST_PGLITE_DUMP', // pglite: a data-dir tarball of the migrated template
+} as const;
+
+export type TestServer = 'postgres' | 'pglite';
+
+export function testServer(): TestServer {
+  const server = process.env[ENV.server];
+  if (server !== 'postgres' && server !== 'pglite') {
+    throw new Error('The test database was not prepared: run tests through the package scripts (jest projects with global setup).');
+  }
+  return server;
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export function workerDatabaseName(runId: string, workerId: string | number): string {
+  return `dashtam_w_${runId}_${workerId}`;
+}
+
+/** The worker database for this Jest worker (postgres mode). */
+export function workerDatabaseUrl(): string {
+  const runId = process.env[ENV.runId]!;
+  return withDatabase(process.env[ENV.adminUrl]!, workerDatabaseName(runId, process.env.JEST_WORKER_ID ?? '1'));
+}
