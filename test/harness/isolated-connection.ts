@@ -109,6 +109,7 @@ export class IsolatedConnection {
         (this.options.server === 'postgres'
           ? ` SELECT count(*)::int AS n, string_agg(DISTINCT application_name, ', ') AS apps FROM pg_stat_activity
               WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+                AND application_name <> 'dashtam-test'
                 AND backend_start > (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())`
           : ''),
     )) as unknown as Array<{ rows: Array<{ n: number; apps: string }> }>;
