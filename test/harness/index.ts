@@ -9,6 +9,6 @@ export { CapturingAfterCommit } from './after-commit';
 export { HarnessError } from './errors';
 export { describeRealCommit, useRealCommitDatabase } from './real-commit';
 export type { RealCommitApp, RealCommitDatabase } from './real-commit';
-export { useTestApp, useTestModule } from './test-app';
-export type { Override, TestAppContext, TestContext, TestModuleOptions, TestOptions } from './test-app';
+export { buildTestingModule, startApp, useTestApp, useTestModule } from './test-app';
+export type { Override, TestAppContext, TestAppOptions, TestContext, TestModuleOptions, TestOptions } from './test-app';
 export { testServer } from './test-env';

@@ -33,6 +33,11 @@ export interface TestOptions {
   customize?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
 }
 
+export interface TestAppOptions extends TestOptions {
+  /** Extra modules compiled next to AppModule (e.g. a probe controller of a spec). */
+  imports?: ModuleMetadata['imports'];
+}
+
 export interface TestModuleOptions extends TestOptions {
   imports?: ModuleMetadata['imports'];
   providers?: Provider[];
@@ -156,9 +161,9 @@ function useLogger(context: INestApplicationContext): void {
  *   const t = useTestApp({ overrides: [{ provide: MAILER, useValue: mailer }] });
  *   it('answers', () => t.http().get('/health/ready').expect(200));
  */
-export function useTestApp(options: TestOptions = {}): TestAppContext {
+export function useTestApp(options: TestAppOptions = {}): TestAppContext {
   const holder = useIsolated(options, async (factory) => {
-    const moduleRef = await buildTestingModule({ imports: [AppModule] }, factory, options);
+    const moduleRef = await buildTestingModule({ imports: [AppModule, ...(options.imports ?? [])] }, factory, options);
     const app = await startApp(moduleRef);
     const dataSource = moduleRef.get(DataSource);
     const ctx: TestAppContext = {

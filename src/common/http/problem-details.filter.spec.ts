@@ -40,3 +40,10 @@ describe('ProblemDetailsFilter.toProblem', () => {
     expect(JSON.stringify(hidden)).not.toContain('secret');
   });
 });
+
+describe('ProblemDetailsFilter with wrapped parser errors', () => {
+  it('reads the body-parser type from the cause of an HttpException', () => {
+    const wrapped = new BadRequestException('Unexpected end of JSON input', { cause: { type: 'entity.parse.failed', status: 400 } });
+    expect(new ProblemDetailsFilter().toProblem(wrapped, 'r', '/x')).toMatchObject({ status: 400, code: 'malformed_json' });
+  });
+});

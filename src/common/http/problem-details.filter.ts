@@ -88,7 +88,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (code === '23505') return base(409, 'conflict', 'The resource already exists.');
       if (code === '22P02') return base(400, 'invalid_input', 'A value has an invalid format.');
     }
-    const bodyParser = exception as { type?: string; status?: number; statusCode?: number; expose?: boolean };
+    // Express adapters wrap body-parser errors in an HttpException whose `cause` keeps the parser's `type`.
+    const bodyParser = ((exception as { cause?: unknown })?.cause ?? exception) as {
+      type?: string;
+      status?: number;
+      expose?: boolean;
+    };
     if (bodyParser?.type === 'entity.too.large') {
       return base(413, 'payload_too_large', 'The request body is larger than allowed.');
     }
