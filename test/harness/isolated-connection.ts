@@ -97,22 +97,25 @@ export class IsolatedConnection {
     }
     this.phase = 'between';
     const client = internals(this.physical).databaseConnection;
+    // One round trip in the common case: check deferred constraints, back to the file's state, then undo
+    // what ROLLBACK does not (session advisory locks, settings, LISTEN), and look for escaped connections.
+    const reset =
+      'ROLLBACK TO SAVEPOINT typeorm_1; RELEASE SAVEPOINT typeorm_1; SELECT pg_advisory_unlock_all(); RESET ALL; UNLISTEN *;' +
+      (this.options.server === 'postgres'
+        ? ` SELECT count(*)::int AS n, string_agg(DISTINCT application_name, ', ') AS apps FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+              AND application_name <> 'dashtam-test'
+              AND backend_start > (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())`
+        : '');
+    let results: Array<{ rows: Array<{ n: number; apps: string }> }>;
     try {
-      await client.query('SET CONSTRAINTS ALL IMMEDIATE');
+      results = (await client.query(`SET CONSTRAINTS ALL IMMEDIATE; ${reset}`)) as unknown as typeof results;
     } catch (err) {
+      // The batch stopped at SET CONSTRAINTS (a deferred violation, or an aborted transaction): report, then reset.
       const code = (err as { code?: string }).code ?? '';
       if (code.startsWith('23')) problems.push(`a deferred constraint fails at commit time: ${(err as Error).message}`);
+      results = (await client.query(reset)) as unknown as typeof results;
     }
-    // One round trip: back to the file's state, then what ROLLBACK does not undo.
-    const results = (await client.query(
-      'ROLLBACK TO SAVEPOINT typeorm_1; RELEASE SAVEPOINT typeorm_1; SELECT pg_advisory_unlock_all(); RESET ALL; UNLISTEN *;' +
-        (this.options.server === 'postgres'
-          ? ` SELECT count(*)::int AS n, string_agg(DISTINCT application_name, ', ') AS apps FROM pg_stat_activity
-              WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-                AND application_name <> 'dashtam-test'
-                AND backend_start > (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())`
-          : ''),
-    )) as unknown as Array<{ rows: Array<{ n: number; apps: string }> }>;
     internals(this.physical).transactionDepth = 1;
     this.baseDepth = 1;
     const escaped = this.options.server === 'postgres' ? results[results.length - 1].rows[0] : undefined;
