@@ -2,3 +2,6 @@
 process.env.NODE_ENV = 'test';
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
 process.env.LOG_PRETTY = 'false';
+
+// Database specs start Nest apps (and, on the PGlite fallback, a WASM PostgreSQL per file): give hooks room.
+jest.setTimeout(30_000);
