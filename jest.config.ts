@@ -40,6 +40,10 @@ const config: Config = {
   coverageReporters: ['text-summary', 'lcov', 'json-summary'],
   coverageThreshold: {
     global: { statements: 85, branches: 85, functions: 85, lines: 85 },
+    // The critical modules: accounts, brokerage tokens and the cryptography that protects them.
+    './src/modules/auth/': { statements: 95, branches: 95, functions: 95, lines: 95 },
+    './src/modules/encryption/': { statements: 95, branches: 95, functions: 95, lines: 95 },
+    './src/modules/tokens/': { statements: 95, branches: 95, functions: 95, lines: 95 },
   },
 };
 

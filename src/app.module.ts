@@ -3,15 +3,27 @@ import { ClockModule } from './common/clock';
 import { LoggingModule } from './common/logging/logging.module';
 import { ConfigModule } from './config';
 import { DatabaseModule } from './database/database.module';
+import { AuditModule } from './modules/audit/audit.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { EncryptionModule } from './modules/encryption/encryption.module';
 import { HealthModule } from './modules/health/health.module';
+import { MailModule } from './modules/mail/mail.module';
+import { ProvidersModule } from './modules/providers/providers.module';
+import { TokensModule } from './modules/tokens/tokens.module';
 
 @Module({
   imports: [
+    AuditModule,
+    AuthModule,
     ClockModule,
     ConfigModule,
     DatabaseModule,
+    EncryptionModule,
     HealthModule,
     LoggingModule,
+    MailModule,
+    ProvidersModule,
+    TokensModule,
   ],
 })
 export class AppModule {}

@@ -11,9 +11,8 @@ export const APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const;
 
 /** Paths served outside /api/v1: probes, API docs and the development sandbox brokerage. */
 const UNPREFIXED = [
-  { path: 'health', method: RequestMethod.ALL },
-  { path: 'health/{*rest}', method: RequestMethod.ALL },
-  { path: 'sandbox/{*rest}', method: RequestMethod.ALL },
+  { path: 'health{/*rest}', method: RequestMethod.ALL },
+  { path: 'sandbox{/*rest}', method: RequestMethod.ALL },
 ];
 
 /**

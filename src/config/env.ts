@@ -9,7 +9,8 @@ export class ConfigError extends Error {
     readonly variable: string,
     problem: string,
   ) {
-    super(`Invalid configuration: ${variable} ${problem}`);
+    // One line whatever the value held: a newline in an echoed value would break the one-line contract.
+    super(`Invalid configuration: ${variable} ${problem.replace(/[\r\n]+/g, ' ')}`);
     this.name = 'ConfigError';
   }
 }

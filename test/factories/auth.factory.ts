@@ -52,7 +52,9 @@ export async function createAuthenticatedUser(
     }),
   );
   if (!user) throw new Error(`createAuthenticatedUser: ${email} already exists`);
-  const tokens = await t.get<AuthService>(AuthService).login({ email, password }, { ip: '127.0.0.1', userAgent: 'factory' });
+  const tokens = await t
+    .get<AuthService>(AuthService)
+    .login({ email, password }, { ip: '127.0.0.1', userAgent: 'factory' });
   return {
     userId: user.id,
     email,

@@ -108,7 +108,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           ? response
           : Array.isArray((response as { message?: unknown }).message)
             ? ((response as { message: string[] }).message).join('; ')
-            : String((response as { message?: unknown }).message ?? exception.message);
+            : typeof (response as { message?: unknown }).message === 'string'
+              ? (response as { message: string }).message
+              : exception.message;
       const code = status === 404 ? 'not_found' : (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/\W+/g, '_');
       return base(status, code, status >= 500 ? undefined : message);
     }

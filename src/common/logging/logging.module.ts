@@ -23,7 +23,8 @@ import { redactDeep, redactUrl } from './redact';
               url: redactUrl(req.url),
               userAgent: req.headers['user-agent'],
             }),
-            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+            // pino-http hands custom serializers its own view of the response; the real one is `raw`.
+            res: (res: { statusCode?: number | null; raw?: { statusCode: number } }) => ({ statusCode: res.raw?.statusCode ?? res.statusCode }),
           },
           formatters: { log: (obj: Record<string, unknown>) => redactDeep(obj) as Record<string, unknown> },
           autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },

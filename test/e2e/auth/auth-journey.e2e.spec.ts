@@ -22,8 +22,18 @@ describe('auth journey (e2e, real SMTP)', () => {
     const lower = email.toLowerCase();
     const password = 'a perfectly long passphrase';
 
-    const reg = await t.http().post('/api/v1/auth/register').send({ email, password, name: 'Ada' }).expect(201);
-    expect(reg.body).toEqual({ id: expect.any(String), email: lower, name: 'Ada', emailVerified: false, createdAt: expect.any(String) });
+    const reg = await t
+      .http()
+      .post('/api/v1/auth/register')
+      .send({ email, password, name: 'Ada' })
+      .expect(201);
+    expect(reg.body).toEqual({
+      id: expect.any(String),
+      email: lower,
+      name: 'Ada',
+      emailVerified: false,
+      createdAt: expect.any(String),
+    });
 
     const verifyMail = await smtp.next(lower);
     expect(verifyMail.subject).toMatch(/confirm/i);
@@ -31,32 +41,92 @@ describe('auth journey (e2e, real SMTP)', () => {
     const verifyToken = tokenFromMail(verifyMail);
     await t.http().post('/api/v1/auth/verify-email').send({ token: verifyToken }).expect(204);
     // single use
-    const again = await t.http().post('/api/v1/auth/verify-email').send({ token: verifyToken }).expect(400);
+    const again = await t
+      .http()
+      .post('/api/v1/auth/verify-email')
+      .send({ token: verifyToken })
+      .expect(400);
     expect(again.body.code).toBe('invalid_token');
 
-    const login = await t.http().post('/api/v1/auth/login').set('User-Agent', 'journey/1').send({ email, password }).expect(200);
-    expect(login.body).toEqual({ accessToken: expect.any(String), refreshToken: expect.any(String), tokenType: 'Bearer', expiresIn: 900 });
+    const login = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .set('User-Agent', 'journey/1')
+      .send({ email, password })
+      .expect(200);
+    expect(login.body).toEqual({
+      accessToken: expect.any(String),
+      refreshToken: expect.any(String),
+      tokenType: 'Bearer',
+      expiresIn: 900,
+    });
     const first = login.body as { accessToken: string; refreshToken: string };
 
-    const me = await t.http().get('/api/v1/auth/me').set('Authorization', `Bearer ${first.accessToken}`).expect(200);
-    expect(me.body).toEqual({ id: reg.body.id, email: lower, name: 'Ada', emailVerified: true, roles: ['user'], createdAt: reg.body.createdAt });
+    const me = await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set('Authorization', `Bearer ${first.accessToken}`)
+      .expect(200);
+    expect(me.body).toEqual({
+      id: reg.body.id,
+      email: lower,
+      name: 'Ada',
+      emailVerified: true,
+      roles: ['user'],
+      createdAt: reg.body.createdAt,
+    });
 
-    const refreshed = await t.http().post('/api/v1/auth/refresh').send({ refreshToken: first.refreshToken }).expect(200);
+    const refreshed = await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: first.refreshToken })
+      .expect(200);
     expect(refreshed.body.refreshToken).not.toBe(first.refreshToken);
-    await t.http().get('/api/v1/auth/me').set('Authorization', `Bearer ${refreshed.body.accessToken}`).expect(200);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set('Authorization', `Bearer ${refreshed.body.accessToken}`)
+      .expect(200);
 
     // Replay of the rotated token: 401, and the whole family (including the fresh pair) is revoked.
-    const reuse = await t.http().post('/api/v1/auth/refresh').send({ refreshToken: first.refreshToken }).expect(401);
+    const reuse = await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: first.refreshToken })
+      .expect(401);
     expect(reuse.body.code).toBe('invalid_refresh_token');
-    await t.http().post('/api/v1/auth/refresh').send({ refreshToken: refreshed.body.refreshToken }).expect(401);
-    await t.http().get('/api/v1/auth/me').set('Authorization', `Bearer ${refreshed.body.accessToken}`).expect(401);
-    const audit = await t.dataSource.query(`SELECT type FROM audit_events WHERE user_id = $1 ORDER BY created_at`, [reg.body.id]);
-    expect(audit.map((r: { type: string }) => r.type)).toEqual(['register', 'email_verified', 'login', 'refresh_reuse']);
+    await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: refreshed.body.refreshToken })
+      .expect(401);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set('Authorization', `Bearer ${refreshed.body.accessToken}`)
+      .expect(401);
+    const audit = await t.dataSource.query(
+      `SELECT type FROM audit_events WHERE user_id = $1 ORDER BY created_at`,
+      [reg.body.id],
+    );
+    expect(audit.map((r: { type: string }) => r.type)).toEqual([
+      'register',
+      'email_verified',
+      'login',
+      'refresh_reuse',
+    ]);
 
-    const second = (await t.http().post('/api/v1/auth/login').send({ email: lower, password }).expect(200)).body;
+    const second = (
+      await t.http().post('/api/v1/auth/login').send({ email: lower, password }).expect(200)
+    ).body;
     const auth = { Authorization: `Bearer ${second.accessToken}` };
     const newPassword = 'another long passphrase';
-    await t.http().post('/api/v1/auth/change-password').set(auth).send({ currentPassword: password, newPassword }).expect(204);
+    await t
+      .http()
+      .post('/api/v1/auth/change-password')
+      .set(auth)
+      .send({ currentPassword: password, newPassword })
+      .expect(204);
     const changed = await smtp.next(lower);
     expect(changed.subject).toMatch(/password was changed/i);
     await t.http().post('/api/v1/auth/login').send({ email, password }).expect(401);
@@ -65,7 +135,11 @@ describe('auth journey (e2e, real SMTP)', () => {
     const refused = await t.http().get('/api/v1/auth/me').set(auth).expect(401);
     expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(refused.body.code).toBe('unauthorized');
-    await t.http().post('/api/v1/auth/refresh').send({ refreshToken: second.refreshToken }).expect(401);
+    await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: second.refreshToken })
+      .expect(401);
     await t.http().post('/api/v1/auth/login').send({ email, password: newPassword }).expect(200);
   });
 });

@@ -11,7 +11,9 @@ export interface CapturedMail {
 
 /** Undoes quoted-printable (nodemailer's choice for long text lines) so links read as sent. */
 export function decodeQuotedPrintable(body: string): string {
-  const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+  const bytes = body
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
@@ -26,8 +28,15 @@ function parse(raw: string, from: string, to: string[]): CapturedMail {
   let body = raw.slice(split + 4);
   const encoding = headers.get('content-transfer-encoding')?.toLowerCase();
   if (encoding === 'quoted-printable') body = decodeQuotedPrintable(body);
-  else if (encoding === 'base64') body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  return { from, to, subject: headers.get('subject') ?? '', text: body.replace(/\r\n/g, '\n'), raw };
+  else if (encoding === 'base64')
+    body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  return {
+    from,
+    to,
+    subject: headers.get('subject') ?? '',
+    text: body.replace(/\r\n/g, '\n'),
+    raw,
+  };
 }
 
 /**
@@ -85,8 +94,17 @@ export class SmtpCapture {
       return Promise.resolve(ready);
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no mail to ${addr} within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ to: addr, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+      const timer = setTimeout(
+        () => reject(new Error(`no mail to ${addr} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        to: addr,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
     });
   }
 }

@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { Clock, FakeClock } from '../../../src/common/clock';
 import { Transactions } from '../../../src/database/transactions';
-import { EncryptionModule } from '../../../src/modules/encryption/encryption.module';
-import { SecretBindingError, SecretUnreadableError } from '../../../src/modules/encryption/encryption.errors';
+import { EncryptionModule } from '../../../src/modules/encryption';
+import {
+  SecretBindingError,
+  SecretUnreadableError,
+} from '../../../src/modules/encryption/encryption.errors';
 import { EncryptionService } from '../../../src/modules/encryption/encryption.service';
 import { Fernet, generateKey } from '../../../src/modules/encryption/fernet';
 import { KeyRing, keyIdOf } from '../../../src/modules/encryption/key-ring';
@@ -22,25 +25,50 @@ describe('EncryptionService (key ring, row binding)', () => {
     overrides: [{ provide: Clock, useValue: clock }],
   });
   const svc = () => m.get<EncryptionService>(EncryptionService);
-  const tx = <T>(work: (manager: EntityManager) => Promise<T>) => m.get<Transactions>(Transactions).run((t) => work(t.manager));
+  const tx = <T>(work: (manager: EntityManager) => Promise<T>) =>
+    m.get<Transactions>(Transactions).run((t) => work(t.manager));
   const ciphertextOf = async (id: string): Promise<string> =>
     (await m.dataSource.query(`SELECT ciphertext FROM secrets WHERE id = $1`, [id]))[0].ciphertext;
 
   it('stores under the primary key, records its key id, and reads back', async () => {
     const ownerId = randomUUID();
-    const id = await tx((em) => svc().storeSecret(em, { ownerType: 'provider_token', ownerId, field: 'refresh_token' }, 'r3fr€sh'));
+    const id = await tx((em) =>
+      svc().storeSecret(
+        em,
+        { ownerType: 'provider_token', ownerId, field: 'refresh_token' },
+        'r3fr€sh',
+      ),
+    );
     const [row] = await m.dataSource.query(`SELECT * FROM secrets WHERE id = $1`, [id]);
-    expect(row).toMatchObject({ owner_type: 'provider_token', owner_id: ownerId, field: 'refresh_token', key_id: keyIdOf(PRIMARY) });
+    expect(row).toMatchObject({
+      owner_type: 'provider_token',
+      owner_id: ownerId,
+      field: 'refresh_token',
+      key_id: keyIdOf(PRIMARY),
+    });
     expect(row.created_at.toISOString()).toBe('2026-03-01T12:00:00.000Z');
     expect(row.ciphertext).not.toContain('r3fr');
     expect(svc().primaryKeyId).toBe(keyIdOf(PRIMARY));
     expect(svc().primaryKeyId).toMatch(/^k_[0-9a-f]{8}$/);
     // A plain Fernet token under the primary key: the envelope inside names the row.
     const envelope = JSON.parse(new Fernet(PRIMARY).decrypt(row.ciphertext).toString());
-    expect(envelope).toEqual({ v: 1, id, ownerType: 'provider_token', ownerId, field: 'refresh_token', value: 'r3fr€sh' });
+    expect(envelope).toEqual({
+      v: 1,
+      id,
+      ownerType: 'provider_token',
+      ownerId,
+      field: 'refresh_token',
+      value: 'r3fr€sh',
+    });
     // Fernet timestamp from the injected clock.
-    expect(Buffer.from(row.ciphertext, 'base64url').readBigUInt64BE(1)).toBe(BigInt(Date.parse('2026-03-01T12:00:00Z') / 1000));
-    await expect(tx((em) => svc().readSecret(em, { ownerType: 'provider_token', ownerId, field: 'refresh_token' }))).resolves.toBe('r3fr€sh');
+    expect(Buffer.from(row.ciphertext, 'base64url').readBigUInt64BE(1)).toBe(
+      BigInt(Date.parse('2026-03-01T12:00:00Z') / 1000),
+    );
+    await expect(
+      tx((em) =>
+        svc().readSecret(em, { ownerType: 'provider_token', ownerId, field: 'refresh_token' }),
+      ),
+    ).resolves.toBe('r3fr€sh');
   });
 
   it('replaces in place: same id, new ciphertext, updated_at moves', async () => {
@@ -52,7 +80,10 @@ describe('EncryptionService (key ring, row binding)', () => {
     expect(id2).toBe(id1);
     expect(await ciphertextOf(id1)).not.toBe(before);
     await expect(tx((em) => svc().readSecret(em, ref))).resolves.toBe('two');
-    const [row] = await m.dataSource.query(`SELECT created_at, updated_at FROM secrets WHERE id = $1`, [id1]);
+    const [row] = await m.dataSource.query(
+      `SELECT created_at, updated_at FROM secrets WHERE id = $1`,
+      [id1],
+    );
     expect(row.updated_at.getTime() - row.created_at.getTime()).toBe(60_000);
   });
 
@@ -68,7 +99,9 @@ describe('EncryptionService (key ring, row binding)', () => {
 
   it('returns null for a secret that does not exist and reads all fields of an owner in one query', async () => {
     const ownerId = randomUUID();
-    await expect(tx((em) => svc().readSecret(em, { ownerType: 'x', ownerId, field: 'nope' }))).resolves.toBeNull();
+    await expect(
+      tx((em) => svc().readSecret(em, { ownerType: 'x', ownerId, field: 'nope' })),
+    ).resolves.toBeNull();
     await tx(async (em) => {
       await svc().storeSecret(em, { ownerType: 'x', ownerId, field: 'a' }, 'A');
       await svc().storeSecret(em, { ownerType: 'x', ownerId, field: 'b' }, 'B');
@@ -76,7 +109,10 @@ describe('EncryptionService (key ring, row binding)', () => {
     });
     const queries: string[] = [];
     const em = m.dataSource.manager;
-    const spy = jest.spyOn(em, 'query').mockImplementation(function (this: EntityManager, ...args: Parameters<EntityManager['query']>) {
+    const spy = jest.spyOn(em, 'query').mockImplementation(function (
+      this: EntityManager,
+      ...args: Parameters<EntityManager['query']>
+    ) {
       queries.push(String(args[0]));
       return EntityManager.prototype.query.apply(this, args);
     });
@@ -100,7 +136,9 @@ describe('EncryptionService (key ring, row binding)', () => {
     await expect(tx((em) => svc().deleteSecrets(em, 'x', ownerId))).resolves.toBe(2);
     await expect(tx((em) => svc().deleteSecrets(em, 'x', ownerId))).resolves.toBe(0);
     await expect(tx((em) => svc().readSecrets(em, 'x', ownerId))).resolves.toEqual({});
-    await expect(tx((em) => svc().readSecret(em, { ownerType: 'x', ownerId: keep, field: 'a' }))).resolves.toBe('K');
+    await expect(
+      tx((em) => svc().readSecret(em, { ownerType: 'x', ownerId: keep, field: 'a' })),
+    ).resolves.toBe('K');
   });
 
   it('rolls back with the caller transaction', async () => {
@@ -126,14 +164,31 @@ describe('EncryptionService (key ring, row binding)', () => {
   it('refuses a ciphertext copied onto another row, another field or another owner type', async () => {
     const ownerA = randomUUID();
     const ownerB = randomUUID();
-    const idA = await tx((em) => svc().storeSecret(em, { ownerType: 'x', ownerId: ownerA, field: 'refresh_token' }, 'victim'));
+    const idA = await tx((em) =>
+      svc().storeSecret(em, { ownerType: 'x', ownerId: ownerA, field: 'refresh_token' }, 'victim'),
+    );
     await tx(async (em) => {
-      await svc().storeSecret(em, { ownerType: 'x', ownerId: ownerB, field: 'refresh_token' }, 'attacker');
-      await svc().storeSecret(em, { ownerType: 'x', ownerId: ownerB, field: 'access_token' }, 'attacker');
-      await svc().storeSecret(em, { ownerType: 'y', ownerId: ownerA, field: 'refresh_token' }, 'attacker');
+      await svc().storeSecret(
+        em,
+        { ownerType: 'x', ownerId: ownerB, field: 'refresh_token' },
+        'attacker',
+      );
+      await svc().storeSecret(
+        em,
+        { ownerType: 'x', ownerId: ownerB, field: 'access_token' },
+        'attacker',
+      );
+      await svc().storeSecret(
+        em,
+        { ownerType: 'y', ownerId: ownerA, field: 'refresh_token' },
+        'attacker',
+      );
     });
     const stolen = await ciphertextOf(idA);
-    await m.dataSource.query(`UPDATE secrets SET ciphertext = $1 WHERE id <> $2 AND owner_id IN ($3, $4)`, [stolen, idA, ownerA, ownerB]);
+    await m.dataSource.query(
+      `UPDATE secrets SET ciphertext = $1 WHERE id <> $2 AND owner_id IN ($3, $4)`,
+      [stolen, idA, ownerA, ownerB],
+    );
     for (const ref of [
       { ownerType: 'x', ownerId: ownerB, field: 'refresh_token' },
       { ownerType: 'x', ownerId: ownerB, field: 'access_token' },
@@ -144,9 +199,13 @@ describe('EncryptionService (key ring, row binding)', () => {
       expect((err as Error).message).not.toContain('victim');
       expect((err as Error).message).not.toContain(stolen.slice(0, 20));
     }
-    await expect(tx((em) => svc().readSecrets(em, 'x', ownerB))).rejects.toBeInstanceOf(SecretBindingError);
+    await expect(tx((em) => svc().readSecrets(em, 'x', ownerB))).rejects.toBeInstanceOf(
+      SecretBindingError,
+    );
     // The original row still reads.
-    await expect(tx((em) => svc().readSecret(em, { ownerType: 'x', ownerId: ownerA, field: 'refresh_token' }))).resolves.toBe('victim');
+    await expect(
+      tx((em) => svc().readSecret(em, { ownerType: 'x', ownerId: ownerA, field: 'refresh_token' })),
+    ).resolves.toBe('victim');
   });
 
   it('refuses tampered ciphertexts, unknown key ids and non-envelope plaintexts with SecretUnreadableError', async () => {
@@ -157,29 +216,95 @@ describe('EncryptionService (key ring, row binding)', () => {
 
     const bytes = Buffer.from(good, 'base64url');
     bytes[40] ^= 1;
-    await m.dataSource.query(`UPDATE secrets SET ciphertext = $1 WHERE id = $2`, [encode(bytes), id]);
+    await m.dataSource.query(`UPDATE secrets SET ciphertext = $1 WHERE id = $2`, [
+      encode(bytes),
+      id,
+    ]);
     expect(await read()).toBeInstanceOf(SecretUnreadableError);
 
-    await m.dataSource.query(`UPDATE secrets SET ciphertext = $1 WHERE id = $2`, ['not a token', id]);
+    await m.dataSource.query(`UPDATE secrets SET ciphertext = $1 WHERE id = $2`, [
+      'not a token',
+      id,
+    ]);
     expect(await read()).toBeInstanceOf(SecretUnreadableError);
 
-    await m.dataSource.query(`UPDATE secrets SET ciphertext = $1, key_id = 'k_deadbeef' WHERE id = $2`, [good, id]);
+    await m.dataSource.query(
+      `UPDATE secrets SET ciphertext = $1, key_id = 'k_deadbeef' WHERE id = $2`,
+      [good, id],
+    );
     const unknown = await read();
     expect(unknown).toBeInstanceOf(SecretUnreadableError);
     expect((unknown as Error).message).toContain('k_deadbeef');
 
-    for (const plain of ['not json', '{"v":2,"value":"x"}', 'null', JSON.stringify({ v: 1, id, value: 5 })]) {
-      await m.dataSource.query(`UPDATE secrets SET ciphertext = $1, key_id = $2 WHERE id = $3`, [new Fernet(PRIMARY).encrypt(plain), keyIdOf(PRIMARY), id]);
+    for (const plain of [
+      'not json',
+      '{"v":2,"value":"x"}',
+      'null',
+      JSON.stringify({ v: 1, id, value: 5 }),
+    ]) {
+      await m.dataSource.query(`UPDATE secrets SET ciphertext = $1, key_id = $2 WHERE id = $3`, [
+        new Fernet(PRIMARY).encrypt(plain),
+        keyIdOf(PRIMARY),
+        id,
+      ]);
       expect(await read()).toBeInstanceOf(SecretUnreadableError);
     }
   });
 
+  it('retries once when a concurrent transaction inserted the same secret first, then gives up', async () => {
+    const ref = { ownerType: 'x', ownerId: randomUUID(), field: 'a' };
+    let rivalId = '';
+    class RivalFirst extends SecretRepository {
+      override async insertIfAbsent(
+        ...args: Parameters<SecretRepository['insertIfAbsent']>
+      ): Promise<boolean> {
+        if (!rivalId) {
+          // Another transaction's row lands between our lock attempt and our insert.
+          rivalId = randomUUID();
+          await super.insertIfAbsent(
+            args[0],
+            { ...args[1], id: rivalId, ciphertext: 'rival' as Ciphertext },
+            args[2],
+          );
+        }
+        return super.insertIfAbsent(...args);
+      }
+    }
+    const racing = new EncryptionService(m.get(KeyRing), new RivalFirst(m.dataSource), clock);
+    const id = await tx((em) => racing.storeSecret(em, ref, 'mine'));
+    expect(id).toBe(rivalId);
+    await expect(tx((em) => svc().readSecret(em, ref))).resolves.toBe('mine');
+
+    class AlwaysLosing extends SecretRepository {
+      override async lockIdOf(): Promise<string | null> {
+        return null;
+      }
+      override async insertIfAbsent(): Promise<boolean> {
+        return false;
+      }
+    }
+    const losing = new EncryptionService(m.get(KeyRing), new AlwaysLosing(m.dataSource), clock);
+    await expect(tx((em) => losing.storeSecret(em, ref, 'v'))).rejects.toThrow(/kept changing/);
+  });
+
   it('validates references before touching the database', async () => {
     const em = m.dataSource.manager;
-    await expect(svc().storeSecret(em, { ownerType: 'x', ownerId: 'not-a-uuid', field: 'a' }, 'v')).rejects.toThrow(TypeError);
-    await expect(svc().storeSecret(em, { ownerType: '', ownerId: randomUUID(), field: 'a' }, 'v')).rejects.toThrow(TypeError);
-    await expect(svc().storeSecret(em, { ownerType: 'x', ownerId: randomUUID(), field: '' }, 'v')).rejects.toThrow(TypeError);
-    await expect(svc().storeSecret(em, { ownerType: 'x', ownerId: randomUUID(), field: 'a' }, 5 as unknown as string)).rejects.toThrow(TypeError);
+    await expect(
+      svc().storeSecret(em, { ownerType: 'x', ownerId: 'not-a-uuid', field: 'a' }, 'v'),
+    ).rejects.toThrow(TypeError);
+    await expect(
+      svc().storeSecret(em, { ownerType: '', ownerId: randomUUID(), field: 'a' }, 'v'),
+    ).rejects.toThrow(TypeError);
+    await expect(
+      svc().storeSecret(em, { ownerType: 'x', ownerId: randomUUID(), field: '' }, 'v'),
+    ).rejects.toThrow(TypeError);
+    await expect(
+      svc().storeSecret(
+        em,
+        { ownerType: 'x', ownerId: randomUUID(), field: 'a' },
+        5 as unknown as string,
+      ),
+    ).rejects.toThrow(TypeError);
   });
 
   it('counts secrets per key: every configured key (zero included) and unknown key ids', async () => {
@@ -189,7 +314,18 @@ describe('EncryptionService (key ring, row binding)', () => {
       await svc().storeSecret(em, { ownerType: 'c', ownerId: randomUUID(), field: 'a' }, '1');
       await svc().storeSecret(em, { ownerType: 'c', ownerId: randomUUID(), field: 'a' }, '2');
       await old.storeSecret(em, { ownerType: 'c', ownerId: randomUUID(), field: 'a' }, '3');
-      await repo.insertIfAbsent(em, { id: randomUUID(), ownerType: 'c', ownerId: randomUUID(), field: 'a', keyId: 'k_00000000', ciphertext: 'x' as Ciphertext }, clock.now());
+      await repo.insertIfAbsent(
+        em,
+        {
+          id: randomUUID(),
+          ownerType: 'c',
+          ownerId: randomUUID(),
+          field: 'a',
+          keyId: 'k_00000000',
+          ciphertext: 'x' as Ciphertext,
+        },
+        clock.now(),
+      );
     });
     const counts = await svc().countByKey(m.dataSource.manager);
     expect(counts).toEqual([

@@ -1,0 +1,117 @@
+/**
+ * Dashtam's command line: `npm run cli -- <command> [options]`, `npm run cli -- help`.
+ *
+ * Each command is a Nest provider run inside `NestFactory.createApplicationContext` (no HTTP server), built
+ * from ConfigModule + ClockModule + the modules the command itself declares, so it uses the same services,
+ * configuration and database seam as the API.
+ *
+ * Adding a command (e.g. the auth module's `users:create-admin`) is a one-file change plus one line here:
+ *   1. in your module folder, e.g. src/modules/auth/create-admin.command.ts:
+ *        @CliCommandHandler({
+ *          name: 'users:create-admin',
+ *          summary: 'Create an administrator account',
+ *          usage: '--email <address>',
+ *          options: { email: { type: 'string' } },
+ *          imports: [DatabaseModule, AuthModule],
+ *        })
+ *        export class CreateAdminCommand implements CliCommand {
+ *          constructor(private readonly users: UsersService) {}
+ *          async run({ values, io }: CliContext) { ...; io.out('created'); return 0; }
+ *        }
+ *   2. add `CreateAdminCommand` to COMMANDS below.
+ * Output goes through `io` (never console), errors become exit code 1 with one line on stderr.
+ */
+import 'reflect-metadata';
+import { DynamicModule, INestApplicationContext, Module, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { parseArgs } from 'node:util';
+import { CliCommand, CliIo, commandSpecOf } from './common/cli/cli-command';
+import { ClockModule } from './common/clock';
+import { ConfigError, ConfigModule, loadConfig } from './config';
+import { CreateAdminCommand } from './modules/auth/create-admin.command';
+import { ENCRYPTION_COMMANDS } from './modules/encryption/encryption.commands';
+
+/** Every command, in the order `help` lists them. */
+export const COMMANDS: Array<Type<CliCommand>> = [...ENCRYPTION_COMMANDS, CreateAdminCommand];
+
+@Module({})
+export class CliModule {
+  static for(command: Type<CliCommand>): DynamicModule {
+    return {
+      module: CliModule,
+      imports: [ConfigModule, ClockModule, ...(commandSpecOf(command).imports ?? [])],
+      providers: [command],
+    };
+  }
+}
+
+export const processIo: CliIo = {
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
+  isTTY: !!process.stdout.isTTY,
+  rewrite: (line) => void process.stdout.write(`\r\x1b[2K${line}`),
+};
+
+function help(io: CliIo): void {
+  io.out('Usage: npm run cli -- <command> [options]\n\nCommands:');
+  for (const c of COMMANDS) {
+    const spec = commandSpecOf(c);
+    io.out(`  ${`${spec.name} ${spec.usage ?? ''}`.padEnd(52)} ${spec.summary}`);
+  }
+}
+
+/** Runs one command line; returns the exit code. Exported for tests. */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    help(io);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS.find((c) => commandSpecOf(c).name === name);
+  if (!command) {
+    io.err(`Unknown command "${name}". Run "npm run cli -- help".`);
+    return 2;
+  }
+  const spec = commandSpecOf(command);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    io.err(`${(err as Error).message}\nUsage: npm run cli -- ${spec.name} ${spec.usage ?? ''}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    io.out(`${spec.summary}\nUsage: npm run cli -- ${spec.name} ${spec.usage ?? ''}`);
+    return 0;
+  }
+  let app: INestApplicationContext | undefined;
+  try {
+    loadConfig(); // one clear line for a bad variable, before Nest starts
+    app = await NestFactory.createApplicationContext(CliModule.for(command), {
+      logger: ['error', 'warn'],
+      abortOnError: false,
+    });
+    const code = await app
+      .get(command)
+      .run({ values: parsed.values, positionals: parsed.positionals, io });
+    return code ?? 0;
+  } catch (err) {
+    io.err(
+      err instanceof ConfigError ? err.message : `${spec.name} failed: ${(err as Error).message}`,
+    );
+    return 1;
+  } finally {
+    await app?.close();
+  }
+}
+
+if (require.main === module) {
+  void runCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

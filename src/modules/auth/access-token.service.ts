@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
+import type { AppConfig } from '../../config';
+import { InjectConfig } from '../../config';
+import type { JwtKey } from '../../config/auth.config';
+import { Clock } from '../../common/clock';
+
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+}
+
+/** The JOSE `typ` of our access tokens (RFC 9068), so no other JWT we might ever sign passes as one. */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+/**
+ * HS256 only: this API both issues and verifies its tokens, so a shared secret is enough and the cheapest to
+ * verify; nobody else needs a public key. The allow-list is what stops `alg: none` and algorithm confusion.
+ */
+export const ACCESS_TOKEN_ALGS = ['HS256'];
+
+export class InvalidAccessToken extends Error {
+  constructor(readonly reason: string) {
+    super(`invalid access token: ${reason}`);
+  }
+}
+
+@Injectable()
+export class AccessTokenService {
+  private readonly keys: Map<string, JwtKey>;
+  private readonly signing: JwtKey;
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {
+    this.keys = new Map(config.auth.jwtKeys.map((k) => [k.kid, k]));
+    this.signing = config.auth.jwtKeys[0];
+  }
+
+  get ttlSeconds(): number {
+    return this.config.auth.accessTtlSeconds;
+  }
+
+  async sign(claims: AccessClaims): Promise<string> {
+    const now = Math.floor(this.clock.now().getTime() / 1000);
+    return new SignJWT({ sid: claims.sessionId })
+      .setProtectedHeader({ alg: 'HS256', kid: this.signing.kid, typ: ACCESS_TOKEN_TYP })
+      .setSubject(claims.userId)
+      .setIssuer(this.config.auth.issuer)
+      .setAudience(this.config.auth.audience)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + this.config.auth.accessTtlSeconds)
+      .sign(this.signing.secret);
+  }
+
+  /** Verifies signature (key chosen by `kid` from our ring only), alg, typ, iss, aud, exp, nbf; returns sub + sid. */
+  async verify(token: string): Promise<AccessClaims> {
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw new InvalidAccessToken('malformed');
+    }
+    const key = kid === undefined ? undefined : this.keys.get(kid);
+    if (!key) throw new InvalidAccessToken('unknown_kid');
+    try {
+      const { payload } = await jwtVerify(token, key.secret, {
+        algorithms: ACCESS_TOKEN_ALGS,
+        issuer: this.config.auth.issuer,
+        audience: this.config.auth.audience,
+        typ: ACCESS_TOKEN_TYP,
+        currentDate: this.clock.now(),
+        clockTolerance: 5,
+        requiredClaims: ['sub', 'sid', 'exp', 'iat'],
+      });
+      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string')
+        throw new InvalidAccessToken('claims');
+      return { userId: payload.sub, sessionId: payload.sid };
+    } catch (err) {
+      if (err instanceof InvalidAccessToken) throw err;
+      throw new InvalidAccessToken(err instanceof errors.JOSEError ? err.code : 'invalid');
+    }
+  }
+}

@@ -1,0 +1,185 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { CurrentUser } from '../../common/decorators/current-user.decorator';
+import type { AuthUser } from '../../common/decorators/current-user.decorator';
+import { Public } from '../../common/decorators/public.decorator';
+import { AppException } from '../../common/errors/app.exception';
+import type { RequestMeta } from '../audit/audit.service';
+import { AuthThrottlerGuard } from './auth-throttler.guard';
+import {
+  ChangePasswordDto,
+  EmailDto,
+  LoginDto,
+  MeResponse,
+  RefreshDto,
+  RegisterDto,
+  RegisteredResponse,
+  ResetConfirmDto,
+  SessionResponse,
+  TokenDto,
+  TokenPairResponse,
+  UpdateMeDto,
+} from './auth.dto';
+import { AuthService, RegisteredView, SessionView, TokenPair, UserView } from './auth.service';
+import { Meta } from './request-meta';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @UseGuards(AuthThrottlerGuard)
+  @Post('register')
+  @ApiCreatedResponse({
+    type: RegisteredResponse,
+    description: 'Same shape whether or not the email was already registered.',
+  })
+  @ApiTooManyRequestsResponse({ description: 'Throttled (Retry-After).' })
+  register(@Body() dto: RegisterDto, @Meta() meta: RequestMeta): Promise<RegisteredView> {
+    return this.auth.register(dto, meta);
+  }
+
+  @Public()
+  @Post('verify-email')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async verifyEmail(@Body() dto: TokenDto, @Meta() meta: RequestMeta): Promise<void> {
+    await this.auth.verifyEmail(dto.token, meta);
+  }
+
+  @Public()
+  @UseGuards(AuthThrottlerGuard)
+  @Post('verify-email/resend')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ description: 'Always accepted.' })
+  async resend(@Body() dto: EmailDto, @Meta() meta: RequestMeta): Promise<void> {
+    await this.auth.resendVerification(dto.email, meta);
+  }
+
+  @Public()
+  @UseGuards(AuthThrottlerGuard)
+  @Post('login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenPairResponse })
+  @ApiUnauthorizedResponse({ description: 'One identical body for every failure.' })
+  login(@Body() dto: LoginDto, @Meta() meta: RequestMeta): Promise<TokenPair> {
+    return this.auth.login(dto, meta);
+  }
+
+  @Public()
+  @UseGuards(AuthThrottlerGuard)
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenPairResponse })
+  @ApiUnauthorizedResponse({
+    description: 'Invalid, expired or reused refresh token (reuse revokes the family).',
+  })
+  refresh(@Body() dto: RefreshDto, @Meta() meta: RequestMeta): Promise<TokenPair> {
+    return this.auth.refresh(dto.refreshToken, meta);
+  }
+
+  @ApiBearerAuth()
+  @Post('logout')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async logout(@CurrentUser() user: AuthUser, @Meta() meta: RequestMeta): Promise<void> {
+    await this.auth.logout(user.id, user.sessionId, meta);
+  }
+
+  @ApiBearerAuth()
+  @Post('logout-all')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async logoutAll(@CurrentUser() user: AuthUser, @Meta() meta: RequestMeta): Promise<void> {
+    await this.auth.logoutAll(user.id, meta);
+  }
+
+  @ApiBearerAuth()
+  @Get('me')
+  @ApiOkResponse({ type: MeResponse })
+  me(@CurrentUser() user: AuthUser): Promise<UserView> {
+    return this.auth.me(user.id);
+  }
+
+  @ApiBearerAuth()
+  @Patch('me')
+  @ApiOkResponse({ type: MeResponse })
+  updateMe(@CurrentUser() user: AuthUser, @Body() dto: UpdateMeDto): Promise<UserView> {
+    return this.auth.updateMe(user.id, dto);
+  }
+
+  @ApiBearerAuth()
+  @Post('change-password')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Other sessions end.' })
+  async changePassword(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: ChangePasswordDto,
+    @Meta() meta: RequestMeta,
+  ): Promise<void> {
+    await this.auth.changePassword(user.id, user.sessionId, dto, meta);
+  }
+
+  @Public()
+  @UseGuards(AuthThrottlerGuard)
+  @Post('password-reset/request')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ description: 'Always accepted.' })
+  async requestReset(@Body() dto: EmailDto, @Meta() meta: RequestMeta): Promise<void> {
+    await this.auth.requestPasswordReset(dto.email, meta);
+  }
+
+  @Public()
+  @UseGuards(AuthThrottlerGuard)
+  @Post('password-reset/confirm')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'All sessions end.' })
+  async confirmReset(@Body() dto: ResetConfirmDto, @Meta() meta: RequestMeta): Promise<void> {
+    await this.auth.confirmPasswordReset(dto, meta);
+  }
+
+  @ApiBearerAuth()
+  @Get('sessions')
+  @ApiOkResponse({ type: [SessionResponse] })
+  sessions(@CurrentUser() user: AuthUser): Promise<SessionView[]> {
+    return this.auth.listSessions(user.id, user.sessionId);
+  }
+
+  @ApiBearerAuth()
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ description: 'Unknown, ended or another user’s session.' })
+  async revokeSession(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Meta() meta: RequestMeta,
+  ): Promise<void> {
+    // A malformed id is as unknown as a foreign one: 404, never a 400 that hints at the format.
+    if (!UUID.test(id)) throw new AppException(404, 'not_found', 'Session not found.');
+    await this.auth.revokeSession(user.id, id, meta);
+  }
+}

@@ -1,0 +1,119 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+
+// Passwords: the DTO only bounds the size (argon2 input); the service checks 8–128 characters in code points.
+const PASSWORD_INPUT_MAX = 512;
+
+export class RegisterDto {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ minLength: 8, maxLength: 128 })
+  @IsString()
+  @MaxLength(PASSWORD_INPUT_MAX)
+  password: string;
+
+  @ApiPropertyOptional({ maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  name?: string;
+}
+
+export class LoginDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty()
+  @IsString()
+  @MaxLength(PASSWORD_INPUT_MAX)
+  password: string;
+}
+
+export class EmailDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+}
+
+export class TokenDto {
+  @ApiProperty()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(256)
+  token: string;
+}
+
+export class RefreshDto {
+  @ApiProperty()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(256)
+  refreshToken: string;
+}
+
+export class UpdateMeDto {
+  @ApiProperty({ maxLength: 100 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name: string;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(PASSWORD_INPUT_MAX)
+  currentPassword: string;
+
+  @ApiProperty({ minLength: 8, maxLength: 128 })
+  @IsString()
+  @MaxLength(PASSWORD_INPUT_MAX)
+  newPassword: string;
+}
+
+export class ResetConfirmDto {
+  @ApiProperty()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(256)
+  token: string;
+
+  @ApiProperty({ minLength: 8, maxLength: 128 })
+  @IsString()
+  @MaxLength(PASSWORD_INPUT_MAX)
+  newPassword: string;
+}
+
+export class RegisteredResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() email: string;
+  @ApiProperty({ nullable: true, type: String }) name: string | null;
+  @ApiProperty() emailVerified: boolean;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+}
+
+export class MeResponse extends RegisteredResponse {
+  @ApiProperty({ type: [String], example: ['user'] }) roles: string[];
+}
+
+export class TokenPairResponse {
+  @ApiProperty() accessToken: string;
+  @ApiProperty() refreshToken: string;
+  @ApiProperty({ example: 'Bearer' }) tokenType: 'Bearer';
+  @ApiProperty({ example: 900, description: 'Access token lifetime in seconds' }) expiresIn: number;
+}
+
+export class SessionResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) lastUsedAt: string;
+  @ApiProperty({ nullable: true, type: String }) userAgent: string | null;
+  @ApiProperty({ nullable: true, type: String }) ip: string | null;
+  @ApiProperty() current: boolean;
+}

@@ -1,0 +1,63 @@
+import { Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { getStorageToken, ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
+import Redis from 'ioredis';
+import type { AppConfig } from '../../config';
+import { APP_CONFIG } from '../../config';
+import { AccessTokenService } from './access-token.service';
+import { authThrottlers, AuthThrottlerGuard } from './auth-throttler.guard';
+import { AuthController } from './auth.controller';
+import { AuthGuard } from './auth.guard';
+import { AuthService } from './auth.service';
+import { OneTimeTokensRepository } from './one-time-tokens.repository';
+import { PasswordService } from './password.service';
+import { RedisThrottlerStorage } from './redis-throttler.storage';
+import { SessionsRepository } from './sessions.repository';
+import { UsersRepository } from './users.repository';
+
+@Injectable()
+class ThrottleStorageLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(getStorageToken()) private readonly storage: ThrottlerStorage) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.storage instanceof RedisThrottlerStorage) await this.storage.close();
+  }
+}
+
+/**
+ * Accounts, sessions and the global deny-by-default guard. Depends on the global AuditModule and MailModule.
+ * Throttle counters live in memory, or in Redis when REDIS_URL is set (shared by every instance).
+ */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        throttlers: authThrottlers(config.auth),
+        setHeaders: false,
+        storage: config.auth.redisUrl
+          ? new RedisThrottlerStorage(
+              new Redis(config.auth.redisUrl, {
+                maxRetriesPerRequest: 2,
+                enableOfflineQueue: true,
+              }),
+            )
+          : undefined,
+      }),
+    }),
+  ],
+  controllers: [AuthController],
+  providers: [
+    AccessTokenService,
+    AuthService,
+    AuthThrottlerGuard,
+    OneTimeTokensRepository,
+    PasswordService,
+    SessionsRepository,
+    ThrottleStorageLifecycle,
+    UsersRepository,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [AccessTokenService, AuthService, PasswordService, SessionsRepository, UsersRepository],
+})
+export class AuthModule {}

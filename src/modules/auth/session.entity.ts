@@ -1,0 +1,59 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * One login = one session = one refresh-token family. The current refresh token is stored only as its
+ * SHA-256 (hex) under a unique index; rotation replaces it by compare-and-swap, and the superseded hash goes
+ * to `rotated_refresh_tokens` so a replay is recognised as reuse.
+ */
+@Entity({ name: 'sessions' })
+@Index('IDX_sessions_user', ['userId'])
+export class SessionEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId: string;
+
+  @Index('UQ_sessions_refresh_hash', { unique: true })
+  @Column({ name: 'refresh_hash', type: 'text' })
+  refreshHash: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'last_used_at', type: 'timestamptz' })
+  lastUsedAt: Date;
+
+  /** Slides forward on each refresh, never past `absoluteExpiresAt`. */
+  @Column({ name: 'idle_expires_at', type: 'timestamptz' })
+  idleExpiresAt: Date;
+
+  @Column({ name: 'absolute_expires_at', type: 'timestamptz' })
+  absoluteExpiresAt: Date;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+
+  @Column({ name: 'revoke_reason', type: 'text', nullable: true })
+  revokeReason: string | null;
+
+  @Column({ name: 'user_agent', type: 'text', nullable: true })
+  userAgent: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  ip: string | null;
+}
+
+/** Refresh-token hashes a session has already rotated away from: presenting one is reuse. */
+@Entity({ name: 'rotated_refresh_tokens' })
+@Index('IDX_rotated_refresh_tokens_session', ['sessionId'])
+export class RotatedRefreshTokenEntity {
+  @Column({ name: 'token_hash', type: 'text', primary: true })
+  tokenHash: string;
+
+  @Column({ name: 'session_id', type: 'uuid' })
+  sessionId: string;
+
+  @Column({ name: 'rotated_at', type: 'timestamptz' })
+  rotatedAt: Date;
+}

@@ -1,0 +1,162 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { Clock } from '../../common/clock';
+import { SecretBindingError, SecretUnreadableError } from './encryption.errors';
+import { FernetError } from './fernet';
+import { KeyRing } from './key-ring';
+import { openEnvelope, sealEnvelope, SecretContext } from './secret-envelope';
+import type { Ciphertext } from './secret.entity';
+import { SecretRepository, SecretRow } from './secret.repository';
+
+/** Which secret: the owning row (type + uuid) and the field of it. */
+export interface SecretRef {
+  ownerType: string;
+  ownerId: string;
+  field: string;
+}
+
+export interface KeyCount {
+  keyId: string;
+  count: number;
+  /** The key new secrets are encrypted with. */
+  primary: boolean;
+  /** Present in ENCRYPTION_KEYS (false: those secrets cannot be read until the key is restored). */
+  known: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Secrets at rest: Fernet under the primary key of ENCRYPTION_KEYS, each ciphertext bound to its row.
+ * The contract other modules use (the tokens module stores brokerage tokens here); keep it small.
+ */
+@Injectable()
+export class EncryptionService {
+  constructor(
+    private readonly ring: KeyRing,
+    private readonly secrets: SecretRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  get primaryKeyId(): string {
+    return this.ring.primary.id;
+  }
+
+  /** Stores or replaces the secret of (owner, field) inside the caller's transaction; returns the secret id. */
+  async storeSecret(manager: EntityManager, ref: SecretRef, plaintext: string): Promise<string> {
+    const owner = normalise(ref);
+    if (typeof plaintext !== 'string') throw new TypeError('plaintext must be a string');
+    const now = this.clock.now();
+    // Two rounds at most: the second only when a concurrent transaction inserted the same (owner, field).
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const existing = await this.secrets.lockIdOf(
+        manager,
+        owner.ownerType,
+        owner.ownerId,
+        owner.field,
+      );
+      if (existing) {
+        await this.secrets.replace(
+          manager,
+          existing,
+          this.primaryKeyId,
+          this.seal({ id: existing, ...owner }, plaintext, now),
+          now,
+        );
+        return existing;
+      }
+      const id = randomUUID();
+      const row: SecretRow = {
+        id,
+        ...owner,
+        keyId: this.primaryKeyId,
+        ciphertext: this.seal({ id, ...owner }, plaintext, now),
+      };
+      if (await this.secrets.insertIfAbsent(manager, row, now)) return id;
+    }
+    throw new Error('storeSecret: the secret row kept changing concurrently');
+  }
+
+  /** The plaintext of (owner, field), or null when none is stored. Refuses ciphertexts bound to another row. */
+  async readSecret(manager: EntityManager, ref: SecretRef): Promise<string | null> {
+    const owner = normalise(ref);
+    const row = await this.secrets.findOne(manager, owner.ownerType, owner.ownerId, owner.field);
+    return row ? this.open(row) : null;
+  }
+
+  /** Every field stored for one owner, decrypted, in one query. */
+  async readSecrets(
+    manager: EntityManager,
+    ownerType: string,
+    ownerId: string,
+  ): Promise<Record<string, string>> {
+    const owner = normalise({ ownerType, ownerId, field: '*' });
+    const rows = await this.secrets.findByOwner(manager, owner.ownerType, owner.ownerId);
+    const out: Record<string, string> = {};
+    for (const row of rows) out[row.field] = this.open(row);
+    return out;
+  }
+
+  /** Deletes every secret of one owner (e.g. a disconnected brokerage connection); returns how many. */
+  async deleteSecrets(manager: EntityManager, ownerType: string, ownerId: string): Promise<number> {
+    const owner = normalise({ ownerType, ownerId, field: '*' });
+    return this.secrets.deleteByOwner(manager, owner.ownerType, owner.ownerId);
+  }
+
+  /** Stored secrets per key id: every configured key (primary first, zero included), then unknown ids. */
+  async countByKey(manager?: EntityManager): Promise<KeyCount[]> {
+    const counts = new Map((await this.secrets.countByKey(manager)).map((r) => [r.keyId, r.count]));
+    const out: KeyCount[] = this.ring.entries.map((e) => ({
+      keyId: e.id,
+      count: counts.get(e.id) ?? 0,
+      primary: e.primary,
+      known: true,
+    }));
+    for (const [keyId, count] of counts) {
+      if (!this.ring.has(keyId)) out.push({ keyId, count, primary: false, known: false });
+    }
+    return out;
+  }
+
+  private seal(ctx: SecretContext, plaintext: string, now: Date): Ciphertext {
+    return this.ring.primary.fernet.encrypt(sealEnvelope(ctx, plaintext), { now }) as Ciphertext;
+  }
+
+  private open(row: SecretRow): string {
+    const entry = this.ring.get(row.keyId);
+    if (!entry)
+      throw new SecretUnreadableError(
+        row.id,
+        `encrypted with key ${row.keyId}, which is not in ENCRYPTION_KEYS`,
+      );
+    let plaintext: Buffer;
+    try {
+      plaintext = entry.fernet.decrypt(row.ciphertext);
+    } catch (err) {
+      if (err instanceof FernetError)
+        throw new SecretUnreadableError(row.id, `ciphertext refused (${err.code})`);
+      throw err;
+    }
+    const opened = openEnvelope(plaintext, {
+      id: row.id,
+      ownerType: row.ownerType,
+      ownerId: row.ownerId,
+      field: row.field,
+    });
+    if (opened.ok) return opened.value;
+    if (opened.reason === 'context_mismatch') throw new SecretBindingError(row.id);
+    throw new SecretUnreadableError(row.id, 'plaintext is not a secret envelope');
+  }
+}
+
+/** Owner ids are uuids; PostgreSQL returns them lower-case, so the sealed context uses that spelling too. */
+function normalise(ref: SecretRef): SecretRef {
+  if (typeof ref?.ownerType !== 'string' || ref.ownerType === '')
+    throw new TypeError('ownerType must be a non-empty string');
+  if (typeof ref.field !== 'string' || ref.field === '')
+    throw new TypeError('field must be a non-empty string');
+  if (typeof ref.ownerId !== 'string' || !UUID.test(ref.ownerId))
+    throw new TypeError('ownerId must be a uuid');
+  return { ownerType: ref.ownerType, ownerId: ref.ownerId.toLowerCase(), field: ref.field };
+}

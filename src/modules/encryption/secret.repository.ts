@@ -1,0 +1,163 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Ciphertext } from './secret.entity';
+
+/** A `secrets` row as the service needs it. */
+export interface SecretRow {
+  id: string;
+  ownerType: string;
+  ownerId: string;
+  field: string;
+  keyId: string;
+  ciphertext: Ciphertext;
+}
+
+export interface SecretSwap {
+  id: string;
+  expected: Ciphertext;
+  next: Ciphertext;
+}
+
+/** TypeORM's postgres `query()` answers UPDATE and DELETE with `[rows, rowCount]`. */
+function affectedRows(result: unknown): number {
+  return (result as [unknown[], number])[1];
+}
+
+const COLUMNS = `id, owner_type AS "ownerType", owner_id AS "ownerId", field, key_id AS "keyId", ciphertext`;
+
+/** All SQL on `secrets`. Methods take the caller's EntityManager when they belong to its transaction. */
+@Injectable()
+export class SecretRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Locks the row of (owner, field), if any, until the caller's transaction ends. */
+  async lockIdOf(
+    manager: EntityManager,
+    ownerType: string,
+    ownerId: string,
+    field: string,
+  ): Promise<string | null> {
+    const rows: Array<{ id: string }> = await manager.query(
+      `SELECT id FROM secrets WHERE owner_type = $1 AND owner_id = $2 AND field = $3 FOR UPDATE`,
+      [ownerType, ownerId, field],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  /** Inserts unless (owner, field) exists; false when a concurrent transaction inserted it first. */
+  async insertIfAbsent(manager: EntityManager, row: SecretRow, now: Date): Promise<boolean> {
+    const inserted: unknown[] = await manager.query(
+      `INSERT INTO secrets (id, owner_type, owner_id, field, key_id, ciphertext, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+       ON CONFLICT (owner_type, owner_id, field) DO NOTHING
+       RETURNING id`,
+      [row.id, row.ownerType, row.ownerId, row.field, row.keyId, row.ciphertext, now],
+    );
+    return inserted.length === 1;
+  }
+
+  async replace(
+    manager: EntityManager,
+    id: string,
+    keyId: string,
+    ciphertext: Ciphertext,
+    now: Date,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE secrets SET key_id = $2, ciphertext = $3, updated_at = $4 WHERE id = $1`,
+      [id, keyId, ciphertext, now],
+    );
+  }
+
+  async findOne(
+    manager: EntityManager,
+    ownerType: string,
+    ownerId: string,
+    field: string,
+  ): Promise<SecretRow | null> {
+    const rows: SecretRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM secrets WHERE owner_type = $1 AND owner_id = $2 AND field = $3`,
+      [ownerType, ownerId, field],
+    );
+    return rows[0] ?? null;
+  }
+
+  async findByOwner(
+    manager: EntityManager,
+    ownerType: string,
+    ownerId: string,
+  ): Promise<SecretRow[]> {
+    return manager.query(
+      `SELECT ${COLUMNS} FROM secrets WHERE owner_type = $1 AND owner_id = $2 ORDER BY field`,
+      [ownerType, ownerId],
+    );
+  }
+
+  async deleteByOwner(manager: EntityManager, ownerType: string, ownerId: string): Promise<number> {
+    const result: unknown = await manager.query(
+      `DELETE FROM secrets WHERE owner_type = $1 AND owner_id = $2`,
+      [ownerType, ownerId],
+    );
+    return affectedRows(result);
+  }
+
+  async countByKey(
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<Array<{ keyId: string; count: number }>> {
+    const rows: Array<{ keyId: string; count: string }> = await manager.query(
+      `SELECT key_id AS "keyId", count(*) AS count FROM secrets GROUP BY key_id ORDER BY key_id`,
+    );
+    return rows.map((r) => ({ keyId: r.keyId, count: Number(r.count) }));
+  }
+
+  async countNotUnder(
+    keyId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<number> {
+    const rows: Array<{ count: string }> = await manager.query(
+      `SELECT count(*) AS count FROM secrets WHERE key_id <> $1`,
+      [keyId],
+    );
+    return Number(rows[0].count);
+  }
+
+  /**
+   * Rotation's batch: the next rows (keyset pagination by id) not under `keyId`, locked for the caller's
+   * transaction. SKIP LOCKED: a row a token refresh is writing right now is left for a later pass instead
+   * of waiting on it (or making it wait on a whole batch it is not part of).
+   */
+  async lockBatchNotUnder(
+    manager: EntityManager,
+    keyId: string,
+    afterId: string | null,
+    limit: number,
+  ): Promise<SecretRow[]> {
+    return manager.query(
+      `SELECT ${COLUMNS} FROM secrets
+       WHERE key_id <> $1 AND ($2::uuid IS NULL OR id > $2::uuid)
+       ORDER BY id LIMIT $3
+       FOR UPDATE SKIP LOCKED`,
+      [keyId, afterId, limit],
+    );
+  }
+
+  /**
+   * Compare-and-swap in one statement: each row takes its new ciphertext only if it still holds the one
+   * that was re-encrypted, so a write that slipped in between is never overwritten. Returns rows swapped.
+   */
+  async swapCiphertexts(
+    manager: EntityManager,
+    keyId: string,
+    swaps: SecretSwap[],
+    now: Date,
+  ): Promise<number> {
+    if (swaps.length === 0) return 0;
+    const result: unknown = await manager.query(
+      `UPDATE secrets AS s SET key_id = $1, ciphertext = v.next, updated_at = $2
+       FROM unnest($3::uuid[], $4::text[], $5::text[]) AS v(id, expected, next)
+       WHERE s.id = v.id AND s.ciphertext = v.expected`,
+      [keyId, now, swaps.map((s) => s.id), swaps.map((s) => s.expected), swaps.map((s) => s.next)],
+    );
+    return affectedRows(result);
+  }
+}

@@ -1,0 +1,4 @@
+export * from './logging.mailer';
+export * from './mail.module';
+export * from './mailer';
+export * from './smtp.mailer';

@@ -1,0 +1,20 @@
+import { HttpStatus } from '@nestjs/common';
+import { AppException } from '../../common/errors/app.exception';
+import type { PageCursor } from './connections.repository';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Opaque keyset cursor: base64url of `<createdAt ISO>|<id>`. */
+export function encodeCursor(c: PageCursor): string {
+  return Buffer.from(`${c.createdAt.toISOString()}|${c.id}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(value: string | undefined): PageCursor | undefined {
+  if (value === undefined) return undefined;
+  const invalid = () => new AppException(HttpStatus.BAD_REQUEST, 'invalid_cursor', 'The cursor is not valid.');
+  if (!/^[A-Za-z0-9_-]+$/.test(value)) throw invalid();
+  const [iso, id, ...rest] = Buffer.from(value, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(iso ?? '');
+  if (rest.length || !id || !UUID.test(id) || Number.isNaN(createdAt.getTime())) throw invalid();
+  return { createdAt, id };
+}

@@ -1,0 +1,50 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export const CONNECTION_STATUSES = [
+  'pending_auth',
+  'active',
+  'expiring',
+  'degraded',
+  'reauth_required',
+  'disconnected',
+] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+/**
+ * A user's link to one brokerage login. Re-authorisation keeps the row (and its id); removal marks it
+ * `disconnected` (tokens destroyed) so its event trail stays, and every route then answers 404.
+ */
+@Entity({ name: 'provider_connections' })
+@Index('IDX_provider_connections_user_created', ['userId', 'createdAt', 'id'])
+export class ProviderConnectionEntity {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_provider_connections' })
+  id: string;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId: string;
+
+  @Column({ name: 'provider_key', type: 'text' })
+  providerKey: string;
+
+  @Column({ type: 'text', nullable: true })
+  alias: string | null;
+
+  @Column({ type: 'text', default: 'pending_auth' })
+  status: ConnectionStatus;
+
+  /** Machine code of why the status is what it is (e.g. `invalid_grant`, `rate_limited`). */
+  @Column({ name: 'status_reason', type: 'text', nullable: true })
+  statusReason: string | null;
+
+  @Column({ name: 'connected_at', type: 'timestamptz', nullable: true })
+  connectedAt: Date | null;
+
+  @Column({ name: 'disconnected_at', type: 'timestamptz', nullable: true })
+  disconnectedAt: Date | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

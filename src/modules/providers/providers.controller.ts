@@ -1,0 +1,157 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { AuthUser } from '../../common/decorators/current-user.decorator';
+import { CurrentUser, RequireVerifiedEmail } from '../../common/decorators/current-user.decorator';
+import { Public } from '../../common/decorators/public.decorator';
+import type { AppConfig } from '../../config';
+import { InjectConfig } from '../../config';
+import type { RequestMeta } from '../audit/audit.service';
+import { Meta } from '../auth/request-meta';
+import { TokensService } from '../tokens/tokens.service';
+import {
+  AuthorizationCallbackDto,
+  AuthorizationStartView,
+  ConnectionEventPage,
+  ConnectionPage,
+  ConnectionView,
+  CreateConnectionDto,
+  PageQueryDto,
+  ProviderTypeView,
+  TokenMetadataView,
+  UpdateConnectionDto,
+} from './providers.dto';
+import { AppException } from '../../common/errors/app.exception';
+import { ProvidersService, toView } from './providers.service';
+
+const Id = () => Param('id', new ParseUUIDPipe());
+
+@ApiTags('providers')
+@ApiBearerAuth()
+@Controller('provider-types')
+export class ProviderTypesController {
+  constructor(private readonly providers: ProvidersService) {}
+
+  @Get()
+  @ApiOkResponse({ type: [ProviderTypeView] })
+  list(): ProviderTypeView[] {
+    return this.providers.catalog();
+  }
+}
+
+@ApiTags('providers')
+@ApiBearerAuth()
+@Controller('providers')
+export class ProvidersController {
+  constructor(
+    private readonly providers: ProvidersService,
+    private readonly tokens: TokensService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  @Post()
+  @RequireVerifiedEmail()
+  @ApiCreatedResponse({ type: ConnectionView })
+  create(@CurrentUser() user: AuthUser, @Body() dto: CreateConnectionDto, @Meta() meta: RequestMeta): Promise<ConnectionView> {
+    return this.providers.create(user.id, dto, meta);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: ConnectionPage })
+  list(@CurrentUser() user: AuthUser, @Query() q: PageQueryDto): Promise<ConnectionPage> {
+    return this.providers.list(user.id, q.limit ?? 20, q.cursor);
+  }
+
+  /**
+   * The brokerage sends the browser here. Public (the browser carries no bearer token): the state binds the
+   * request to a user and a connection. Always a 302 to the frontend, never a token in the URL or body.
+   */
+  @Public()
+  @Get('oauth/callback')
+  @Header('Referrer-Policy', 'no-referrer')
+  @Header('Cache-Control', 'no-store')
+  @ApiFoundResponse({ description: 'Redirect to FRONTEND_URL with `connection`, `result` and `reason`.' })
+  async oauthCallback(@Query() query: Record<string, unknown>, @Meta() meta: RequestMeta, @Res() res: Response): Promise<void> {
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const outcome = await this.providers.completeAuthorization(
+      { code: str(query.code), state: str(query.state), error: str(query.error), iss: str(query.iss) },
+      meta,
+    );
+    const target = new URL(this.config.app.frontendUrl);
+    const connectionId = outcome.result === 'connected' ? outcome.connection.id : outcome.connectionId;
+    if (connectionId) target.searchParams.set('connection', connectionId);
+    target.searchParams.set('result', outcome.result);
+    if (outcome.result === 'error') target.searchParams.set('reason', outcome.reason);
+    res.redirect(302, target.toString());
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: ConnectionView })
+  get(@CurrentUser() user: AuthUser, @Id() id: string): Promise<ConnectionView> {
+    return this.providers.get(user.id, id);
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: ConnectionView })
+  rename(@CurrentUser() user: AuthUser, @Id() id: string, @Body() dto: UpdateConnectionDto, @Meta() meta: RequestMeta): Promise<ConnectionView> {
+    return this.providers.rename(user.id, id, dto.alias, meta);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async remove(@CurrentUser() user: AuthUser, @Id() id: string, @Meta() meta: RequestMeta): Promise<void> {
+    await this.providers.disconnect(user.id, id, meta);
+  }
+
+  @Post(':id/authorization')
+  @RequireVerifiedEmail()
+  @ApiCreatedResponse({ type: AuthorizationStartView })
+  authorize(@CurrentUser() user: AuthUser, @Id() id: string, @Meta() meta: RequestMeta): Promise<AuthorizationStartView> {
+    return this.providers.startAuthorization(user.id, id, meta);
+  }
+
+  /** The same completion as the browser callback, for clients that receive the redirect themselves. */
+  @Post(':id/authorization/callback')
+  @RequireVerifiedEmail()
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiOkResponse({ type: ConnectionView })
+  async completeAuthorization(
+    @CurrentUser() user: AuthUser,
+    @Id() id: string,
+    @Body() dto: AuthorizationCallbackDto,
+    @Meta() meta: RequestMeta,
+  ): Promise<ConnectionView> {
+    await this.providers.owned(user.id, id);
+    const outcome = await this.providers.completeAuthorization({ code: dto.code, state: dto.state }, meta, { userId: user.id, connectionId: id });
+    if (outcome.result === 'error') {
+      const status = outcome.reason === 'brokerage_unavailable' ? 502 : 400;
+      throw new AppException(status, outcome.reason, 'The authorisation could not be completed.');
+    }
+    return toView(outcome.connection);
+  }
+
+  @Get(':id/token')
+  @ApiOkResponse({ type: TokenMetadataView })
+  async tokenMetadata(@CurrentUser() user: AuthUser, @Id() id: string): Promise<TokenMetadataView> {
+    await this.providers.owned(user.id, id);
+    const meta = await this.tokens.getMetadata(id);
+    if (!meta) throw new AppException(409, 'not_connected', 'The connection has no tokens; complete the authorisation first.');
+    return meta;
+  }
+
+  @Post(':id/token/refresh')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenMetadataView })
+  async refresh(@CurrentUser() user: AuthUser, @Id() id: string): Promise<TokenMetadataView> {
+    await this.providers.owned(user.id, id);
+    return this.tokens.forceRefresh(id);
+  }
+
+  @Get(':id/events')
+  @ApiOkResponse({ type: ConnectionEventPage })
+  events(@CurrentUser() user: AuthUser, @Id() id: string, @Query() q: PageQueryDto): Promise<ConnectionEventPage> {
+    return this.providers.listEvents(user.id, id, q.limit ?? 50, q.cursor);
+  }
+}

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { ProviderTokenEntity } from './provider-token.entity';
+
+/** Connection statuses the tokens module may read and set (mirrors providers' ConnectionStatus). */
+export type TokenConnectionStatus = 'pending_auth' | 'active' | 'expiring' | 'degraded' | 'reauth_required' | 'disconnected';
+
+export interface TokenRow extends ProviderTokenEntity {
+  status: TokenConnectionStatus;
+  userId: string;
+}
+
+const COLUMNS = `t.id, t.connection_id AS "connectionId", t.provider_key AS "providerKey",
+  t.access_token_expires_at AS "accessTokenExpiresAt", t.refresh_token_expires_at AS "refreshTokenExpiresAt",
+  t.obtained_at AS "obtainedAt", t.last_refreshed_at AS "lastRefreshedAt", t.refresh_count AS "refreshCount",
+  t.scopes, t.refresh_due_at AS "refreshDueAt", t.failure_count AS "failureCount",
+  t.next_attempt_at AS "nextAttemptAt", t.last_error_code AS "lastErrorCode",
+  t.created_at AS "createdAt", t.updated_at AS "updatedAt", c.status, c.user_id AS "userId"`;
+
+/**
+ * All SQL of the tokens module. The connection's status lives in `provider_connections` (owned by the providers
+ * module); the tokens module updates only its `status`, `status_reason` and `updated_at` columns, by id, so the
+ * dependency stays one-way in code (providers → tokens).
+ */
+@Injectable()
+export class ProviderTokensRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The hot path: one indexed read joining the connection's status. */
+  async find(connectionId: string, manager: EntityManager = this.dataSource.manager): Promise<TokenRow | null> {
+    const rows: TokenRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM provider_tokens t JOIN provider_connections c ON c.id = t.connection_id
+       WHERE t.connection_id = $1`,
+      [connectionId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Same, holding the token row's lock until the transaction ends: the cross-instance single-flight. */
+  async lock(manager: EntityManager, connectionId: string): Promise<TokenRow | null> {
+    const rows: TokenRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM provider_tokens t JOIN provider_connections c ON c.id = t.connection_id
+       WHERE t.connection_id = $1 FOR UPDATE OF t`,
+      [connectionId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async insert(manager: EntityManager, row: Omit<ProviderTokenEntity, 'id'>): Promise<string> {
+    const result = await manager.insert(ProviderTokenEntity, row);
+    return (result.identifiers[0] as { id: string }).id;
+  }
+
+  async update(manager: EntityManager, id: string, patch: Partial<ProviderTokenEntity>): Promise<void> {
+    await manager.update(ProviderTokenEntity, { id }, patch);
+  }
+
+  async delete(manager: EntityManager, id: string): Promise<void> {
+    await manager.delete(ProviderTokenEntity, { id });
+  }
+
+  async setConnectionStatus(manager: EntityManager, connectionId: string, status: TokenConnectionStatus, reason: string | null, now: Date): Promise<void> {
+    await manager.query(
+      `UPDATE provider_connections SET status = $2, status_reason = $3, updated_at = $4 WHERE id = $1`,
+      [connectionId, status, reason, now],
+    );
+  }
+
+  /**
+   * Claims up to `limit` due connections of one brokerage for this sweeper: rows locked by another sweeper are
+   * skipped (SKIP LOCKED), and the claimed rows' `refresh_due_at` moves to `leaseUntil` in the same statement,
+   * so after COMMIT no other sweeper sees them as due (and a crashed sweeper's claim lapses by itself).
+   */
+  async claimDue(manager: EntityManager, providerKey: string, now: Date, leaseUntil: Date, limit: number): Promise<string[]> {
+    const rows: Array<{ connection_id: string }> = await manager.query(
+      `WITH due AS (
+         SELECT t.id FROM provider_tokens t JOIN provider_connections c ON c.id = t.connection_id
+         WHERE t.provider_key = $1 AND t.refresh_due_at <= $2 AND c.status IN ('active', 'expiring', 'degraded')
+         ORDER BY t.refresh_due_at
+         LIMIT $4
+         FOR UPDATE OF t SKIP LOCKED
+       ), claimed AS (
+         UPDATE provider_tokens p SET refresh_due_at = $3 FROM due WHERE p.id = due.id RETURNING p.connection_id
+       )
+       SELECT connection_id FROM claimed`,
+      [providerKey, now, leaseUntil, limit],
+    );
+    return rows.map((r) => r.connection_id);
+  }
+}

@@ -1,0 +1,232 @@
+import { TestingModule } from '@nestjs/testing';
+import { Clock, FakeClock } from '../../../src/common/clock';
+import { AppException } from '../../../src/common/errors/app.exception';
+import { DatabaseModule } from '../../../src/database/database.module';
+import { Transactions } from '../../../src/database/transactions';
+import { AuditModule } from '../../../src/modules/audit/audit.module';
+import { AuditService } from '../../../src/modules/audit/audit.service';
+import { AuthModule } from '../../../src/modules/auth/auth.module';
+import { AuthService } from '../../../src/modules/auth/auth.service';
+import { CreateAdminCommand } from '../../../src/modules/auth/create-admin.command';
+import { SessionsRepository } from '../../../src/modules/auth/sessions.repository';
+import { MailModule } from '../../../src/modules/mail/mail.module';
+import { MAILER } from '../../../src/modules/mail/mailer';
+import { CliIo } from '../../../src/common/cli/cli-command';
+import { createAuthenticatedUser } from '../../factories/auth.factory';
+import { describeRealCommit, useTestModule } from '../../harness';
+import { buildTestingModule } from '../../harness/test-app';
+import { ClockModule } from '../../../src/common/clock';
+import { ConfigModule } from '../../../src/config';
+import { CapturingMailer } from '../../e2e/auth/capturing-mailer';
+
+const meta = { ip: '203.0.113.9', userAgent: 'spec', requestId: 'req-1' };
+
+describe('AuthService and AuditService (integration)', () => {
+  const clock = new FakeClock(new Date());
+  const mailer = new CapturingMailer();
+  const m = useTestModule({
+    imports: [AuditModule, MailModule, AuthModule],
+    providers: [CreateAdminCommand],
+    overrides: [
+      { provide: Clock, useValue: clock },
+      { provide: MAILER, useValue: mailer },
+    ],
+  });
+
+  it('audit_events is append-only in the database itself', async () => {
+    await m
+      .get<Transactions>(Transactions)
+      .run((tx) =>
+        m
+          .get<AuditService>(AuditService)
+          .record(tx.manager, { type: 'spec_event', ...meta, data: { n: 1 } }),
+      );
+    const [row] = await m.dataSource.query(`SELECT * FROM audit_events WHERE type = 'spec_event'`);
+    expect(row).toMatchObject({
+      ip: '203.0.113.9',
+      user_agent: 'spec',
+      request_id: 'req-1',
+      data: { n: 1 },
+      user_id: null,
+    });
+    const tx = m.get<Transactions>(Transactions);
+    await expect(
+      tx.run((t) => t.manager.query(`UPDATE audit_events SET type = 'x'`)),
+    ).rejects.toThrow(/append-only/);
+    await expect(tx.run((t) => t.manager.query(`DELETE FROM audit_events`))).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(tx.run((t) => t.manager.query(`TRUNCATE audit_events`))).rejects.toThrow(
+      /append-only/,
+    );
+    expect(
+      await m.dataSource.query(`SELECT type FROM audit_events WHERE type = 'spec_event'`),
+    ).toHaveLength(1);
+  });
+
+  it('an audit event rolls back with the transaction that wrote it', async () => {
+    await expect(
+      m.get<Transactions>(Transactions).run(async (tx) => {
+        await m.get<AuditService>(AuditService).record(tx.manager, { type: 'rolled_back' });
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(
+      await m.get<AuditService>(AuditService).forUser('00000000-0000-4000-8000-000000000000'),
+    ).toEqual([]);
+    const rows = await m.dataSource.query(`SELECT 1 FROM audit_events WHERE type = 'rolled_back'`);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('records who, from where and which request for security events', async () => {
+    const u = await createAuthenticatedUser(m);
+    await m.get<AuthService>(AuthService).logoutAll(u.userId, meta);
+    const events = await m.get<AuditService>(AuditService).forUser(u.userId);
+    expect(events.map((e) => e.type)).toEqual(['logout_all', 'login']);
+    expect(events[0]).toMatchObject({
+      ip: '203.0.113.9',
+      userAgent: 'spec',
+      requestId: 'req-1',
+      data: { sessions: 1 },
+    });
+  });
+
+  it('mails are sent only after commit', async () => {
+    const before = mailer.sent.length;
+    const email = `after-commit-${Date.now()}@example.test`;
+    await m
+      .get<AuthService>(AuthService)
+      .register({ email, password: 'long enough password' }, meta);
+    expect(mailer.sent.length).toBe(before + 1);
+  });
+
+  it('users:create-admin creates a verified admin, or grants admin to an existing account', async () => {
+    const command = m.get<CreateAdminCommand>(CreateAdminCommand);
+    const out: string[] = [];
+    const io: CliIo = {
+      out: (l) => out.push(l),
+      err: (l) => out.push(`ERR ${l}`),
+      isTTY: false,
+      rewrite: () => undefined,
+    };
+    command.passwordSource = async () => 'admin passphrase 1';
+    expect(await command.run({ values: { email: 'Root@Example.test' }, positionals: [], io })).toBe(
+      0,
+    );
+    expect(out[0]).toMatch(/^Created administrator root@example\.test/);
+    const [row] = await m.dataSource.query(
+      `SELECT roles, email_verified_at FROM users WHERE email = 'root@example.test'`,
+    );
+    expect(row.roles).toEqual(['user', 'admin']);
+    expect(row.email_verified_at).not.toBeNull();
+    const tokens = await m
+      .get<AuthService>(AuthService)
+      .login({ email: 'root@example.test', password: 'admin passphrase 1' }, meta);
+    expect(tokens.tokenType).toBe('Bearer');
+
+    const u = await createAuthenticatedUser(m);
+    expect(await command.run({ values: { email: u.email }, positionals: [], io })).toBe(0);
+    expect(out[1]).toMatch(/Granted admin/);
+    const [granted] = await m.dataSource.query(`SELECT roles FROM users WHERE id = $1`, [u.userId]);
+    expect(granted.roles).toEqual(['user', 'admin']);
+    expect(await command.run({ values: { email: u.email }, positionals: [], io })).toBe(0); // idempotent
+    const [again] = await m.dataSource.query(`SELECT roles FROM users WHERE id = $1`, [u.userId]);
+    expect(again.roles).toEqual(['user', 'admin']);
+
+    expect(await command.run({ values: {}, positionals: [], io })).toBe(2);
+    command.passwordSource = async () => 'short';
+    await expect(
+      command.run({ values: { email: 'x@example.test' }, positionals: [], io }),
+    ).rejects.toBeInstanceOf(AppException);
+    const admins = await m.dataSource.query(
+      `SELECT data FROM audit_events WHERE type = 'admin_created' ORDER BY created_at`,
+    );
+    expect(admins.map((a: { data: { newAccount: boolean } }) => a.data.newAccount)).toEqual([
+      true,
+      false,
+      false,
+    ]);
+  });
+
+  it('the session check is one primary-key lookup', async () => {
+    const u = await createAuthenticatedUser(m);
+    const sid = JSON.parse(Buffer.from(u.accessToken.split('.')[1], 'base64url').toString())
+      .sid as string;
+    expect(
+      await m.get<SessionsRepository>(SessionsRepository).findLive(sid, u.userId, clock.now()),
+    ).toMatchObject({ userId: u.userId, roles: ['user'] });
+    // Tiny test tables make any plan cheap, so forbid sequential scans and check the PK index serves the lookup.
+    const plan = await m.get<Transactions>(Transactions).run(async (tx) => {
+      await tx.manager.query(`SET LOCAL enable_seqscan = off`);
+      return tx.manager.query(
+        `EXPLAIN (FORMAT JSON) SELECT u.email FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL`,
+        [sid, u.userId],
+      );
+    });
+    const text = JSON.stringify(plan);
+    expect(text).toContain('"Index Name":"PK_sessions"');
+    expect(text).toContain('"Index Name":"PK_users"');
+  });
+});
+
+describeRealCommit('refresh rotation under true concurrency (real commits)', (db) => {
+  let moduleRef: TestingModule;
+  beforeAll(async () => {
+    moduleRef = await buildTestingModule(
+      { imports: [ConfigModule, ClockModule, DatabaseModule, AuditModule, MailModule, AuthModule] },
+      { create: async () => db.dataSource, destroy: async () => undefined },
+      { overrides: [{ provide: MAILER, useValue: new CapturingMailer() }] },
+    );
+    await moduleRef.init();
+  });
+  afterAll(() => moduleRef.close());
+
+  it('lets exactly one of many concurrent refreshes of the same token win, and revokes the family', async () => {
+    const t = { get: <T>(token: unknown) => moduleRef.get<T>(token as never, { strict: false }) };
+    const u = await createAuthenticatedUser(t);
+    const auth = t.get<AuthService>(AuthService);
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => auth.refresh(u.refreshToken, meta)),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    expect(
+      results
+        .filter((r) => r.status === 'rejected')
+        .every((r) => r.reason.code === 'invalid_refresh_token'),
+    ).toBe(true);
+    // The losers presented a token that had just been rotated: reuse, so the whole family is revoked.
+    const [session] = await db.dataSource.query(
+      `SELECT revoked_at, revoke_reason FROM sessions WHERE user_id = $1`,
+      [u.userId],
+    );
+    expect(session.revoke_reason).toBe('refresh_reuse');
+    await expect(
+      auth.refresh(
+        (won[0] as PromiseFulfilledResult<{ refreshToken: string }>).value.refreshToken,
+        meta,
+      ),
+    ).rejects.toMatchObject({ code: 'invalid_refresh_token' });
+    const reuse = await db.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE type = 'refresh_reuse' AND user_id = $1`,
+      [u.userId],
+    );
+    expect(reuse[0].n).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps registration unique under concurrent sign-ups of the same address', async () => {
+    const auth = moduleRef.get(AuthService);
+    const email = `race-${Date.now()}@example.test`;
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        auth.register({ email, password: 'long enough password' }, meta),
+      ),
+    );
+    expect(results).toHaveLength(5);
+    const [{ n }] = await db.dataSource.query(
+      `SELECT count(*)::int AS n FROM users WHERE email = $1`,
+      [email],
+    );
+    expect(n).toBe(1);
+  });
+});
