@@ -9,7 +9,16 @@ import tseslint from 'typescript-eslint';
  */
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.data/**', 'openapi.json', '**/*.js', '**/*.cjs', '**/*.mjs'],
+    ignores: [
+      'dist/**',
+      'coverage/**',
+      'node_modules/**',
+      '.data/**',
+      'openapi.json',
+      '**/*.js',
+      '**/*.cjs',
+      '**/*.mjs',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -34,15 +43,24 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-function-type': 'off',
       // Nest modules are empty decorated classes by design.
       '@typescript-eslint/no-extraneous-class': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // Fire-and-forget must be explicit (`void promise`), and a promise is never passed where a callback's
       // result is ignored — except as Express/Nest handler arguments, which await it.
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        { checksVoidReturn: { arguments: false, attributes: false } },
+      ],
       // Interface-driven providers implement async methods that may not await.
       '@typescript-eslint/require-await': 'off',
       // Template literals with numbers are fine; with objects they are a bug.
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true, allowNullish: true },
+      ],
       '@typescript-eslint/unbound-method': 'off',
       // Harmless leftovers after a type narrows; autofixable with `eslint --fix`, not worth failing CI.
       '@typescript-eslint/no-unnecessary-type-assertion': 'warn',

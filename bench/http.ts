@@ -22,7 +22,13 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { INestApplication, Module, RequestMethod, ValidationPipe, VersioningType } from '@nestjs/common';
+import {
+  INestApplication,
+  Module,
+  RequestMethod,
+  ValidationPipe,
+  VersioningType,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -40,7 +46,13 @@ import { ConfigModule } from '../src/config';
 import { DatabaseModule } from '../src/database/database.module';
 import { HealthModule } from '../src/modules/health/health.module';
 
-const TARGETS = ['bare-express', 'bare-fastify', 'app-express', 'nest-express', 'nest-fastify'] as const;
+const TARGETS = [
+  'bare-express',
+  'bare-fastify',
+  'app-express',
+  'nest-express',
+  'nest-fastify',
+] as const;
 type Target = (typeof TARGETS)[number];
 const ROOT = join(__dirname, '..');
 const CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -98,7 +110,9 @@ async function serveBareExpress(databaseUrl: string): Promise<number> {
     );
   });
   return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+    const server = app.listen(0, '127.0.0.1', () =>
+      resolve((server.address() as { port: number }).port),
+    );
   });
 }
 
@@ -132,7 +146,6 @@ class MinimalModule {}
  * (prefix, versioning, ValidationPipe, problem filter); helmet/body-parser/trust-proxy are Express calls.
  */
 async function serveMinimalNest(fastify: boolean): Promise<number> {
-
   let app: INestApplication;
   if (fastify) {
     app = await NestFactory.create(MinimalModule, new FastifyAdapter(), { bufferLogs: true });
@@ -140,9 +153,16 @@ async function serveMinimalNest(fastify: boolean): Promise<number> {
     app = await NestFactory.create(MinimalModule, { bufferLogs: true });
   }
   app.useLogger(app.get(Logger));
-  app.setGlobalPrefix('api', { exclude: [{ path: 'health', method: RequestMethod.ALL }, { path: 'health/{*rest}', method: RequestMethod.ALL }] });
+  app.setGlobalPrefix('api', {
+    exclude: [
+      { path: 'health', method: RequestMethod.ALL },
+      { path: 'health/{*rest}', method: RequestMethod.ALL },
+    ],
+  });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
   app.useGlobalFilters(new ProblemDetailsFilter());
   await app.listen(0, '127.0.0.1');
   return (app.getHttpServer().address() as { port: number }).port;
@@ -161,7 +181,10 @@ function parseOptions(argv: string[]): Options {
     return n;
   };
   const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) throw new Error('set DATABASE_URL to a PostgreSQL database (e.g. postgres://postgres@127.0.0.1:5432/bench)');
+  if (!databaseUrl)
+    throw new Error(
+      'set DATABASE_URL to a PostgreSQL database (e.g. postgres://postgres@127.0.0.1:5432/bench)',
+    );
   return {
     duration: Math.min(get('duration', 10), 60),
     warmup: Math.min(get('warmup', 3), 30),
@@ -177,21 +200,25 @@ interface Server {
 }
 
 function start(target: Target, options: Options): Promise<Server> {
-  const child = spawn(process.execPath, ['-r', join(ROOT, 'scripts', 'register-ts.cjs'), __filename, '--serve', target], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: options.databaseUrl,
-      DATABASE_POOL_SIZE: String(POOL_SIZE),
-      DATABASE_MIGRATIONS_RUN: 'false',
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'silent',
-      LOG_PRETTY: 'false',
-      // Background work would add database load that the bare servers do not have.
-      TOKEN_SWEEP_ENABLED: 'false',
+  const child = spawn(
+    process.execPath,
+    ['-r', join(ROOT, 'scripts', 'register-ts.cjs'), __filename, '--serve', target],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: options.databaseUrl,
+        DATABASE_POOL_SIZE: String(POOL_SIZE),
+        DATABASE_MIGRATIONS_RUN: 'false',
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'silent',
+        LOG_PRETTY: 'false',
+        // Background work would add database load that the bare servers do not have.
+        TOKEN_SWEEP_ENABLED: 'false',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
@@ -227,10 +254,15 @@ async function measure(target: Target, options: Options): Promise<Measurement> {
   try {
     const url = `http://127.0.0.1:${server.port}/health/ready`;
     const check = await fetch(url);
-    if (check.status !== 200) throw new Error(`${target}: GET /health/ready answered ${check.status}`);
+    if (check.status !== 200)
+      throw new Error(`${target}: GET /health/ready answered ${check.status}`);
     await autocannon({ url, connections: options.connections, duration: options.warmup });
     const cpuBefore = cpuSeconds(server.child.pid);
-    const r = await autocannon({ url, connections: options.connections, duration: options.duration });
+    const r = await autocannon({
+      url,
+      connections: options.connections,
+      duration: options.duration,
+    });
     const cpu = cpuSeconds(server.child.pid) - cpuBefore;
     return {
       rps: r.requests.average,
@@ -273,7 +305,9 @@ async function drive(options: Options): Promise<void> {
       process.stderr.write(`round ${round}/${options.rounds}: ${target}...`);
       const m = await measure(target, options);
       results.get(target)!.push(m);
-      process.stderr.write(` ${Math.round(m.rps)} req/s, p99 ${m.p99} ms, ${Math.round(m.cpuUs)} µs CPU/req\n`);
+      process.stderr.write(
+        ` ${Math.round(m.rps)} req/s, p99 ${m.p99} ms, ${Math.round(m.cpuUs)} µs CPU/req\n`,
+      );
     }
   }
   const summary = new Map<Target, Measurement>();

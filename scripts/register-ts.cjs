@@ -23,6 +23,9 @@ const compilerOptions = {
 };
 
 Module._extensions['.ts'] = function compileTypeScript(module, filename) {
-  const { outputText } = ts.transpileModule(readFileSync(filename, 'utf8'), { compilerOptions, fileName: filename });
+  const { outputText } = ts.transpileModule(readFileSync(filename, 'utf8'), {
+    compilerOptions,
+    fileName: filename,
+  });
   module._compile(outputText, filename);
 };

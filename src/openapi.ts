@@ -64,7 +64,9 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : `openapi failed: ${String(err)}`}\n`);
+    process.stderr.write(
+      `${err instanceof ConfigError ? err.message : `openapi failed: ${String(err)}`}\n`,
+    );
     process.exit(1);
   },
 );

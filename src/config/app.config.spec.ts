@@ -22,7 +22,12 @@ describe('parseAppSettings', () => {
 
   it('derives environment-dependent defaults', () => {
     const prod = parseAppSettings({ NODE_ENV: 'production' });
-    expect(prod).toMatchObject({ isProduction: true, corsOrigins: [], logPretty: false, logLevel: 'info' });
+    expect(prod).toMatchObject({
+      isProduction: true,
+      corsOrigins: [],
+      logPretty: false,
+      logLevel: 'info',
+    });
     const test = parseAppSettings({ NODE_ENV: 'test' });
     expect(test).toMatchObject({ isProduction: false, logLevel: 'silent', logPretty: false });
   });
@@ -91,8 +96,13 @@ describe('parseDatabaseSettings', () => {
 
   it('with DATABASE_URL does not migrate unless asked', () => {
     const url = 'postgres://app:pw@db.example.test:5432/dashtam';
-    expect(parseDatabaseSettings({ DATABASE_URL: url })).toMatchObject({ url, migrationsRun: false });
-    expect(parseDatabaseSettings({ DATABASE_URL: url, DATABASE_MIGRATIONS_RUN: 'true' }).migrationsRun).toBe(true);
+    expect(parseDatabaseSettings({ DATABASE_URL: url })).toMatchObject({
+      url,
+      migrationsRun: false,
+    });
+    expect(
+      parseDatabaseSettings({ DATABASE_URL: url, DATABASE_MIGRATIONS_RUN: 'true' }).migrationsRun,
+    ).toBe(true);
   });
 
   it('reads pool size, statement timeout and data directory', () => {
@@ -113,7 +123,9 @@ describe('parseDatabaseSettings', () => {
     ['DATABASE_STATEMENT_TIMEOUT_MS', '-1'],
     ['DATABASE_MIGRATIONS_RUN', 'perhaps'],
   ])('rejects %s=%p with an error naming it', (name, value) => {
-    expect(() => parseDatabaseSettings({ [name]: value })).toThrow(`Invalid configuration: ${name} `);
+    expect(() => parseDatabaseSettings({ [name]: value })).toThrow(
+      `Invalid configuration: ${name} `,
+    );
   });
 
   it('never echoes a DATABASE_URL (it may carry a password)', () => {

@@ -1,4 +1,16 @@
-import { bool, bytes, ConfigError, int, list, oneOf, optionalStr, optionalUrl, secret, str, url } from './env';
+import {
+  bool,
+  bytes,
+  ConfigError,
+  int,
+  list,
+  oneOf,
+  optionalStr,
+  optionalUrl,
+  secret,
+  str,
+  url,
+} from './env';
 
 /** Runs `fn` and returns the ConfigError it throws (fails the test when it throws nothing else). */
 function configError(fn: () => unknown): ConfigError {
@@ -88,22 +100,31 @@ describe('env readers', () => {
 
   describe('url / optionalUrl', () => {
     it('accepts URLs with an allowed scheme', () => {
-      expect(url({ U: 'https://example.test/x' }, 'U', undefined, ['http', 'https'])).toBe('https://example.test/x');
+      expect(url({ U: 'https://example.test/x' }, 'U', undefined, ['http', 'https'])).toBe(
+        'https://example.test/x',
+      );
       expect(url({}, 'U', 'http://localhost:1')).toBe('http://localhost:1');
       expect(optionalUrl({}, 'U')).toBeUndefined();
     });
 
     it('rejects a malformed URL without echoing it (it may hold a password)', () => {
-      const err = configError(() => optionalUrl({ DATABASE_URL: 'not a url:secretpw' }, 'DATABASE_URL'));
+      const err = configError(() =>
+        optionalUrl({ DATABASE_URL: 'not a url:secretpw' }, 'DATABASE_URL'),
+      );
       expect(err.message).toBe('Invalid configuration: DATABASE_URL must be a valid URL');
       expect(err.message).not.toContain('secretpw');
     });
 
     it('rejects a disallowed scheme without echoing the value', () => {
       const err = configError(() =>
-        optionalUrl({ DATABASE_URL: 'mysql://u:hunter2@h/db' }, 'DATABASE_URL', ['postgres', 'postgresql']),
+        optionalUrl({ DATABASE_URL: 'mysql://u:hunter2@h/db' }, 'DATABASE_URL', [
+          'postgres',
+          'postgresql',
+        ]),
       );
-      expect(err.message).toBe('Invalid configuration: DATABASE_URL must use one of the schemes postgres, postgresql');
+      expect(err.message).toBe(
+        'Invalid configuration: DATABASE_URL must use one of the schemes postgres, postgresql',
+      );
       expect(err.message).not.toContain('hunter2');
     });
   });
@@ -144,7 +165,9 @@ describe('env readers', () => {
     ])('refuses %s in production, naming the variable and not the value', (_case, env) => {
       const err = configError(() => secret(env, 'JWT_KEY', 'dev-placeholder', true));
       expect(err.variable).toBe('JWT_KEY');
-      expect(err.message).toMatch(/^Invalid configuration: JWT_KEY must be set to a real secret in production/);
+      expect(err.message).toMatch(
+        /^Invalid configuration: JWT_KEY must be set to a real secret in production/,
+      );
       expect(err.message).not.toContain('dev-placeholder');
     });
   });

@@ -27,7 +27,11 @@ class CliError extends Error {}
 class MigrationTemplate extends MigrationGenerateCommand {
   static render(name: string, timestamp: number, up: Query[], down: Query[]): string {
     const line = (q: Query) =>
-      '        await queryRunner.query(`' + this.escapeTemplateLiteral(q.query) + '`' + this.queryParams(q.parameters) + ');';
+      '        await queryRunner.query(`' +
+      this.escapeTemplateLiteral(q.query) +
+      '`' +
+      this.queryParams(q.parameters) +
+      ');';
     // Down queries come from the schema builder in apply order; undoing runs them backwards.
     return this.getTemplate(name, timestamp, up.map(line), down.map(line).reverse());
   }
@@ -52,7 +56,9 @@ function parseArgs(argv: string[]): Args {
     const arg = rest[i];
     if (arg === '--timestamp' || arg.startsWith('--timestamp=')) {
       const value = arg.includes('=') ? arg.split('=')[1] : rest[++i];
-      if (!/^\d{13}$/.test(value ?? '')) throw new CliError('--timestamp must be a 13-digit millisecond timestamp');
+      if (!/^\d{13}$/.test(value ?? '')) {
+        throw new CliError('--timestamp must be a 13-digit millisecond timestamp');
+      }
       args.timestamp = Number(value);
     } else if (!args.name) {
       args.name = arg;
@@ -96,11 +102,15 @@ async function status(dataSource: DataSource): Promise<number> {
   // Read-only: unlike showMigrations() this does not create the migrations table.
   const executed = await new MigrationExecutor(dataSource).getExecutedMigrations();
   const appliedNames = new Set(executed.map((m) => m.name));
-  const known = dataSource.migrations.map(migrationName).sort((a, b) => timestampOf(a) - timestampOf(b));
+  const known = dataSource.migrations
+    .map(migrationName)
+    .sort((a, b) => timestampOf(a) - timestampOf(b));
   const pending = known.filter((n) => !appliedNames.has(n));
   for (const name of known) console.log(`${appliedNames.has(name) ? '[X]' : '[ ]'} ${name}`);
   // Applied in this database but without a file here (another branch, or a deleted file): worth seeing.
-  for (const m of executed) if (!known.includes(m.name)) console.log(`[?] ${m.name} (applied, no migration file)`);
+  for (const m of executed.filter((e) => !known.includes(e.name))) {
+    console.log(`[?] ${m.name} (applied, no migration file)`);
+  }
   console.log(`${known.length - pending.length} applied, ${pending.length} pending`);
   return pending.length > 0 ? 1 : 0;
 }
@@ -108,29 +118,42 @@ async function status(dataSource: DataSource): Promise<number> {
 async function generate(dataSource: DataSource, args: Args): Promise<number> {
   const name = args.name;
   if (!name || !/^[A-Za-z][A-Za-z0-9]*$/.test(name)) {
-    throw new CliError('generate needs a migration name in PascalCase letters and digits, e.g. AddUsers');
+    throw new CliError(
+      'generate needs a migration name in PascalCase letters and digits, e.g. AddUsers',
+    );
   }
   const pending = await new MigrationExecutor(dataSource).getPendingMigrations();
   if (pending.length > 0) {
     // The diff is taken against the database: with migrations pending it would repeat them.
-    throw new CliError(`${pending.length} migration(s) pending: run "npm run migration:run" before generating`);
+    throw new CliError(
+      `${pending.length} migration(s) pending: run "npm run migration:run" before generating`,
+    );
   }
   const sql = await dataSource.driver.createSchemaBuilder().log();
   if (sql.upQueries.length === 0) {
-    throw new CliError('No changes between the entities and the database schema: nothing to generate');
+    throw new CliError(
+      'No changes between the entities and the database schema: nothing to generate',
+    );
   }
   const timestamp = args.timestamp ?? Date.now();
   const file = join(MIGRATIONS_DIR, `${timestamp}-${name}.ts`);
   if (existsSync(file)) throw new CliError(`${relative(process.cwd(), file)} already exists`);
   mkdirSync(MIGRATIONS_DIR, { recursive: true });
   writeFileSync(file, MigrationTemplate.render(name, timestamp, sql.upQueries, sql.downQueries));
-  console.log(`Wrote ${relative(process.cwd(), file)} (${sql.upQueries.length} up, ${sql.downQueries.length} down queries)`);
+  console.log(
+    `Wrote ${relative(process.cwd(), file)} (${sql.upQueries.length} up, ${sql.downQueries.length} down queries)`,
+  );
   return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  const commands: Record<string, (ds: DataSource, a: Args) => Promise<number>> = { run, revert, status, generate };
+  const commands: Record<string, (ds: DataSource, a: Args) => Promise<number>> = {
+    run,
+    revert,
+    status,
+    generate,
+  };
   const command = commands[args.command];
   if (!command) throw new CliError(`unknown command "${args.command}"\n${USAGE}`);
 
@@ -140,7 +163,9 @@ async function main(argv: string[]): Promise<number> {
   if (!url) {
     embedded = await EmbeddedPostgres.start(config.database.pgliteDir);
     url = embedded.url;
-    console.log(`DATABASE_URL not set: using embedded PostgreSQL (PGlite) in ${config.database.pgliteDir}`);
+    console.log(
+      `DATABASE_URL not set: using embedded PostgreSQL (PGlite) in ${config.database.pgliteDir}`,
+    );
   }
   const dataSource = new DataSource(
     buildDataSourceOptions(url, {
@@ -165,7 +190,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`${err.message}\n`);
     } else {
       // Database errors: the message, not the stack (a URL with a password never reaches here: pg does not echo it).
-      process.stderr.write(`migration failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(
+        `migration failed: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
     }
     process.exit(1);
   },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * The migration command line (src/database/migrate.ts, behind the npm migration:* scripts) as a process, on a
+ * The migration command line (src/database/migrate.ts, run like the npm migration:* scripts) as a process, on a
  * throwaway embedded PGlite directory (DATABASE_URL unset), so it runs with or without a PostgreSQL server.
  * The point of `status`: unlike TypeORM's migration:show it exits non-zero while anything is pending.
  */
@@ -20,11 +20,15 @@ interface Exit {
 function migrate(args: string[], env: Record<string, string>): Promise<Exit> {
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test' };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'database', 'migrate.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...base, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', '@swc-node/register', join(ROOT, 'src', 'database', 'migrate.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: { ...base, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -38,7 +42,10 @@ function migrate(args: string[], env: Record<string, string>): Promise<Exit> {
   });
 }
 
-const migrationFiles = () => readdirSync(MIGRATIONS).filter((f) => /^\d{13}-\w+\.ts$/.test(f)).sort();
+const migrationFiles = () =>
+  readdirSync(MIGRATIONS)
+    .filter((f) => /^\d{13}-\w+\.ts$/.test(f))
+    .sort();
 /** `1764100000000-Encryption.ts` → `Encryption1764100000000`, the class name TypeORM records. */
 const classNameOf = (file: string) => {
   const [, ts, name] = /^(\d{13})-(\w+)\.ts$/.exec(file)!;
@@ -85,7 +92,9 @@ describe('migration CLI on an embedded database', () => {
     for (const f of written) rmSync(join(MIGRATIONS, f));
     expect(written).toEqual([]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('No changes between the entities and the database schema: nothing to generate\n');
+    expect(r.stderr).toBe(
+      'No changes between the entities and the database schema: nothing to generate\n',
+    );
   }, 120_000);
 
   it('revert undoes the last migration, and status reports it pending again', async () => {

@@ -396,6 +396,14 @@ export class AuthService {
     this.checkPasswordLength(input.newPassword);
     const user = await this.users.findById(userId);
     if (!user || !(await this.passwords.verify(user.passwordHash, input.currentPassword))) {
+      // A stolen access token must not become an unlimited password oracle: count it like a failed login.
+      if (user) {
+        const now = this.clock.now();
+        await this.transactions.run(async (tx) => {
+          await this.users.recordFailure(tx.manager, user.id, now, this.lockoutPolicy());
+          await this.audit.record(tx.manager, { type: 'password_change_failed', userId, ...meta });
+        });
+      }
       throw new AppException(
         403,
         'invalid_current_password',

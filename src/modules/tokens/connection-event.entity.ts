@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { Instant, JsonObject } from './metadata-types';
 
 /**
  * A connection's own trail (status changes and token events) for `GET /providers/:id/events`. Security events
@@ -19,9 +20,9 @@ export class ConnectionEventEntity {
 
   /** Context only: never a token or code. */
   @Column({ type: 'jsonb', default: () => "'{}'" })
-  data: Record<string, unknown>;
+  data: JsonObject;
 
   // clock_timestamp(): events of one transaction keep their real order.
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'clock_timestamp()' })
-  createdAt: Date;
+  createdAt: Instant;
 }

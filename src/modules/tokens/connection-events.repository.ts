@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type DataSource as DataSourceT, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ConnectionEventEntity } from './connection-event.entity';
 
@@ -16,7 +16,7 @@ export type ConnectionEventType =
 /** The per-connection trail. Append-only by convention: nothing here updates or deletes. */
 @Injectable()
 export class ConnectionEventsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(@Inject(DataSource) private readonly dataSource: DataSourceT) {}
 
   async record(manager: EntityManager, connectionId: string, type: ConnectionEventType, data: Record<string, unknown> = {}): Promise<void> {
     // jsonb column: TypeORM's deep-partial type does not accept an open record, hence the cast.

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { Instant } from './metadata-types';
 
 /**
  * Metadata of one connection's current token set. The tokens themselves live encrypted in the encryption
@@ -19,18 +20,18 @@ export class ProviderTokenEntity {
   providerKey: string;
 
   @Column({ name: 'access_token_expires_at', type: 'timestamptz' })
-  accessTokenExpiresAt: Date;
+  accessTokenExpiresAt: Instant;
 
   /** The refresh token's hard end (Schwab: 7 days from the first exchange, not extended by refreshes). */
   @Column({ name: 'refresh_token_expires_at', type: 'timestamptz', nullable: true })
-  refreshTokenExpiresAt: Date | null;
+  refreshTokenExpiresAt: Instant | null;
 
   /** When the current grant was obtained by exchanging an authorisation code. */
   @Column({ name: 'obtained_at', type: 'timestamptz' })
-  obtainedAt: Date;
+  obtainedAt: Instant;
 
   @Column({ name: 'last_refreshed_at', type: 'timestamptz', nullable: true })
-  lastRefreshedAt: Date | null;
+  lastRefreshedAt: Instant | null;
 
   @Column({ name: 'refresh_count', type: 'integer', default: 0 })
   refreshCount: number;
@@ -40,7 +41,7 @@ export class ProviderTokenEntity {
 
   /** When the sweep should next refresh (null: never, e.g. re-authorisation required). Also the sweep's lease. */
   @Column({ name: 'refresh_due_at', type: 'timestamptz', nullable: true })
-  refreshDueAt: Date | null;
+  refreshDueAt: Instant | null;
 
   /** Consecutive temporary failures; drives the exponential backoff. */
   @Column({ name: 'failure_count', type: 'integer', default: 0 })
@@ -48,14 +49,14 @@ export class ProviderTokenEntity {
 
   /** No brokerage call before this instant (backoff or Retry-After). */
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
-  nextAttemptAt: Date | null;
+  nextAttemptAt: Instant | null;
 
   @Column({ name: 'last_error_code', type: 'text', nullable: true })
   lastErrorCode: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
-  createdAt: Date;
+  createdAt: Instant;
 
   @Column({ name: 'updated_at', type: 'timestamptz' })
-  updatedAt: Date;
+  updatedAt: Instant;
 }

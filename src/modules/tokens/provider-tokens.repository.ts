@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type DataSource as DataSourceT, EntityManager } from 'typeorm';
 import { ProviderTokenEntity } from './provider-token.entity';
 
 /** Connection statuses the tokens module may read and set (mirrors providers' ConnectionStatus). */
@@ -24,7 +24,7 @@ const COLUMNS = `t.id, t.connection_id AS "connectionId", t.provider_key AS "pro
  */
 @Injectable()
 export class ProviderTokensRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(@Inject(DataSource) private readonly dataSource: DataSourceT) {}
 
   /** The hot path: one indexed read joining the connection's status. */
   async find(connectionId: string, manager: EntityManager = this.dataSource.manager): Promise<TokenRow | null> {

@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { Clock } from '../../common/clock';
+import { SchedulerRegistry, type SchedulerRegistry as SchedulerRegistryT } from '@nestjs/schedule';
+import { Clock, type Clock as ClockT } from '../../common/clock';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
-import { Transactions } from '../../database/transactions';
+import { Transactions, type Transactions as TransactionsT } from '../../database/transactions';
 import { BROKERAGE_ADAPTERS } from '../providers/adapters/brokerage-adapter';
 import type { BrokerageAdapters } from '../providers/adapters/brokerage-adapter';
-import { ProviderTokensRepository } from './provider-tokens.repository';
-import { TokensService } from './tokens.service';
+import { ProviderTokensRepository, type ProviderTokensRepository as ProviderTokensRepositoryT } from './provider-tokens.repository';
+import { TokensService, type TokensService as TokensServiceT } from './tokens.service';
 
 export interface SweepReport {
   claimed: number;
@@ -29,12 +29,13 @@ export class TokenSweepService implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger('TokenSweep');
   private running = false;
 
+  // Explicit @Inject tokens with type-only parameter types: see metadata-types.ts for why.
   constructor(
-    private readonly transactions: Transactions,
-    private readonly repo: ProviderTokensRepository,
-    private readonly tokens: TokensService,
-    private readonly clock: Clock,
-    private readonly scheduler: SchedulerRegistry,
+    @Inject(Transactions) private readonly transactions: TransactionsT,
+    @Inject(ProviderTokensRepository) private readonly repo: ProviderTokensRepositoryT,
+    @Inject(TokensService) private readonly tokens: TokensServiceT,
+    @Inject(Clock) private readonly clock: ClockT,
+    @Inject(SchedulerRegistry) private readonly scheduler: SchedulerRegistryT,
     @InjectConfig() private readonly config: AppConfig,
     @Inject(BROKERAGE_ADAPTERS) private readonly adapters: BrokerageAdapters,
   ) {}

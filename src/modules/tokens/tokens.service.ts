@@ -1,18 +1,18 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
-import { Clock } from '../../common/clock';
+import { DataSource, type DataSource as DataSourceT, EntityManager } from 'typeorm';
+import { Clock, type Clock as ClockT } from '../../common/clock';
 import { AppException } from '../../common/errors/app.exception';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
-import { Transactions, Tx } from '../../database/transactions';
-import { AuditService } from '../audit/audit.service';
-import { EncryptionService } from '../encryption/encryption.service';
+import { Transactions, type Transactions as TransactionsT, Tx } from '../../database/transactions';
+import { AuditService, type AuditService as AuditServiceT } from '../audit/audit.service';
+import { EncryptionService, type EncryptionService as EncryptionServiceT } from '../encryption/encryption.service';
 import { BROKERAGE_ADAPTERS, BrokerageError } from '../providers/adapters/brokerage-adapter';
 import type { BrokerageAdapters, TokenSet } from '../providers/adapters/brokerage-adapter';
 import { backoffDelayMs, parseRetryAfterMs, RANDOM } from './backoff';
 import type { RandomSource } from './backoff';
-import { ConnectionEventsRepository } from './connection-events.repository';
-import { ProviderTokensRepository, TokenConnectionStatus, TokenRow } from './provider-tokens.repository';
+import { ConnectionEventsRepository, type ConnectionEventsRepository as ConnectionEventsRepositoryT } from './connection-events.repository';
+import { ProviderTokensRepository, type ProviderTokensRepository as ProviderTokensRepositoryT, TokenConnectionStatus, TokenRow } from './provider-tokens.repository';
 import { RateBudget } from './rate-budget';
 
 /** Owner type of the token secrets in the encryption module; owner id = the provider_tokens row id. */
@@ -65,14 +65,15 @@ export class TokensService {
   /** Token-endpoint calls per brokerage (shared with the sweep, which only uses what is left). */
   readonly budget = new RateBudget();
 
+  // Explicit @Inject tokens with type-only parameter types: see metadata-types.ts for why.
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly transactions: Transactions,
-    private readonly repo: ProviderTokensRepository,
-    private readonly events: ConnectionEventsRepository,
-    private readonly encryption: EncryptionService,
-    private readonly audit: AuditService,
-    private readonly clock: Clock,
+    @Inject(DataSource) private readonly dataSource: DataSourceT,
+    @Inject(Transactions) private readonly transactions: TransactionsT,
+    @Inject(ProviderTokensRepository) private readonly repo: ProviderTokensRepositoryT,
+    @Inject(ConnectionEventsRepository) private readonly events: ConnectionEventsRepositoryT,
+    @Inject(EncryptionService) private readonly encryption: EncryptionServiceT,
+    @Inject(AuditService) private readonly audit: AuditServiceT,
+    @Inject(Clock) private readonly clock: ClockT,
     @InjectConfig() private readonly config: AppConfig,
     @Inject(BROKERAGE_ADAPTERS) private readonly adapters: BrokerageAdapters,
     @Inject(RANDOM) private readonly random: RandomSource,
@@ -184,7 +185,7 @@ export class TokensService {
     const secrets = await this.encryption.readSecrets(tx.manager, TOKEN_SECRET_OWNER, row.id);
     await this.encryption.deleteSecrets(tx.manager, TOKEN_SECRET_OWNER, row.id);
     await this.repo.delete(tx.manager, row.id);
-    await this.events.record(tx.manager, connectionId, 'token_destroyed', {});
+    await this.events.record(tx.manager, connectionId, 'token_destroyed');
     const adapter = this.adapters.get(row.providerKey);
     const token = secrets.refresh_token ?? secrets.access_token;
     if (adapter?.supportsRevocation && token) {

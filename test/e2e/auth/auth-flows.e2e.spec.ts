@@ -271,6 +271,11 @@ describe('auth: account flows (e2e)', () => {
       .send({ currentPassword: 'nope nope', newPassword: 'brand new passphrase' })
       .expect(403);
     expect(wrong.body.code).toBe('invalid_current_password');
+    const [counted] = await t.dataSource.query(
+      `SELECT failed_login_count FROM users WHERE id = $1`,
+      [u.userId],
+    );
+    expect(counted.failed_login_count).toBe(1); // counts towards the lockout like a failed login
     await t
       .http()
       .post(api('change-password'))

@@ -1,0 +1,34 @@
+// The benchmark's mock brokerage: a bare token endpoint (Schwab-like JSON, no JWT signing, so the mock is not
+// the bottleneck). Counts calls per refresh token; GET /stats reports them; POST /reset clears them.
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+
+let calls = 0;
+const perToken = new Map();
+const server = createServer((req, res) => {
+  if (req.url === '/stats') {
+    let duplicates = 0;
+    for (const n of perToken.values()) if (n > 1) duplicates += n - 1;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ calls, distinct: perToken.size, duplicates }));
+    return;
+  }
+  if (req.url === '/reset') {
+    calls = 0;
+    perToken.clear();
+    res.writeHead(204).end();
+    return;
+  }
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    const form = new URLSearchParams(body);
+    calls++;
+    const rt = form.get('refresh_token') ?? '';
+    perToken.set(rt, (perToken.get(rt) ?? 0) + 1);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+    res.end(JSON.stringify({ access_token: randomBytes(32).toString('base64url'), token_type: 'Bearer', expires_in: 1800, refresh_token: rt, scope: 'api' }));
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(`http://127.0.0.1:${server.address().port}\n`));
+process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,226 @@
+/**
+ * Token refresh benchmark (docs/providers.md has the figures and the reading of them).
+ *
+ *   node -r ./scripts/register-ts.cjs bench/refresh.ts [--connections 10000] [--concurrency 16] [--batch 200]
+ *
+ * Needs PostgreSQL (ADMIN_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres) and Redis as the
+ * app uses it. A scratch database is created and migrated; N Schwab connections are stored through the real
+ * TokensService (tokens encrypted), made due, and swept
+ *   1. by one app instance (a child process running TokenSweepService.sweepOnce until nothing is due),
+ *   2. by two instances at once (two child processes, same database),
+ * against a local mock token endpoint (bench/refresh-mock-brokerage.mjs, its own process). Reported: wall time,
+ * brokerage calls (must equal N, no connection refreshed twice) and refresh latency percentiles. Then the hot
+ * path: getValidAccessToken on fresh tokens (one row read + one decryption) against a plain read of the row.
+ * The scratch database is dropped at the end.
+ */
+import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { NestFactory } from '@nestjs/core';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../src/app.module';
+import { Transactions } from '../src/database/transactions';
+import { TokenSweepService } from '../src/modules/tokens/token-sweep.service';
+import { TokensService } from '../src/modules/tokens/tokens.service';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const N = arg('connections', 10_000);
+const CONCURRENCY = arg('concurrency', 16);
+const BATCH = arg('batch', 200);
+const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const dbName = `dashtam_bench_refresh_${process.pid}`;
+const dbUrl = (() => {
+  const u = new URL(adminUrl);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+})();
+
+function appEnv(mockUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    LOG_PRETTY: 'false',
+    DATABASE_URL: dbUrl,
+    DATABASE_POOL_SIZE: String(CONCURRENCY + 4),
+    DATABASE_MIGRATIONS_RUN: 'false',
+    SCHWAB_CLIENT_ID: 'BenchAppKey',
+    SCHWAB_CLIENT_SECRET: 'BenchAppSecret',
+    SCHWAB_ISSUER: mockUrl,
+    SCHWAB_AUTHORIZE_URL: `${mockUrl}/authorize`,
+    SCHWAB_TOKEN_URL: `${mockUrl}/token`,
+    SCHWAB_RATE_PER_MINUTE: '100000000',
+    PROVIDERS_ALLOW_INSECURE_HTTP: 'true',
+    SANDBOX_ENABLED: 'false',
+    TOKEN_SWEEP_ENABLED: 'false',
+    TOKEN_SWEEP_BATCH_SIZE: String(BATCH),
+    TOKEN_SWEEP_CONCURRENCY: String(CONCURRENCY),
+    ...extra,
+  };
+}
+
+// ------------------------------------------------------------------------------------------- worker mode
+
+/** A child process = one app instance: waits for "go" on stdin, sweeps until nothing is due, prints JSON. */
+async function worker(): Promise<void> {
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
+  const tokens = app.get(TokensService);
+  const sweep = app.get(TokenSweepService);
+  const latencies: number[] = [];
+  const original = tokens.refresh.bind(tokens);
+  tokens.refresh = async (id, opts) => {
+    const t = performance.now();
+    try {
+      return await original(id, opts);
+    } finally {
+      latencies.push(performance.now() - t);
+    }
+  };
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
+  const startedAt = Date.now();
+  let refreshed = 0;
+  let failed = 0;
+  for (;;) {
+    const r = await sweep.sweepOnce();
+    refreshed += r.refreshed;
+    failed += r.failed;
+    if (r.claimed === 0) break;
+  }
+  const finishedAt = Date.now();
+  process.stdout.write(`${JSON.stringify({ startedAt, finishedAt, refreshed, failed, latencies })}\n`);
+  await app.close();
+}
+
+// ------------------------------------------------------------------------------------------- parent mode
+
+function startMock(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [`${__dirname}/refresh-mock-brokerage.mjs`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve) => createInterface({ input: child.stdout! }).once('line', (url) => resolve({ url: url.trim(), child })));
+}
+
+interface WorkerResult {
+  startedAt: number;
+  finishedAt: number;
+  refreshed: number;
+  failed: number;
+  latencies: number[];
+}
+
+async function runSweepers(count: number, mockUrl: string): Promise<WorkerResult[]> {
+  const env = { ...process.env, ...appEnv(mockUrl) };
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['-r', `${__dirname}/../scripts/register-ts.cjs`, __filename, '--worker'], { env, stdio: ['pipe', 'pipe', 'inherit'] }),
+  );
+  const lines = children.map((c) => createInterface({ input: c.stdout! }));
+  const ready = lines.map((l) => new Promise<void>((resolve) => l.once('line', () => resolve())));
+  await Promise.all(ready);
+  const results = lines.map((l) => new Promise<WorkerResult>((resolve) => l.once('line', (line) => resolve(JSON.parse(line)))));
+  for (const c of children) c.stdin!.write('go\n');
+  const out = await Promise.all(results);
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+  return out;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function makeAllDue(ds: DataSource): Promise<void> {
+  await ds.query(`UPDATE provider_tokens SET access_token_expires_at = now() + interval '2 minutes', refresh_due_at = now() - interval '1 minute', last_refreshed_at = NULL`);
+}
+
+async function throughput(label: string, ops: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const t = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < ops) await op(next++);
+  }));
+  const perSec = ops / ((performance.now() - t) / 1000);
+  console.log(`  ${label.padEnd(44)} ${Math.round(perSec).toString().padStart(8)} ops/s`);
+  return perSec;
+}
+
+async function main(): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${dbName}"`);
+  const mock = await startMock();
+  try {
+    Object.assign(process.env, appEnv(mock.url, { DATABASE_MIGRATIONS_RUN: 'true' }));
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
+    const ds = app.get(DataSource);
+    const tokens = app.get(TokensService);
+    const tx = app.get(Transactions);
+    console.log(`Seeding ${N} Schwab connections (tokens encrypted through TokensService)…`);
+    const ids: string[] = [];
+    const t0 = performance.now();
+    for (let start = 0; start < N; start += 500) {
+      await tx.run(async (t) => {
+        for (let i = start; i < Math.min(N, start + 500); i++) {
+          const id = randomUUID();
+          const now = new Date();
+          await t.manager.query(
+            `INSERT INTO provider_connections (id, user_id, provider_key, status, created_at, updated_at) VALUES ($1, $2, 'schwab', 'active', $3, $3)`,
+            [id, randomUUID(), now],
+          );
+          await tokens.storeFromExchange(t.manager, { id, userId: randomUUID(), providerKey: 'schwab', status: 'active' }, { accessToken: `at-${i}`, refreshToken: `rt-${i}`, expiresIn: 1800 });
+          ids.push(id);
+        }
+      });
+    }
+    console.log(`  seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+
+    const rows: string[] = [];
+    for (const instances of [1, 2]) {
+      await makeAllDue(ds);
+      await fetch(`${mock.url}/reset`);
+      const results = await runSweepers(instances, mock.url);
+      const stats = (await (await fetch(`${mock.url}/stats`)).json()) as { calls: number; distinct: number; duplicates: number };
+      const wall = (Math.max(...results.map((r) => r.finishedAt)) - Math.min(...results.map((r) => r.startedAt))) / 1000;
+      const lat = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+      const refreshed = results.reduce((s, r) => s + r.refreshed, 0);
+      rows.push(
+        `| ${instances} | ${wall.toFixed(2)} s | ${Math.round(N / wall)} | ${stats.calls} | ${stats.duplicates} | ${refreshed} | ${results.map((r) => r.refreshed).join(' / ')} | ${pct(lat, 50).toFixed(1)} ms | ${pct(lat, 99).toFixed(1)} ms |`,
+      );
+      if (stats.calls !== N || stats.duplicates !== 0) console.error(`!! expected ${N} calls without duplicates, got ${JSON.stringify(stats)}`);
+    }
+    console.log(`Sweep of ${N} due connections (batch ${BATCH}, concurrency ${CONCURRENCY} per instance):\n`);
+    console.log('| instances | wall time | refreshes/s | brokerage calls | duplicate calls | refreshed | per instance | p50 refresh | p99 refresh |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of rows) console.log(r);
+
+    // Hot path: every token is fresh after the sweep.
+    console.log(`\nHot path (fresh tokens, ${CONCURRENCY} concurrent callers, one instance):`);
+    const sample = ids.slice(0, 2000);
+    const ops = 20_000;
+    await throughput('warm-up', 2000, CONCURRENCY, (i) => tokens.getValidAccessToken(sample[i % sample.length]));
+    const plain = await throughput('plain row read (SELECT provider_tokens row)', ops, CONCURRENCY, (i) =>
+      ds.query(`SELECT * FROM provider_tokens WHERE connection_id = $1`, [sample[i % sample.length]]),
+    );
+    const hot = await throughput('getValidAccessToken (read + decrypt)', ops, CONCURRENCY, (i) => tokens.getValidAccessToken(sample[i % sample.length]));
+    console.log(`  ratio getValidAccessToken / plain read: ${(hot / plain).toFixed(2)}`);
+    await app.close();
+  } finally {
+    mock.child.kill('SIGTERM');
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+if (process.argv.includes('--worker')) {
+  worker().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
