@@ -22,6 +22,8 @@ describe('ProblemDetailsFilter.toProblem', () => {
   it('maps unique violations to 409 and invalid text representation to 400', () => {
     const dup = new QueryFailedError('INSERT', [], Object.assign(new Error('dup'), { code: '23505' }));
     const bad = new QueryFailedError('SELECT', [], Object.assign(new Error('uuid'), { code: '22P02' }));
+    const nul = new QueryFailedError('INSERT', [], Object.assign(new Error('nul'), { code: '22021' }));
+    expect(render(nul)).toMatchObject({ status: 400, code: 'invalid_input' });
     expect(render(dup).status).toBe(409);
     expect(render(bad).status).toBe(400);
   });
@@ -33,7 +35,8 @@ describe('ProblemDetailsFilter.toProblem', () => {
   });
 
   it('keeps HttpException messages for 4xx and hides them for 5xx', () => {
-    expect(render(new NotFoundException('Cannot GET /x')).detail).toBe('Cannot GET /x');
+    expect(render(new NotFoundException('Cannot GET /x?token=s3cret')).detail).toBe('No such route.');
+    expect(render(new NotFoundException('Connection not found.')).detail).toBe('Connection not found.');
     expect(render(new BadRequestException(['a', 'b'])).detail).toBe('a; b');
     const hidden = render(new Error('connection string postgres://secret@db'));
     expect(hidden).toMatchObject({ status: 500, code: 'internal_error' });

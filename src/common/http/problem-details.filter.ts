@@ -86,7 +86,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof QueryFailedError) {
       const code = (exception as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
       if (code === '23505') return base(409, 'conflict', 'The resource already exists.');
-      if (code === '22P02') return base(400, 'invalid_input', 'A value has an invalid format.');
+      // Class 22 (data exception: bad text representation, NUL bytes, out-of-range numbers...) is always
+      // the client's value, never our fault.
+      if (code?.startsWith('22')) return base(400, 'invalid_input', 'A value has an invalid format.');
     }
     // Express adapters wrap body-parser errors in an HttpException whose `cause` keeps the parser's `type`.
     const bodyParser = ((exception as { cause?: unknown })?.cause ?? exception) as {
@@ -111,6 +113,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
             : typeof (response as { message?: unknown }).message === 'string'
               ? (response as { message: string }).message
               : exception.message;
+      if (status === 404 && message.startsWith('Cannot ')) {
+        // Nest's "Cannot GET /path?query" would echo the query string (which may hold a secret).
+        return base(404, 'not_found', 'No such route.');
+      }
       const code = status === 404 ? 'not_found' : (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/\W+/g, '_');
       return base(status, code, status >= 500 ? undefined : message);
     }
