@@ -8,6 +8,8 @@
  * injection needs the decorator metadata that tsx does not emit); autocannon runs here, in the parent. Targets:
  *   bare-express   Express 5 + pg Pool
  *   bare-fastify   Fastify 5 + pg Pool
+ *   express-typeorm  bare Express, but the query goes through a TypeORM DataSource built by buildDataSourceOptions
+ *                  (what the app does): separates the ORM's cost from Nest's
  *   app-express    the real AppModule + configureApp (Express adapter) — what `npm start` serves
  *   nest-express   a minimal Nest app (Config, Logging, Database, Health) with the adapter-neutral setup
  *   nest-fastify   the same minimal Nest app on @nestjs/platform-fastify (configureApp is Express-specific)
@@ -37,18 +39,21 @@ import express from 'express';
 import Fastify from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { Pool } from 'pg';
+import { DataSource } from 'typeorm';
 import { AppModule } from '../src/app.module';
 import { APP_OPTIONS, configureApp } from '../src/app.setup';
 import { ClockModule } from '../src/common/clock';
 import { ProblemDetailsFilter } from '../src/common/http/problem-details.filter';
 import { LoggingModule } from '../src/common/logging/logging.module';
 import { ConfigModule } from '../src/config';
+import { buildDataSourceOptions } from '../src/database/data-source.options';
 import { DatabaseModule } from '../src/database/database.module';
 import { HealthModule } from '../src/modules/health/health.module';
 
 const TARGETS = [
   'bare-express',
   'bare-fastify',
+  'express-typeorm',
   'app-express',
   'nest-express',
   'nest-fastify',
@@ -89,6 +94,9 @@ async function serve(target: Target, databaseUrl: string): Promise<void> {
     case 'bare-fastify':
       port = await serveBareFastify(databaseUrl);
       break;
+    case 'express-typeorm':
+      port = await serveExpressTypeorm(databaseUrl);
+      break;
     case 'app-express':
       port = await serveApp();
       break;
@@ -105,6 +113,24 @@ async function serveBareExpress(databaseUrl: string): Promise<number> {
   const app = express();
   app.get('/health/ready', (_req, res) => {
     pool.query('SELECT 1').then(
+      () => res.json({ status: 'ok', database: 'up' }),
+      () => res.status(503).json({ status: 'error' }),
+    );
+  });
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () =>
+      resolve((server.address() as { port: number }).port),
+    );
+  });
+}
+
+async function serveExpressTypeorm(databaseUrl: string): Promise<number> {
+  const dataSource = await new DataSource(
+    buildDataSourceOptions(databaseUrl, { poolSize: POOL_SIZE }),
+  ).initialize();
+  const app = express();
+  app.get('/health/ready', (_req, res) => {
+    dataSource.query('SELECT 1').then(
       () => res.json({ status: 'ok', database: 'up' }),
       () => res.status(503).json({ status: 'error' }),
     );
@@ -324,6 +350,7 @@ async function drive(options: Options): Promise<void> {
   const baseline: Record<Target, Target | undefined> = {
     'bare-express': undefined,
     'bare-fastify': undefined,
+    'express-typeorm': 'bare-express',
     'app-express': 'bare-express',
     'nest-express': 'bare-express',
     'nest-fastify': 'bare-fastify',

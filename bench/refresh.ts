@@ -19,11 +19,27 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { AppModule } from '../src/app.module';
-import { Transactions } from '../src/database/transactions';
-import { TokenSweepService } from '../src/modules/tokens/token-sweep.service';
-import { TokensService } from '../src/modules/tokens/tokens.service';
+import { DataSource as DataSourceClass } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import type { AppModule as AppModuleT } from '../src/app.module';
+import type { Transactions as TransactionsT } from '../src/database/transactions';
+import type { TokenSweepService as TokenSweepServiceT } from '../src/modules/tokens/token-sweep.service';
+import type { TokensService as TokensServiceT } from '../src/modules/tokens/tokens.service';
+
+/**
+ * The app is imported only after process.env is final: ConfigModule validates the environment when the module
+ * is imported, and an unset DATABASE_URL would silently mean the developer's embedded database.
+ */
+async function loadApp() {
+  /* eslint-disable @typescript-eslint/no-require-imports -- deliberate late loading, see above */
+  const { AppModule } = require('../src/app.module') as { AppModule: typeof AppModuleT };
+  const { Transactions } = require('../src/database/transactions') as { Transactions: typeof TransactionsT };
+  const { TokenSweepService } = require('../src/modules/tokens/token-sweep.service') as { TokenSweepService: typeof TokenSweepServiceT };
+  const { TokensService } = require('../src/modules/tokens/tokens.service') as { TokensService: typeof TokensServiceT };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
+  return { app, ds: app.get(DataSourceClass) as DataSource, tx: app.get(Transactions), tokens: app.get(TokensService), sweep: app.get(TokenSweepService) };
+}
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -54,7 +70,7 @@ function appEnv(mockUrl: string, extra: Record<string, string> = {}): Record<str
     SCHWAB_ISSUER: mockUrl,
     SCHWAB_AUTHORIZE_URL: `${mockUrl}/authorize`,
     SCHWAB_TOKEN_URL: `${mockUrl}/token`,
-    SCHWAB_RATE_PER_MINUTE: '100000000',
+    SCHWAB_RATE_PER_MINUTE: '1000000',
     PROVIDERS_ALLOW_INSECURE_HTTP: 'true',
     SANDBOX_ENABLED: 'false',
     TOKEN_SWEEP_ENABLED: 'false',
@@ -68,9 +84,8 @@ function appEnv(mockUrl: string, extra: Record<string, string> = {}): Record<str
 
 /** A child process = one app instance: waits for "go" on stdin, sweeps until nothing is due, prints JSON. */
 async function worker(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
-  const tokens = app.get(TokensService);
-  const sweep = app.get(TokenSweepService);
+  if (!process.env.DATABASE_URL) throw new Error('worker started without DATABASE_URL');
+  const { app, tokens, sweep } = await loadApp();
   const latencies: number[] = [];
   const original = tokens.refresh.bind(tokens);
   tokens.refresh = async (id, opts) => {
@@ -81,27 +96,31 @@ async function worker(): Promise<void> {
       latencies.push(performance.now() - t);
     }
   };
-  process.stdout.write('ready\n');
+  process.stdout.write('@@ready\n');
+  if (process.env.BENCH_DEBUG) console.error('[worker] waiting for go');
   await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
+  if (process.env.BENCH_DEBUG) console.error('[worker] go');
   const startedAt = Date.now();
   let refreshed = 0;
   let failed = 0;
   for (;;) {
     const r = await sweep.sweepOnce();
+    if (process.env.BENCH_DEBUG) console.error('[worker]', process.pid, JSON.stringify(r));
     refreshed += r.refreshed;
     failed += r.failed;
     if (r.claimed === 0) break;
   }
   const finishedAt = Date.now();
-  process.stdout.write(`${JSON.stringify({ startedAt, finishedAt, refreshed, failed, latencies })}\n`);
-  await app.close();
+  // Exit right after the result is flushed: the measurement is over, and open handles must not keep us alive.
+  void app;
+  process.stdout.write(`@@result ${JSON.stringify({ startedAt, finishedAt, refreshed, failed, latencies })}\n`, () => process.exit(0));
 }
 
 // ------------------------------------------------------------------------------------------- parent mode
 
 function startMock(): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [`${__dirname}/refresh-mock-brokerage.mjs`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve) => createInterface({ input: child.stdout! }).once('line', (url) => resolve({ url: url.trim(), child })));
+  return new Promise((resolve) => createInterface({ input: child.stdout }).once('line', (url) => resolve({ url: url.trim(), child })));
 }
 
 interface WorkerResult {
@@ -117,11 +136,21 @@ async function runSweepers(count: number, mockUrl: string): Promise<WorkerResult
   const children = Array.from({ length: count }, () =>
     spawn(process.execPath, ['-r', `${__dirname}/../scripts/register-ts.cjs`, __filename, '--worker'], { env, stdio: ['pipe', 'pipe', 'inherit'] }),
   );
-  const lines = children.map((c) => createInterface({ input: c.stdout! }));
-  const ready = lines.map((l) => new Promise<void>((resolve) => l.once('line', () => resolve())));
-  await Promise.all(ready);
-  const results = lines.map((l) => new Promise<WorkerResult>((resolve) => l.once('line', (line) => resolve(JSON.parse(line)))));
-  for (const c of children) c.stdin!.write('go\n');
+  // One reader per child; log lines may share stdout, so only lines with a marker count.
+  const channels = children.map((c) => {
+    const waiting = new Map<string, (rest: string) => void>();
+    createInterface({ input: c.stdout }).on('line', (line) => {
+      for (const [marker, resolve] of waiting) if (line.startsWith(marker)) resolve(line.slice(marker.length));
+    });
+    return (marker: string) =>
+      new Promise<string>((resolve, reject) => {
+        waiting.set(marker, resolve);
+        c.once('exit', (code) => reject(new Error(`sweeper exited with ${code}`)));
+      });
+  });
+  await Promise.all(channels.map((wait) => wait('@@ready')));
+  const results = channels.map((wait) => wait('@@result ').then((json) => JSON.parse(json) as WorkerResult));
+  for (const c of children) c.stdin.write('go\n');
   const out = await Promise.all(results);
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
   return out;
@@ -153,10 +182,7 @@ async function main(): Promise<void> {
   const mock = await startMock();
   try {
     Object.assign(process.env, appEnv(mock.url, { DATABASE_MIGRATIONS_RUN: 'true' }));
-    const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
-    const ds = app.get(DataSource);
-    const tokens = app.get(TokensService);
-    const tx = app.get(Transactions);
+    const { app, ds, tokens, tx } = await loadApp();
     console.log(`Seeding ${N} Schwab connections (tokens encrypted through TokensService)…`);
     const ids: string[] = [];
     const t0 = performance.now();

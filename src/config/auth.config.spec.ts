@@ -19,7 +19,8 @@ describe('auth config', () => {
       lockoutThreshold: 5,
       sessionCheck: true,
       redisUrl: undefined,
-      throttle: { ttlMs: 60_000, ipLimit: 20, accountLimit: 10 },
+      throttle: { ttlMs: 60_000, ipLimit: 20, accountLimit: 10, accountGlobalLimit: 50 },
+      lockoutDecaySeconds: 3600,
     });
     expect(s.jwtKeys).toHaveLength(1);
     expect(parseAuthSettings({}, app({ NODE_ENV: 'test' })).throttle.ipLimit).toBe(1000);
@@ -30,6 +31,18 @@ describe('auth config', () => {
     expect(() => parseAuthSettings({ JWT_SIGNING_KEYS: 'dev:dashtam-development-signing-key-not-for-production' }, app(prod))).toThrow(ConfigError);
     expect(() => parseAuthSettings({ JWT_SIGNING_KEYS: KEY, AUTH_SESSION_CHECK: 'false' }, app(prod))).toThrow(/AUTH_SESSION_CHECK/);
     expect(parseAuthSettings({ JWT_SIGNING_KEYS: KEY }, app(prod)).jwtKeys[0].kid).toBe('k1');
+  });
+
+  it('refuses the public development secret inside a list in production, under any kid', () => {
+    const dev = 'dashtam-development-signing-key-not-for-production';
+    expect(() => parseAuthSettings({ JWT_SIGNING_KEYS: `${KEY},old:${dev}` }, app(prod))).toThrow(/"old" is the public development key/);
+    expect(() => parseJwtKeys(`prod:${dev}`, true)).toThrow(ConfigError);
+    // outside production the development key stays usable
+    expect(parseAuthSettings({ JWT_SIGNING_KEYS: `${KEY},old:${dev}` }, app()).jwtKeys).toHaveLength(2);
+  });
+
+  it('refuses one secret under two kids', () => {
+    expect(() => parseJwtKeys(`${KEY},k2:0123456789abcdef0123456789abcdef`)).toThrow(/same secret under two kids/);
   });
 
   it('parses kid:secret lists; the first key signs', () => {

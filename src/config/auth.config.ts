@@ -11,8 +11,13 @@ export interface ThrottleSettings {
   ttlMs: number;
   /** Requests per window per client IP, per route. */
   ipLimit: number;
-  /** Requests per window per account (email in the body), per route. */
+  /** Requests per window per (account, client IP), per route; also per signed-in user on change-password. */
   accountLimit: number;
+  /**
+   * Requests per window per account from all IPs together, per route. Looser than `accountLimit`, so one
+   * attacker address that exhausts its own (account, IP) budget cannot lock the owner out.
+   */
+  accountGlobalLimit: number;
 }
 
 export interface AuthSettings {
@@ -30,6 +35,8 @@ export interface AuthSettings {
   lockoutBaseSeconds: number;
   /** Cap of the doubling lock, so a lock always ends on its own. */
   lockoutMaxSeconds: number;
+  /** A failure older than this no longer counts towards the lock. */
+  lockoutDecaySeconds: number;
   throttle: ThrottleSettings;
   /** Shared throttle counters across instances. Unset: in-memory per process. */
   redisUrl?: string;
@@ -40,7 +47,10 @@ export interface AuthSettings {
 const PLACEHOLDER_KEYS = 'dev:dashtam-development-signing-key-not-for-production';
 
 export function parseAuthSettings(env: Env, app: AppSettings): AuthSettings {
-  const jwtKeys = parseJwtKeys(secret(env, 'JWT_SIGNING_KEYS', PLACEHOLDER_KEYS, app.isProduction));
+  const jwtKeys = parseJwtKeys(
+    secret(env, 'JWT_SIGNING_KEYS', PLACEHOLDER_KEYS, app.isProduction),
+    app.isProduction,
+  );
   const sessionCheck = bool(env, 'AUTH_SESSION_CHECK', true);
   if (!sessionCheck && app.isProduction) {
     throw new ConfigError(
@@ -68,18 +78,32 @@ export function parseAuthSettings(env: Env, app: AppSettings): AuthSettings {
     lockoutThreshold: int(env, 'LOCKOUT_THRESHOLD', 5, 1, 1000),
     lockoutBaseSeconds: int(env, 'LOCKOUT_BASE_SECONDS', 60, 1),
     lockoutMaxSeconds: int(env, 'LOCKOUT_MAX_SECONDS', 15 * 60, 1, 24 * 3600),
+    lockoutDecaySeconds: int(env, 'LOCKOUT_DECAY_SECONDS', 3600, 1),
     throttle: {
       ttlMs: int(env, 'AUTH_THROTTLE_TTL_SECONDS', 60, 1) * 1000,
       ipLimit: int(env, 'AUTH_THROTTLE_IP_LIMIT', app.nodeEnv === 'test' ? 1000 : 20, 1),
       accountLimit: int(env, 'AUTH_THROTTLE_ACCOUNT_LIMIT', app.nodeEnv === 'test' ? 1000 : 10, 1),
+      accountGlobalLimit: int(
+        env,
+        'AUTH_THROTTLE_ACCOUNT_GLOBAL_LIMIT',
+        app.nodeEnv === 'test' ? 5000 : 50,
+        1,
+      ),
     },
     redisUrl: optionalUrl(env, 'REDIS_URL', ['redis', 'rediss']),
     sessionCheck,
   };
 }
 
-/** `kid:secret,kid2:secret2`; secrets of at least 32 bytes (HS256 wants a key as long as its output). */
-export function parseJwtKeys(value: string): JwtKey[] {
+/** The development key's secret, public in this repository. */
+const PLACEHOLDER_SECRET = PLACEHOLDER_KEYS.slice(PLACEHOLDER_KEYS.indexOf(':') + 1);
+
+/**
+ * `kid:secret,kid2:secret2`; secrets of at least 32 bytes (HS256 wants a key as long as its output). In
+ * production the public development secret is refused under any kid, not only as the whole value.
+ */
+export function parseJwtKeys(value: string, isProduction = false): JwtKey[] {
+  const seen: string[] = [];
   const keys = value
     .split(',')
     .map((part) => part.trim())
@@ -92,10 +116,16 @@ export function parseJwtKeys(value: string): JwtKey[] {
         throw new ConfigError('JWT_SIGNING_KEYS', 'entries must look like kid:secret');
       if (Buffer.byteLength(material) < 32)
         throw new ConfigError('JWT_SIGNING_KEYS', `key "${kid}" must be at least 32 bytes`);
+      if (isProduction && material === PLACEHOLDER_SECRET)
+        throw new ConfigError('JWT_SIGNING_KEYS', `key "${kid}" is the public development key`);
+      seen.push(material);
       return { kid, secret: new TextEncoder().encode(material) };
     });
   if (!keys.length) throw new ConfigError('JWT_SIGNING_KEYS', 'must hold at least one kid:secret');
   if (new Set(keys.map((k) => k.kid)).size !== keys.length)
     throw new ConfigError('JWT_SIGNING_KEYS', 'has a duplicate kid');
+  // One secret under two kids would make the kid meaningless (and rotation a no-op).
+  if (new Set(seen).size !== seen.length)
+    throw new ConfigError('JWT_SIGNING_KEYS', 'uses the same secret under two kids');
   return keys;
 }

@@ -158,7 +158,6 @@ export class IsolatedConnection {
   }
 
   private proxyRunner(): QueryRunner {
-    const conn = this;
     const physical = this.physical;
     let ownDepth = 0;
     let released = false;
@@ -177,18 +176,18 @@ export class IsolatedConnection {
         released = true;
       },
       startTransaction: async (isolation?: string) => {
-        conn.checkPhase('START TRANSACTION');
+        this.checkPhase('START TRANSACTION');
         if (isolation && isolation !== 'READ COMMITTED') {
           throw new HarnessError(
             `isolation level ${isolation} cannot be honoured inside the test transaction (it would silently become a savepoint); ` +
               'test this code in real-commit mode (describeRealCommit)',
           );
         }
-        if (ownDepth === 0) await conn.mutex.acquire('transaction');
+        if (ownDepth === 0) await this.mutex.acquire('transaction');
         try {
           await physical.startTransaction();
         } catch (err) {
-          if (ownDepth === 0) conn.mutex.release();
+          if (ownDepth === 0) this.mutex.release();
           throw err;
         }
         ownDepth += 1;
@@ -199,7 +198,7 @@ export class IsolatedConnection {
         }
         await physical.commitTransaction();
         ownDepth -= 1;
-        if (ownDepth === 0) conn.mutex.release();
+        if (ownDepth === 0) this.mutex.release();
       },
       rollbackTransaction: async () => {
         if (ownDepth === 0) {
@@ -209,17 +208,17 @@ export class IsolatedConnection {
           await physical.rollbackTransaction();
         } finally {
           ownDepth -= 1;
-          if (ownDepth === 0) conn.mutex.release();
+          if (ownDepth === 0) this.mutex.release();
         }
       },
       query: async (sql: string, parameters?: unknown[], structured?: boolean) => {
-        conn.checkPhase(sql);
-        if (ownDepth > 0 || conn.mutex.heldBy?.kind === 'transaction') {
+        this.checkPhase(sql);
+        if (ownDepth > 0 || this.mutex.heldBy?.kind === 'transaction') {
           // Inside an app transaction (ours, or one we are interleaved with): plain statement.
           return physical.query(sql, parameters, structured);
         }
         // An autocommit statement: its own savepoint, so a failure (23505, 22P02) does not abort the test.
-        await conn.mutex.acquire('statement');
+        await this.mutex.acquire('statement');
         try {
           await physical.query('SAVEPOINT harness_stmt');
           try {
@@ -231,7 +230,7 @@ export class IsolatedConnection {
             throw err;
           }
         } finally {
-          conn.mutex.release();
+          this.mutex.release();
         }
       },
     };

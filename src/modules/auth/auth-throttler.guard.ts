@@ -1,4 +1,4 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerOptions } from '@nestjs/throttler';
 import type { AuthSettings } from '../../config/auth.config';
 import { AppException } from '../../common/errors/app.exception';
@@ -11,22 +11,47 @@ function bodyEmail(context: ExecutionContext): string | undefined {
     : undefined;
 }
 
+function signedInUser(context: ExecutionContext): string | undefined {
+  return context.switchToHttp().getRequest<{ user?: { id?: string } }>().user?.id;
+}
+
 /**
- * Two named throttlers on the public auth routes: `ip` (req.ip, which honours X-Forwarded-For only from
- * TRUSTED_PROXIES via Express "trust proxy") and `account` (the email in the body; skipped on routes without
- * one). Keys include the route, so login and register have separate budgets.
+ * Named throttlers on the auth routes that use AuthThrottlerGuard:
+ * - `ip`: req.ip, which honours X-Forwarded-For only from TRUSTED_PROXIES via Express "trust proxy";
+ * - `account`: the email in the body together with the client IP, so requests from an attacker's address
+ *   use up that address's budget for the account, not the owner's;
+ * - `account_global`: the email alone, a looser cap on one account from every address together;
+ * - `user`: the signed-in user (change-password), so a stolen access token cannot guess at full speed.
+ * Email/user throttlers are skipped on routes without one. Keys include the route, so login and register
+ * have separate budgets.
  */
 export function authThrottlers(settings: AuthSettings): ThrottlerOptions[] {
-  const { ttlMs, ipLimit, accountLimit } = settings.throttle;
+  const { ttlMs, ipLimit, accountLimit, accountGlobalLimit } = settings.throttle;
+  const noEmail = (context: ExecutionContext) => bodyEmail(context) === undefined;
   return [
     { name: 'ip', ttl: ttlMs, limit: ipLimit },
     {
       name: 'account',
       ttl: ttlMs,
       limit: accountLimit,
-      skipIf: (context) => bodyEmail(context) === undefined,
+      skipIf: noEmail,
       // Hashed so the storage (Redis) never holds email addresses.
+      getTracker: (req, context) =>
+        `account:${sha256Hex(`${bodyEmail(context) ?? ''}\n${(req as { ip?: string }).ip ?? ''}`)}`,
+    },
+    {
+      name: 'account_global',
+      ttl: ttlMs,
+      limit: accountGlobalLimit,
+      skipIf: noEmail,
       getTracker: (_req, context) => `account:${sha256Hex(bodyEmail(context) ?? '')}`,
+    },
+    {
+      name: 'user',
+      ttl: ttlMs,
+      limit: accountLimit,
+      skipIf: (context) => signedInUser(context) === undefined,
+      getTracker: (_req, context) => `user:${signedInUser(context) ?? ''}`,
     },
   ];
 }
@@ -34,6 +59,33 @@ export function authThrottlers(settings: AuthSettings): ThrottlerOptions[] {
 /** Applied per route with `@UseGuards(AuthThrottlerGuard)`; answers 429 problem+json with Retry-After. */
 @Injectable()
 export class AuthThrottlerGuard extends ThrottlerGuard {
+  private readonly storageLogger = new Logger('AuthThrottler');
+  private storageDown = false;
+
+  /**
+   * A failing store (Redis down) must not become a 500, nor let requests through unthrottled: 503, logged
+   * once per outage rather than on every request.
+   */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    let allowed: boolean;
+    try {
+      allowed = await super.canActivate(context);
+    } catch (err) {
+      if (err instanceof AppException || err instanceof HttpException) throw err;
+      if (!this.storageDown) {
+        this.storageDown = true;
+        this.storageLogger.error({ error: (err as Error).name }, 'rate limiter storage unavailable');
+      }
+      throw new AppException(
+        503,
+        'rate_limiter_unavailable',
+        'The service is temporarily unavailable. Try again later.',
+      );
+    }
+    this.storageDown = false;
+    return allowed;
+  }
+
   protected override async throwThrottlingException(
     _context: ExecutionContext,
     detail: ThrottlerLimitDetail,

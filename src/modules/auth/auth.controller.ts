@@ -24,6 +24,7 @@ import { CurrentUser } from '../../common/decorators/current-user.decorator';
 import type { AuthUser } from '../../common/decorators/current-user.decorator';
 import { Public } from '../../common/decorators/public.decorator';
 import { AppException } from '../../common/errors/app.exception';
+import { isUuid } from '../../common/uuid';
 import type { RequestMeta } from '../audit/audit.service';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
 import {
@@ -42,8 +43,6 @@ import {
 } from './auth.dto';
 import { AuthService, RegisteredView, SessionView, TokenPair, UserView } from './auth.service';
 import { Meta } from './request-meta';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @ApiTags('auth')
 @Controller('auth')
@@ -132,9 +131,11 @@ export class AuthController {
   }
 
   @ApiBearerAuth()
+  @UseGuards(AuthThrottlerGuard)
   @Post('change-password')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Other sessions end.' })
+  @ApiTooManyRequestsResponse({ description: 'Throttled per user (Retry-After).' })
   async changePassword(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangePasswordDto,
@@ -179,7 +180,7 @@ export class AuthController {
     @Meta() meta: RequestMeta,
   ): Promise<void> {
     // A malformed id is as unknown as a foreign one: 404, never a 400 that hints at the format.
-    if (!UUID.test(id)) throw new AppException(404, 'not_found', 'Session not found.');
+    if (!isUuid(id)) throw new AppException(404, 'not_found', 'Session not found.');
     await this.auth.revokeSession(user.id, id, meta);
   }
 }

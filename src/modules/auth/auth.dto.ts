@@ -1,8 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 // Passwords: the DTO only bounds the size (argon2 input); the service checks 8–128 characters in code points.
 const PASSWORD_INPUT_MAX = 512;
+
+/** A display name: no NUL or other control characters, and not blank (the service stores it trimmed). */
+const NAME_PATTERN = /^(?=[^]*\S)[^\p{Cc}]*$/u;
+const NAME_MESSAGE = 'name must be non-blank text without control characters';
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
@@ -19,6 +23,7 @@ export class RegisterDto {
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
   name?: string;
 }
 
@@ -62,6 +67,7 @@ export class UpdateMeDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
   name: string;
 }
 

@@ -18,6 +18,8 @@ class Sample {
   @Get() plain() {}
   @RequireVerifiedEmail() @Get() verifiedOnly() {}
   @Roles('admin') @Get() adminOnly() {}
+  @Public() @Roles('admin') @Get() publicAdmin() {}
+  @Public() @RequireVerifiedEmail() @Get() publicVerified() {}
 }
 
 function context(
@@ -56,9 +58,22 @@ describe('AuthGuard', () => {
     expect(err).toMatchObject({ status, code });
   };
 
-  it('lets @Public() routes and non-HTTP contexts through without a token', async () => {
+  it('lets @Public() routes through without a token', async () => {
     await expect(guard().canActivate(context('open').ctx)).resolves.toBe(true);
-    await expect(guard().canActivate(context('plain', undefined, 'rpc').ctx)).resolves.toBe(true);
+  });
+
+  it('denies non-HTTP contexts by default, even with a valid token', async () => {
+    await rejects(guard().canActivate(context('plain', bearer, 'rpc').ctx), 401, 'unauthorized');
+    await rejects(guard().canActivate(context('open', undefined, 'ws').ctx), 401, 'unauthorized');
+  });
+
+  it('fails loudly when @Public() is combined with @Roles() or @RequireVerifiedEmail()', async () => {
+    await expect(guard().canActivate(context('publicAdmin').ctx)).rejects.toThrow(
+      /Sample\.publicAdmin: @Public\(\) cannot be combined/,
+    );
+    await expect(guard().canActivate(context('publicVerified').ctx)).rejects.toThrow(
+      /@Public\(\) cannot be combined/,
+    );
   });
 
   it('attaches the current user from the live session', async () => {

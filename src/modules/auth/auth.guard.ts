@@ -11,10 +11,10 @@ import {
 } from '../../common/decorators/current-user.decorator';
 import { IS_PUBLIC } from '../../common/decorators/public.decorator';
 import { AppException } from '../../common/errors/app.exception';
+import { isUuid } from '../../common/uuid';
 import { AccessTokenService, InvalidAccessToken } from './access-token.service';
 import { SessionsRepository } from './sessions.repository';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const unauthorized = () =>
   new AppException(
@@ -41,9 +41,21 @@ export class AuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
+    // Deny by default: a transport this guard does not know how to authenticate is refused, not waved through.
+    if (context.getType() !== 'http') throw unauthorized();
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      // @Public() would silently void @Roles/@RequireVerifiedEmail on the same route: a programming error.
+      if (
+        this.reflector.getAllAndOverride<boolean>(REQUIRE_VERIFIED_EMAIL, targets) ||
+        this.reflector.getAllAndOverride<string[] | undefined>(ROLES, targets)?.length
+      ) {
+        throw new Error(
+          `${context.getClass().name}.${context.getHandler().name}: @Public() cannot be combined with @Roles() or @RequireVerifiedEmail()`,
+        );
+      }
+      return true;
+    }
 
     const req = context.switchToHttp().getRequest<Request & { user?: AuthUser }>();
     const user = await this.authenticate(req.headers.authorization);
@@ -76,7 +88,7 @@ export class AuthGuard implements CanActivate {
       if (err instanceof InvalidAccessToken) throw unauthorized();
       throw err;
     }
-    if (!UUID.test(claims.sessionId) || !UUID.test(claims.userId)) throw unauthorized();
+    if (!isUuid(claims.sessionId) || !isUuid(claims.userId)) throw unauthorized();
     if (!this.config.auth.sessionCheck) {
       // Benchmark-only mode (refused in production): trust the JWT alone.
       return {

@@ -49,6 +49,10 @@ export const invalidCredentials = () =>
   new AppException(401, 'invalid_credentials', 'Invalid email or password.');
 const invalidRefresh = () =>
   new AppException(401, 'invalid_refresh_token', 'The refresh token is invalid or expired.');
+const invalidCurrentPassword = () =>
+  new AppException(403, 'invalid_current_password', 'The current password is not correct.');
+/** Thrown inside a decoy transaction to roll it back; never leaves the service. */
+const DECOY_ROLLBACK = Symbol('decoy rollback');
 const invalidOneTimeToken = () =>
   new AppException(400, 'invalid_token', 'The token is invalid, expired or already used.');
 
@@ -91,13 +95,14 @@ export class AuthService {
     meta: RequestMeta,
   ): Promise<RegisteredView> {
     const email = normalizeEmail(input.email);
+    const name = input.name?.trim() ?? null;
     this.checkPasswordLength(input.password);
     const passwordHash = await this.passwords.hash(input.password);
     const now = this.clock.now();
     return this.transactions.run(async (tx) => {
       const user = await this.users.insertIfAbsent(tx.manager, {
         email,
-        name: input.name ?? null,
+        name,
         passwordHash,
         roles: ['user'],
         emailVerifiedAt: null,
@@ -114,7 +119,7 @@ export class AuthService {
         return {
           id: randomUUID(),
           email,
-          name: input.name ?? null,
+          name,
           emailVerified: false,
           createdAt: now.toISOString(),
         };
@@ -147,19 +152,40 @@ export class AuthService {
   /** Always "accepted": only an existing, unverified account actually gets a new link. */
   async resendVerification(emailInput: string, meta: RequestMeta): Promise<void> {
     const email = normalizeEmail(emailInput);
-    await this.transactions.run(async (tx) => {
+    await this.withDecoy(async (tx) => {
       const user = await this.users.findByEmail(email, tx.manager);
-      if (!user || user.emailVerifiedAt) return;
+      const real = !!user && !user.emailVerifiedAt;
+      const target = real ? user : this.decoyUser(email);
       await this.audit.record(tx.manager, {
         type: 'verification_resent',
-        userId: user.id,
+        userId: target.id,
         ...meta,
       });
-      await this.issueVerification(tx, user);
+      await this.issueVerification(tx, target, real);
+      return real;
     });
   }
 
-  private async issueVerification(tx: Tx, user: UserEntity): Promise<void> {
+  /**
+   * Runs `work`; when it returns false, rolls its writes back. Unknown (or already verified) emails go through
+   * the same INSERTs as real ones so the response time does not tell them apart, but nothing is kept or mailed.
+   */
+  private async withDecoy(work: (tx: Tx) => Promise<boolean>): Promise<void> {
+    try {
+      await this.transactions.run(async (tx) => {
+        if (!(await work(tx))) throw DECOY_ROLLBACK;
+      });
+    } catch (err) {
+      if (err !== DECOY_ROLLBACK) throw err;
+    }
+  }
+
+  /** Stands in for a missing account in a transaction that will be rolled back. */
+  private decoyUser(email: string): UserEntity {
+    return Object.assign(new UserEntity(), { id: randomUUID(), email });
+  }
+
+  private async issueVerification(tx: Tx, user: UserEntity, mail = true): Promise<void> {
     const token = randomToken();
     const now = this.clock.now();
     const ttl = this.config.auth.verifyEmailTtlSeconds;
@@ -170,6 +196,7 @@ export class AuthService {
       now,
       expiresAt: new Date(now.getTime() + ttl * 1000),
     });
+    if (!mail) return;
     this.mailAfterCommit(
       tx,
       AuthMails.verifyEmail(user.email, this.config.app.frontendUrl, token, Math.round(ttl / 3600)),
@@ -189,8 +216,11 @@ export class AuthService {
     const locked = !!user?.lockedUntil && user.lockedUntil.getTime() > now.getTime();
 
     const result = await this.transactions.run(async (tx) => {
-      if (!user || !passwordOk || locked) {
-        const reason = !user ? 'unknown_email' : locked ? 'locked' : 'bad_password';
+      // Lock the row and re-read the lock: a concurrent failure may have locked the account since the read above.
+      const lockedNow =
+        locked || (!!user && passwordOk && (await this.users.isLockedForUpdate(tx.manager, user.id, now)));
+      if (!user || !passwordOk || lockedNow) {
+        const reason = !user ? 'unknown_email' : lockedNow ? 'locked' : 'bad_password';
         let lockedUntil: Date | null = null;
         if (user && !passwordOk) {
           lockedUntil =
@@ -285,10 +315,8 @@ export class AuthService {
       }
       const familyId = await this.sessions.findSessionIdByRotatedHash(tx.manager, oldHash);
       if (familyId) {
-        const family = await tx.manager.query(`SELECT user_id FROM sessions WHERE id = $1`, [
-          familyId,
-        ]);
-        await this.revokeFamily(tx, familyId, family[0]?.user_id ?? null, now, meta);
+        const familyUserId = await this.sessions.findUserId(tx.manager, familyId);
+        await this.revokeFamily(tx, familyId, familyUserId, now, meta);
       }
       return 'invalid';
     });
@@ -395,6 +423,11 @@ export class AuthService {
   ): Promise<void> {
     this.checkPasswordLength(input.newPassword);
     const user = await this.users.findById(userId);
+    // While the account is locked the password is not even checked: otherwise a stolen access token could
+    // keep guessing through the lock that login enforces.
+    if (user?.lockedUntil && user.lockedUntil.getTime() > this.clock.now().getTime()) {
+      throw invalidCurrentPassword();
+    }
     if (!user || !(await this.passwords.verify(user.passwordHash, input.currentPassword))) {
       // A stolen access token must not become an unlimited password oracle: count it like a failed login.
       if (user) {
@@ -404,11 +437,7 @@ export class AuthService {
           await this.audit.record(tx.manager, { type: 'password_change_failed', userId, ...meta });
         });
       }
-      throw new AppException(
-        403,
-        'invalid_current_password',
-        'The current password is not correct.',
-      );
+      throw invalidCurrentPassword();
     }
     const passwordHash = await this.passwords.hash(input.newPassword);
     const now = this.clock.now();
@@ -435,9 +464,9 @@ export class AuthService {
   async requestPasswordReset(emailInput: string, meta: RequestMeta): Promise<void> {
     const email = normalizeEmail(emailInput);
     const now = this.clock.now();
-    await this.transactions.run(async (tx) => {
-      const user = await this.users.findByEmail(email, tx.manager);
-      if (!user) return;
+    await this.withDecoy(async (tx) => {
+      const found = await this.users.findByEmail(email, tx.manager);
+      const user = found ?? this.decoyUser(email);
       const token = randomToken();
       const ttl = this.config.auth.passwordResetTtlSeconds;
       await this.oneTimeTokens.create(tx.manager, {
@@ -452,6 +481,7 @@ export class AuthService {
         userId: user.id,
         ...meta,
       });
+      if (!found) return false;
       this.mailAfterCommit(
         tx,
         AuthMails.passwordReset(
@@ -461,6 +491,7 @@ export class AuthService {
           Math.round(ttl / 60),
         ),
       );
+      return true;
     });
   }
 
@@ -548,6 +579,7 @@ export class AuthService {
       threshold: a.lockoutThreshold,
       baseSeconds: a.lockoutBaseSeconds,
       maxSeconds: a.lockoutMaxSeconds,
+      decaySeconds: a.lockoutDecaySeconds,
     };
   }
 

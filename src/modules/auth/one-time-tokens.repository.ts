@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { OneTimeTokenPurpose } from './one-time-token.entity';
-import { queryRows } from './sql.util';
+import { queryRows } from '../../database/query-result';
 
 @Injectable()
 export class OneTimeTokensRepository {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { queryRows } from './sql.util';
+import { queryRows } from '../../database/query-result';
 import { SessionEntity } from './session.entity';
 
 /** What the guard needs per request: one primary-key lookup of the session joined to its user. */
@@ -18,6 +18,12 @@ export type RevokeReason =
   | 'password_reset'
   | 'refresh_reuse'
   | 'revoked_by_user';
+
+/** The guard's per-request query; exported so a test can EXPLAIN exactly this statement. */
+export const FIND_LIVE_SQL = `SELECT u.email, u.email_verified_at, u.roles
+  FROM sessions s JOIN users u ON u.id = s.user_id
+ WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL
+   AND s.idle_expires_at > $3 AND s.absolute_expires_at > $3`;
 
 @Injectable()
 export class SessionsRepository {
@@ -59,14 +65,7 @@ export class SessionsRepository {
   /** The per-request liveness check (primary key of sessions, then of users). Null when revoked or expired. */
   async findLive(sessionId: string, userId: string, now: Date): Promise<LiveSession | null> {
     const rows: Array<{ email: string; email_verified_at: Date | null; roles: string[] }> =
-      await queryRows(
-        this.dataSource.manager,
-        `SELECT u.email, u.email_verified_at, u.roles
-         FROM sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL
-          AND s.idle_expires_at > $3 AND s.absolute_expires_at > $3`,
-        [sessionId, userId, now],
-      );
+      await queryRows(this.dataSource.manager, FIND_LIVE_SQL, [sessionId, userId, now]);
     if (!rows.length) return null;
     return {
       userId,
@@ -74,6 +73,15 @@ export class SessionsRepository {
       emailVerified: rows[0].email_verified_at !== null,
       roles: rows[0].roles,
     };
+  }
+
+  async findUserId(manager: EntityManager, sessionId: string): Promise<string | null> {
+    const rows: Array<{ user_id: string }> = await queryRows(
+      manager,
+      `SELECT user_id FROM sessions WHERE id = $1`,
+      [sessionId],
+    );
+    return rows[0]?.user_id ?? null;
   }
 
   findByRefreshHash(manager: EntityManager, refreshHash: string): Promise<SessionEntity | null> {

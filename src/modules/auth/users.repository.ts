@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { queryRows } from './sql.util';
+import { queryRows } from '../../database/query-result';
 import { UserEntity } from './user.entity';
 
 export interface LockoutPolicy {
   threshold: number;
   baseSeconds: number;
   maxSeconds: number;
+  /** A failure older than this no longer counts: the next one starts again at 1. */
+  decaySeconds: number;
 }
 
 /** All SQL on `users`. Methods take the transaction's manager; without one they use the pool. */
@@ -91,9 +93,19 @@ export class UsersRepository {
     );
   }
 
+  /** Locks the row until the transaction ends and says whether the account is locked at `now`. */
+  async isLockedForUpdate(manager: EntityManager, userId: string, now: Date): Promise<boolean> {
+    const rows: Array<{ locked: boolean }> = await queryRows(
+      manager,
+      `SELECT COALESCE(locked_until > $2, false) AS locked FROM users WHERE id = $1 FOR UPDATE`,
+      [userId, now],
+    );
+    return rows[0]?.locked ?? false;
+  }
+
   async resetFailures(manager: EntityManager, userId: string): Promise<void> {
     await manager.query(
-      `UPDATE users SET failed_login_count = 0, locked_until = NULL WHERE id = $1 AND (failed_login_count <> 0 OR locked_until IS NOT NULL)`,
+      `UPDATE users SET failed_login_count = 0, locked_until = NULL, last_failed_at = NULL WHERE id = $1 AND (failed_login_count <> 0 OR locked_until IS NOT NULL)`,
       [userId],
     );
   }
@@ -102,6 +114,8 @@ export class UsersRepository {
    * Counts one failure atomically. From `threshold` consecutive failures on, the account locks for
    * base·2^(failures−threshold) seconds, capped at `maxSeconds`. Failures while locked do not extend the lock,
    * so an attacker cannot keep pushing it further out; the cap bounds every lock; a password reset clears it.
+   * The count decays: when the previous failure is older than `decaySeconds`, this one counts as the first, so
+   * a single stray failure long after a lock does not re-lock at the capped maximum.
    */
   async recordFailure(
     manager: EntityManager,
@@ -111,14 +125,19 @@ export class UsersRepository {
   ): Promise<{ lockedUntil: Date | null } | null> {
     const rows: Array<{ locked_until: Date | null }> = await queryRows(
       manager,
-      `UPDATE users SET
-         failed_login_count = failed_login_count + 1,
-         locked_until = CASE WHEN failed_login_count + 1 >= $3
-           THEN $2::timestamptz + make_interval(secs => LEAST($5::float8, $4::float8 * power(2, LEAST(failed_login_count + 1 - $3, 30))))
-           ELSE locked_until END
-       WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)
-       RETURNING locked_until`,
-      [userId, now, policy.threshold, policy.baseSeconds, policy.maxSeconds],
+      `WITH prev AS (
+         SELECT id, CASE WHEN last_failed_at > $2::timestamptz - make_interval(secs => $6::float8)
+                     THEN failed_login_count ELSE 0 END + 1 AS n
+         FROM users WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) FOR UPDATE)
+       UPDATE users u SET
+         failed_login_count = prev.n,
+         last_failed_at = $2,
+         locked_until = CASE WHEN prev.n >= $3
+           THEN $2::timestamptz + make_interval(secs => LEAST($5::float8, $4::float8 * power(2, LEAST(prev.n - $3, 30))))
+           ELSE NULL END
+       FROM prev WHERE u.id = prev.id
+       RETURNING u.locked_until`,
+      [userId, now, policy.threshold, policy.baseSeconds, policy.maxSeconds, policy.decaySeconds],
     );
     return rows.length ? { lockedUntil: rows[0].locked_until } : null;
   }

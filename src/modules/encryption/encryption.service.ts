@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock';
+import { isUuid } from '../../common/uuid';
 import { SecretBindingError, SecretUnreadableError } from './encryption.errors';
 import { FernetError } from './fernet';
 import { KeyRing } from './key-ring';
@@ -25,7 +26,6 @@ export interface KeyCount {
   known: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Secrets at rest: Fernet under the primary key of ENCRYPTION_KEYS, each ciphertext bound to its row.
@@ -156,7 +156,7 @@ function normalise(ref: SecretRef): SecretRef {
     throw new TypeError('ownerType must be a non-empty string');
   if (typeof ref.field !== 'string' || ref.field === '')
     throw new TypeError('field must be a non-empty string');
-  if (typeof ref.ownerId !== 'string' || !UUID.test(ref.ownerId))
+  if (typeof ref.ownerId !== 'string' || !isUuid(ref.ownerId))
     throw new TypeError('ownerId must be a uuid');
   return { ownerType: ref.ownerType, ownerId: ref.ownerId.toLowerCase(), field: ref.field };
 }

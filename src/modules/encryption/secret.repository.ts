@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { queryResult } from '../../database/query-result';
 import type { Ciphertext } from './secret.entity';
 
 /** A `secrets` row as the service needs it. */
@@ -18,9 +19,9 @@ export interface SecretSwap {
   next: Ciphertext;
 }
 
-/** TypeORM's postgres `query()` answers UPDATE and DELETE with `[rows, rowCount]`. */
+/** Rows changed by an UPDATE or DELETE. */
 function affectedRows(result: unknown): number {
-  return (result as [unknown[], number])[1];
+  return queryResult(result).affected ?? 0;
 }
 
 const COLUMNS = `id, owner_type AS "ownerType", owner_id AS "ownerId", field, key_id AS "keyId", ciphertext`;

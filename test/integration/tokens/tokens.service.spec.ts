@@ -365,7 +365,7 @@ describe('sweep', () => {
     expect(registry.getIntervals()).not.toContain('provider-token-sweep');
     const s = sweep() as unknown as { config: { app: { nodeEnv: string }; providers: { sweep: { enabled: boolean } } } };
     const saved = s.config;
-    s.config = { ...saved, app: { ...saved.app, nodeEnv: 'development' }, providers: { ...saved.providers, sweep: { ...saved.providers.sweep, enabled: true } } } as never;
+    s.config = { ...saved, app: { ...saved.app, nodeEnv: 'development' }, providers: { ...saved.providers, sweep: { ...saved.providers.sweep, enabled: true } } };
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const tick = jest.spyOn(sweep(), 'tick').mockResolvedValue(undefined);
     try {

@@ -132,7 +132,8 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
     }
     const name = (err as { name?: string })?.name;
     if (name === 'TimeoutError' || name === 'AbortError') return new BrokerageError('temporary', 'timeout');
-    if (err instanceof TypeError && /fetch failed/i.test(err.message)) return new BrokerageError('temporary', 'connection_error');
+    // By name, not instanceof: undici's errors may come from another realm (e.g. under Jest).
+    if (name === 'TypeError' && /fetch failed/i.test((err as Error).message)) return new BrokerageError('temporary', 'connection_error');
     if (err instanceof oauth.OperationProcessingError) {
       const status = err.cause instanceof Response ? err.cause.status : undefined;
       if (status === 401) return new BrokerageError('reauth_required', 'unauthorized', 401);

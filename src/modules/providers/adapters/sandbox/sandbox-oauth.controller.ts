@@ -41,7 +41,7 @@ export class SandboxOAuthController {
   @Header('Cache-Control', 'no-store')
   authorize(@Query() q: Record<string, unknown>, @Res() res: Response): void {
     const s = this.settings();
-    const p = (k: string) => (typeof q[k] === 'string' ? (q[k] as string) : undefined);
+    const p = (k: string) => (typeof q[k] === 'string' ? (q[k]) : undefined);
     // Never redirect to an unregistered URI: answer the browser directly instead.
     if (p('client_id') !== s.clientId || p('redirect_uri') !== s.redirectUri) {
       res.status(400).json({ error: 'invalid_request', error_description: 'unknown client or redirect_uri' });
@@ -82,7 +82,7 @@ export class SandboxOAuthController {
       res.status(401).json({ error: 'invalid_client' });
       return;
     }
-    const f = (k: string) => (typeof body?.[k] === 'string' ? (body[k] as string) : undefined);
+    const f = (k: string) => (typeof body?.[k] === 'string' ? (body[k]) : undefined);
     if (f('grant_type') === 'authorization_code') {
       const code = f('code');
       const issued = code ? this.codes.get(code) : undefined;
@@ -151,10 +151,10 @@ export class SandboxOAuthController {
   private verifyRefresh(s: SandboxSettings, token: string | undefined): SandboxFailMode | null {
     const m = /^sbx_rt_([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(token ?? '');
     if (!m) return null;
-    const expected = Buffer.from(this.mac(s, m[1]!));
-    const given = Buffer.from(m[2]!);
+    const expected = Buffer.from(this.mac(s, m[1]));
+    const given = Buffer.from(m[2]);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
-    const mode = (JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as { m: SandboxFailMode }).m;
+    const mode = (JSON.parse(Buffer.from(m[1], 'base64url').toString('utf8')) as { m: SandboxFailMode }).m;
     return (SANDBOX_FAIL_MODES as readonly string[]).includes(mode) ? mode : null;
   }
 
@@ -165,7 +165,7 @@ export class SandboxOAuthController {
   private clientAuthenticated(req: Request, s: SandboxSettings): boolean {
     const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
     if (!m) return false;
-    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
     const i = decoded.indexOf(':');
     if (i < 0) return false;
     const id = decodeURIComponent(decoded.slice(0, i).replace(/\+/g, ' '));
