@@ -25,6 +25,7 @@ const base = {
 
 const database = {
   ...base,
+  testEnvironment: '<rootDir>/test/harness/environment.ts',
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
   setupFilesAfterEnv: ['<rootDir>/test/harness/setup-after-env.ts'],

@@ -187,3 +187,22 @@ describe('after-commit work', () => {
 it('knows which server it runs on', () => {
   expect(['postgres', 'pglite']).toContain(testServer());
 });
+
+describe('shared fixtures seeded by a later beforeAll (edge case 24)', () => {
+  const names = async () => (await ds.query('SELECT name FROM harness_probe ORDER BY name')).map((r: { name: string }) => r.name);
+
+  beforeAll(() => insert('fixture'));
+  afterAll(async () => {
+    await ds.query("DELETE FROM harness_probe WHERE name = 'fixture'");
+    expect(await count()).toBe(0);
+  });
+
+  it('are visible to the first test of the block', async () => {
+    expect(await names()).toEqual(['fixture']);
+    await insert('written-by-test');
+  });
+
+  it('and to the next one, without the previous test’s writes', async () => {
+    expect(await names()).toEqual(['fixture']);
+  });
+});
