@@ -43,6 +43,8 @@ export class IsolatedConnection {
   private readonly violations: string[] = [];
   private readonly mutex: ConnectionMutex;
   private physical!: PostgresQueryRunner;
+  /** Isolated connections open in this test file (each is one legitimate backend on the worker database). */
+  private static open_ = 0;
   /** The next test's savepoint was already taken in the previous test's closing round trip. */
   private nextSavepointReady = false;
   private testName = '';
@@ -65,6 +67,7 @@ export class IsolatedConnection {
           : {},
     } as typeof base);
     await dataSource.initialize();
+    IsolatedConnection.open_ += 1;
     const conn = new IsolatedConnection(dataSource, options);
     conn.physical = dataSource.createQueryRunner() as PostgresQueryRunner;
     await conn.physical.connect();
@@ -105,14 +108,12 @@ export class IsolatedConnection {
     const reset =
       'ROLLBACK TO SAVEPOINT typeorm_1; RELEASE SAVEPOINT typeorm_1; SELECT pg_advisory_unlock_all(); RESET ALL; UNLISTEN *;' +
       (this.options.server === 'postgres'
-        ? ` SELECT count(*)::int AS n, string_agg(DISTINCT application_name, ', ') AS apps FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-              AND application_name <> 'dashtam-test'
-              AND backend_start > (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid());`
+        ? // Cheap first: the number of backends on this database (a fresh snapshot: the file is one transaction).
+          ' SELECT pg_stat_clear_snapshot(); SELECT numbackends AS n FROM pg_stat_database WHERE datname = current_database();'
         : '') +
       // ...and the next test's savepoint, so beginning a test costs no round trip.
       ' SAVEPOINT typeorm_1';
-    let results: Array<{ rows: Array<{ n: number; apps: string }> }>;
+    let results: Array<{ rows: Array<{ n: number }> }>;
     try {
       results = (await client.query(`SET CONSTRAINTS ALL IMMEDIATE; ${reset}`)) as unknown as typeof results;
     } catch (err) {
@@ -124,12 +125,21 @@ export class IsolatedConnection {
     // The savepoint for the next test exists; depth stays 1 until that test begins (queries in between fail).
     internals(this.physical).transactionDepth = 1;
     this.nextSavepointReady = true;
-    const escaped = this.options.server === 'postgres' ? results[results.length - 2].rows[0] : undefined;
-    if (escaped && escaped.n > 0) {
-      problems.push(
-        `${escaped.n} other connection(s) to the test database appeared during "${this.testName}" (application_name: ${escaped.apps || '?'}): ` +
-          'a DataSource, pg.Pool or worker escaped the harness; everything must go through the DatabaseModule seam',
+    const backends = this.options.server === 'postgres' ? results[results.length - 2].rows[0].n : 0;
+    if (backends > IsolatedConnection.open_) {
+      // More backends than this file's connections: name the newcomers (older ones are earlier files closing).
+      const { rows } = await client.query<{ n: number; apps: string }>(
+        `SELECT count(*)::int AS n, string_agg(DISTINCT application_name, ', ') AS apps FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+            AND application_name <> 'dashtam-test'
+            AND backend_start > (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())`,
       );
+      if (rows[0].n > 0) {
+        problems.push(
+          `${rows[0].n} other connection(s) to the test database appeared during "${this.testName}" (application_name: ${rows[0].apps || '?'}): ` +
+            'a DataSource, pg.Pool or worker escaped the harness; everything must go through the DatabaseModule seam',
+        );
+      }
     }
     if (problems.length) throw new HarnessError(problems.join('\n'));
   }
@@ -145,6 +155,7 @@ export class IsolatedConnection {
       this.physical.isTransactionActive = false;
       await this.physical.release();
       await this.dataSource.destroy();
+      IsolatedConnection.open_ -= 1;
     }
     this.throwViolations();
   }
