@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PinoLogger } from 'nestjs-pino';
 import pino from 'pino';
 import { Clock, FakeClock } from '../../../src/common/clock';
@@ -19,6 +20,7 @@ describe('auth: account flows (e2e)', () => {
       LOCKOUT_THRESHOLD: '3',
       LOCKOUT_BASE_SECONDS: '60',
       LOCKOUT_MAX_SECONDS: '300',
+      LOCKOUT_DECAY_SECONDS: '600',
     },
     overrides: [
       { provide: Clock, useValue: clock },
@@ -101,10 +103,56 @@ describe('auth: account flows (e2e)', () => {
     clock.advance(301_000);
     await login(u.email, u.password).expect(200); // the lock always ends; success resets the counter
     const [row] = await t.dataSource.query(
-      `SELECT failed_login_count, locked_until FROM users WHERE id = $1`,
+      `SELECT failed_login_count, locked_until, last_failed_at FROM users WHERE id = $1`,
       [u.userId],
     );
-    expect(row).toEqual({ failed_login_count: 0, locked_until: null });
+    expect(row).toEqual({ failed_login_count: 0, locked_until: null, last_failed_at: null });
+  });
+
+  it('failure counts decay: one stray failure long after a capped lock does not re-lock the account', async () => {
+    const u = await createAuthenticatedUser(t);
+    const state = async () =>
+      (
+        await t.dataSource.query(
+          `SELECT failed_login_count AS n, locked_until FROM users WHERE id = $1`,
+          [u.userId],
+        )
+      )[0] as { n: number; locked_until: Date | null };
+    for (let i = 0; i < 6; i++) {
+      await login(u.email, 'wrong password').expect(401);
+      clock.advance(301_000); // each lock (60, 120, 240, 300 capped) has ended before the next try
+    }
+    expect((await state()).n).toBe(6);
+    // Within the decay window the count still climbs: the next failure locks at the cap again.
+    await login(u.email, 'wrong password').expect(401);
+    expect(new Date((await state()).locked_until!).getTime() - clock.now().getTime()).toBe(300_000);
+    // Past the window (600 s since the last failure) the next failure counts as the first: no lock.
+    clock.advance(601_000);
+    await login(u.email, 'wrong password').expect(401);
+    expect(await state()).toEqual({ n: 1, locked_until: null });
+    await login(u.email, u.password).expect(200);
+  });
+
+  it('change password while locked: the same 403 without checking the password', async () => {
+    const u = await createAuthenticatedUser(t);
+    for (let i = 0; i < 3; i++) await login(u.email, 'wrong password').expect(401); // locked 60 s
+    const change = (currentPassword: string) =>
+      t
+        .http()
+        .post(api('change-password'))
+        .set(u.authHeader)
+        .send({ currentPassword, newPassword: 'brand new passphrase' });
+    const wrong = await change('nope nope').expect(403);
+    const right = await change(u.password).expect(403); // even the right one: no oracle while locked
+    expect({ ...right.body, requestId: undefined }).toEqual({ ...wrong.body, requestId: undefined });
+    expect(right.body.code).toBe('invalid_current_password');
+    const [row] = await t.dataSource.query(
+      `SELECT failed_login_count, password_hash FROM users WHERE id = $1`,
+      [u.userId],
+    );
+    expect(row.failed_login_count).toBe(3); // not counted, not extended
+    clock.advance(61_000);
+    await change(u.password).expect(204); // the lock ended
   });
 
   it('password reset: 202 for anyone, single-use token, unlocks, ends every session', async () => {
@@ -228,6 +276,38 @@ describe('auth: account flows (e2e)', () => {
     await t.http().patch(api('me')).set(u.authHeader).send({ name: '' }).expect(400);
   });
 
+  it.each([['   '], ['\t\n'], ['Ada\u0000Lovelace'], ['Ada\u001b[31m'], ['\u007f']])(
+    'refuses the name %j on PATCH /me and on register',
+    async (name) => {
+      const u = await createAuthenticatedUser(t);
+      const res = await t.http().patch(api('me')).set(u.authHeader).send({ name }).expect(400);
+      expect(res.body.code).toBeDefined();
+      const [row] = await t.dataSource.query(`SELECT name FROM users WHERE id = $1`, [u.userId]);
+      expect(row.name).toBe('Test User');
+      const email = `name-${randomUUID()}@example.test`;
+      await t
+        .http()
+        .post(api('register'))
+        .send({ email, password: 'long enough password', name })
+        .expect(400);
+      expect(
+        await t.dataSource.query(`SELECT 1 FROM users WHERE email = $1`, [email]),
+      ).toHaveLength(0);
+    },
+  );
+
+  it('register stores the name trimmed', async () => {
+    const email = `trimmed-${randomUUID()}@example.test`;
+    const res = await t
+      .http()
+      .post(api('register'))
+      .send({ email, password: 'long enough password', name: '  Ada Lovelace ' })
+      .expect(201);
+    expect(res.body.name).toBe('Ada Lovelace');
+    const [row] = await t.dataSource.query(`SELECT name FROM users WHERE email = $1`, [email]);
+    expect(row.name).toBe('Ada Lovelace');
+  });
+
   it('lists sessions with the current one marked; revoking one ends it everywhere; logout-all ends all', async () => {
     const u = await createAuthenticatedUser(t);
     const second = (await login(u.email, u.password).expect(200)).body;
@@ -297,13 +377,15 @@ describe('auth: account flows (e2e)', () => {
 
     const v = await createAuthenticatedUser(t);
     rt = v.refreshToken;
-    for (let day = 0; day < 59; day += 13) {
+    // Active every 13 days: each refresh before day 60 succeeds (days 13, 26, 39, 52) ...
+    for (let day = 13; day < 60; day += 13) {
       clock.advance(13 * DAY);
       const res = await t.http().post(api('refresh')).send({ refreshToken: rt });
-      if (res.status !== 200) break;
+      expect({ day, status: res.status }).toEqual({ day, status: 200 });
       rt = res.body.refreshToken;
     }
-    // 65 days after login: past the 60-day absolute limit, however active the session was
+    clock.advance(13 * DAY);
+    // ... and at day 65, past the 60-day absolute limit, it ends however active the session was
     await t.http().post(api('refresh')).send({ refreshToken: rt }).expect(401);
   });
 

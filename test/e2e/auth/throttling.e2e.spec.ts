@@ -1,18 +1,29 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { getStorageToken } from '@nestjs/throttler';
+import { getStorageToken, ThrottlerOptions } from '@nestjs/throttler';
+import { AuthThrottlerGuard } from '../../../src/modules/auth/auth-throttler.guard';
 import { MAILER } from '../../../src/modules/mail/mailer';
 import { RedisThrottlerStorage } from '../../../src/modules/auth/redis-throttler.storage';
+import { createAuthenticatedUser } from '../../factories/auth.factory';
 import { useTestApp } from '../../harness';
 import { CapturingMailer } from './capturing-mailer';
 
 const LIMITS = {
   AUTH_THROTTLE_IP_LIMIT: '4',
   AUTH_THROTTLE_ACCOUNT_LIMIT: '2',
+  AUTH_THROTTLE_ACCOUNT_GLOBAL_LIMIT: '5',
   AUTH_THROTTLE_TTL_SECONDS: '60',
 };
-/** A fresh documentation-range address per call, so in-memory counters never leak between tests. */
-const ip = () => `198.51.${randomInt(0, 255)}.${randomInt(1, 254)}`;
+/**
+ * A fresh address per call: a counter, so no two calls in a run share one, from a per-run random start, so
+ * the Redis store's counters of an earlier run (60 s window) are not hit either. IPv4, because the throttler
+ * buckets IPv6 clients by /64.
+ */
+let ipCounter = randomBytes(3).readUIntBE(0, 3) & 0xff0000;
+const ip = () => {
+  const n = ++ipCounter;
+  return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+};
 const email = () => `throttle-${randomUUID()}@example.test`;
 
 function expect429(res: {
@@ -35,25 +46,80 @@ describe('auth throttling behind a trusted proxy (e2e, in-memory store)', () => 
   const post = (path: string, body: object, from: string) =>
     t.http().post(`/api/v1/auth/${path}`).set('X-Forwarded-For', from).send(body);
 
-  it('limits one account across many IPs (per-account budget)', async () => {
+  it('limits one account from one IP (per account and IP budget)', async () => {
     const target = email();
+    const from = ip();
     for (let i = 0; i < 2; i++)
+      expect((await post('login', { email: target, password: 'wrong password' }, from)).status).toBe(
+        401,
+      );
+    expect429(await post('login', { email: target, password: 'wrong password' }, from));
+    // case and surrounding whitespace do not make a new account key (the throttler runs before validation)
+    expect429(
+      await post('login', { email: ` ${target.toUpperCase()} `, password: 'wrong password' }, from),
+    );
+    // the same account from another address has its own budget
+    expect((await post('login', { email: target, password: 'wrong password' }, ip())).status).toBe(
+      401,
+    );
+  });
+
+  it('limits one account across many IPs (looser global per-account cap)', async () => {
+    const target = email();
+    for (let i = 0; i < 5; i++)
       expect(
         (await post('login', { email: target, password: 'wrong password' }, ip())).status,
       ).toBe(401);
     expect429(await post('login', { email: target, password: 'wrong password' }, ip()));
-    // case and whitespace do not make a new account key
+    // case and surrounding whitespace do not make a new account key
     expect429(
-      await post(
-        'login',
-        { email: ` ${target.toUpperCase()} `.trim(), password: 'wrong password' },
-        ip(),
-      ),
+      await post('login', { email: ` ${target.toUpperCase()} `, password: 'wrong password' }, ip()),
     );
     // another account is unaffected
     expect((await post('login', { email: email(), password: 'wrong password' }, ip())).status).toBe(
       401,
     );
+  });
+
+  it('an attacker hammering one account from one address cannot keep the owner out', async () => {
+    const victim = await createAuthenticatedUser(t);
+    const attacker = ip();
+    // Each window the attacker spends the whole (account, IP) budget and keeps going; blocked requests are
+    // refused before they count towards the account's global cap, so the cap is never reached ...
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++)
+      statuses.push(
+        (await post('login', { email: victim.email, password: 'wrong password' }, attacker)).status,
+      );
+    expect(statuses).toEqual([401, 401, ...Array(10).fill(429)]);
+    // ... and the owner, from an address of their own with the right password, gets in.
+    const ok = await post('login', { email: victim.email, password: victim.password }, ip());
+    expect(ok.status).toBe(200);
+    expect(ok.body.tokenType).toBe('Bearer');
+    // The attacker's address stays refused for the account.
+    expect429(await post('login', { email: victim.email, password: victim.password }, attacker));
+  });
+
+  it('throttles change-password per signed-in user, whatever the address', async () => {
+    const u = await createAuthenticatedUser(t);
+    const change = () =>
+      t
+        .http()
+        .post('/api/v1/auth/change-password')
+        .set('X-Forwarded-For', ip())
+        .set(u.authHeader)
+        .send({ currentPassword: 'not my password', newPassword: 'brand new passphrase' });
+    for (let i = 0; i < 2; i++) expect((await change()).status).toBe(403);
+    expect429(await change());
+    // another user is unaffected
+    const other = await createAuthenticatedUser(t);
+    const res = await t
+      .http()
+      .post('/api/v1/auth/change-password')
+      .set('X-Forwarded-For', ip())
+      .set(other.authHeader)
+      .send({ currentPassword: 'not my password', newPassword: 'brand new passphrase' });
+    expect(res.status).toBe(403);
   });
 
   it('limits one IP across many accounts (per-IP budget), using X-Forwarded-For from the trusted proxy', async () => {
@@ -116,24 +182,57 @@ describe('auth throttling with REDIS_URL (e2e, shared store on the real Redis)',
   beforeAll(() => redis.connect());
   afterAll(() => redis.quit());
 
+  afterEach(() => jest.restoreAllMocks());
+
   it('uses the Redis storage and answers 429 from shared counters', async () => {
     expect(t.get(getStorageToken())).toBeInstanceOf(RedisThrottlerStorage);
     const target = email();
+    const from = ip();
     for (let i = 0; i < 2; i++)
-      await t
-        .http()
-        .post('/api/v1/auth/login')
-        .set('X-Forwarded-For', ip())
-        .send({ email: target, password: 'wrong password' });
+      expect(
+        (
+          await t
+            .http()
+            .post('/api/v1/auth/login')
+            .set('X-Forwarded-For', from)
+            .send({ email: target, password: 'wrong password' })
+        ).status,
+      ).toBe(401);
     expect429(
       await t
         .http()
         .post('/api/v1/auth/login')
-        .set('X-Forwarded-For', ip())
+        .set('X-Forwarded-For', from)
         .send({ email: target, password: 'wrong password' }),
     );
-    const keys = await redis.keys('dashtam:throttle:account:*');
-    expect(keys.length).toBeGreaterThan(0);
-    expect(keys.join()).not.toContain(target); // the store holds hashes, not addresses
+    expect((await redis.keys('dashtam:throttle:account:*')).length).toBeGreaterThan(0);
+  });
+
+  it('account trackers are hashes: no email address reaches the store', async () => {
+    // ThrottlerGuard hashes the final key anyway; the tracker it is built from must not hold the address.
+    const trackers: Array<[string, string]> = [];
+    // The guard instance the routes use, and its own copies of the throttler options.
+    const guard = t.get(AuthThrottlerGuard) as unknown as { throttlers: ThrottlerOptions[] };
+    for (const throttler of guard.throttlers) {
+      const getTracker = throttler.getTracker;
+      if (!getTracker) continue; // `ip` uses the guard's own tracker (the address)
+      jest.spyOn(throttler, 'getTracker').mockImplementation(async (req, context) => {
+        const tracker = await getTracker(req, context);
+        trackers.push([throttler.name!, tracker]);
+        return tracker;
+      });
+    }
+    const target = `Tracker-${randomUUID()}@Example.test`;
+    await t
+      .http()
+      .post('/api/v1/auth/login')
+      .set('X-Forwarded-For', ip())
+      .send({ email: target, password: 'wrong password' })
+      .expect(401);
+    expect(trackers.map(([name]) => name).sort()).toEqual(['account', 'account_global']);
+    for (const [name, tracker] of trackers) {
+      expect({ name, tracker }).toEqual({ name, tracker: expect.stringMatching(/^account:[0-9a-f]{64}$/) });
+      expect(tracker.toLowerCase()).not.toContain(target.toLowerCase().split('@')[0]);
+    }
   });
 });
