@@ -1,7 +1,7 @@
 /**
  * Encryption module benchmark (docs/encryption.md has the latest figures).
  *
- *   npx tsx bench/encryption.ts [--codec-only] [--secrets N]
+ *   node -r ./scripts/register-ts.cjs bench/encryption.ts [--codec-only] [--secrets N]
  *
  * 1. Codec: encrypt+decrypt round trips per second for 256 B, 1 KiB and 4 KiB payloads, our Fernet codec
  *    side by side (interleaved rounds, median) with a minimal raw node:crypto AES-128-CBC + HMAC-SHA256 loop

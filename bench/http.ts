@@ -2,7 +2,7 @@
  * HTTP benchmark: GET /health/ready (one `SELECT 1` round-trip) on the real app versus bare servers doing the
  * same query through `pg`, all in one run, so the table compares like with like on the same machine.
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench npx tsx bench/http.ts [--duration 10] [--connections 32] [--rounds 3]
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench node -r ./scripts/register-ts.cjs bench/http.ts [--duration 10] [--connections 32] [--rounds 3]
  *
  * Each server runs in its own child process (started with scripts/register-ts.cjs, because Nest's dependency
  * injection needs the decorator metadata that tsx does not emit); autocannon runs here, in the parent. Targets:

@@ -3,7 +3,7 @@
  *   harness   the savepoint harness: begin test (SAVEPOINT) + end test (checks, ROLLBACK TO, session reset)
  *   truncate  TRUNCATE every table of the schema after each test
  *   clone     CREATE DATABASE … TEMPLATE for each test (and DROP afterwards)
- * Usage: npx tsx bench/isolation.ts [harnessRuns=1000] [truncateRuns=100] [cloneRuns=30]
+ * Usage: node -r ./scripts/register-ts.cjs bench/isolation.ts [harnessRuns=1000] [truncateRuns=100] [cloneRuns=30]
  * Needs PostgreSQL: TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
 import { Client } from 'pg';

@@ -1,7 +1,10 @@
 /**
  * `node -r ./scripts/register-ts.cjs file.ts`: runs TypeScript through the compiler's own transpiler.
- * Used instead of tsx where Nest dependency injection or Swagger read decorator metadata: tsx (esbuild)
- * does not emit `design:paramtypes` / `design:type`, so constructor injection by class yields undefined.
+ * The project's one way to run TypeScript outside Jest and `nest build` (CLI, migrations, openapi, benchmarks).
+ * Why not a library: tsx (esbuild) does not emit `design:paramtypes`, so Nest injects undefined (measured: the
+ * app crashed on shutdown); @swc-node/register does, but its native @swc/core release was missing platform
+ * packages on the registry and broke `npm ci` (measured). TypeScript's own transpiler emits exactly what
+ * `nest build` emits, and is already a dependency.
  * Per-file transpilation (no type check), CommonJS, options from tsconfig.json.
  */
 const Module = require('node:module');

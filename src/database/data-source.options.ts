@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 
-/** Migrations live at the repository root; this glob works from src (tsx, jest) and from dist (node). */
+/** Migrations live at the repository root; this glob works from src (scripts/register-ts.cjs, jest) and from dist. */
 export const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{ts,js}');
 
 /** The one place DataSource options are assembled: used by the app, the migration CLI and the tests. */

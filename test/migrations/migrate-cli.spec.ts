@@ -22,7 +22,7 @@ function migrate(args: string[], env: Record<string, string>): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['-r', '@swc-node/register', join(ROOT, 'src', 'database', 'migrate.ts'), ...args],
+      ['-r', join(ROOT, 'scripts', 'register-ts.cjs'), join(ROOT, 'src', 'database', 'migrate.ts'), ...args],
       {
         cwd: ROOT,
         env: { ...base, ...env },
