@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Config } from 'jest';
 
 /**
@@ -31,7 +32,12 @@ const database = {
   setupFilesAfterEnv: ['<rootDir>/test/harness/setup-after-env.ts'],
 };
 
+// Two workers on this 2-core machine when a PostgreSQL server serves the tests (each worker gets its own clone
+// of the template); one when the tests will fall back to embedded PGlite, which runs everything serially.
+const serverAvailable = Boolean(process.env.TEST_DATABASE_URL || process.env.DOCKER_HOST || existsSync('/var/run/docker.sock'));
+
 const config: Config = {
+  maxWorkers: serverAvailable ? 2 : 1,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...database, displayName: 'harness', testMatch: ['<rootDir>/test/harness/**/*.spec.ts'] },

@@ -4,4 +4,4 @@ process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
 process.env.LOG_PRETTY = 'false';
 
 // Database specs start Nest apps (and, on the PGlite fallback, a WASM PostgreSQL per file): give hooks room.
-jest.setTimeout(30_000);
+jest.setTimeout(process.env.DASHTAM_TEST_SERVER === 'pglite' ? 120_000 : 30_000);

@@ -135,11 +135,12 @@ function useIsolated<C>(
     close = started.close;
     (ctx as { __conn?: IsolatedConnection }).__conn = opened.conn;
   });
+  // When beforeAll failed there is no connection: Jest already reports that failure for every test.
   beforeEach(async () => {
-    await (ctx as { __conn: IsolatedConnection }).__conn.beginTest(expect.getState().currentTestName ?? '?');
+    await (ctx as { __conn?: IsolatedConnection } | undefined)?.__conn?.beginTest(expect.getState().currentTestName ?? '?');
   });
   afterEach(async () => {
-    await (ctx as { __conn: IsolatedConnection }).__conn.endTest();
+    await (ctx as { __conn?: IsolatedConnection } | undefined)?.__conn?.endTest();
   });
   afterAll(async () => {
     try {
