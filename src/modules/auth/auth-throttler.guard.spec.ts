@@ -80,7 +80,11 @@ describe('auth throttlers', () => {
         return { totalHits: 1, timeToExpire: 60, isBlocked: false, timeToBlockExpire: 0 };
       },
     };
-    const guard = new AuthThrottlerGuard([{ name: 'ip', ttl: 60_000, limit: 5 }], storage, new Reflector());
+    const guard = new AuthThrottlerGuard(
+      [{ name: 'ip', ttl: 60_000, limit: 5 }],
+      storage,
+      new Reflector(),
+    );
     await guard.onModuleInit();
     const errorLog = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const req = { ip: '198.51.100.1', headers: {}, body: {} };

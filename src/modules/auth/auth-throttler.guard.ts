@@ -74,7 +74,10 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
       if (err instanceof AppException || err instanceof HttpException) throw err;
       if (!this.storageDown) {
         this.storageDown = true;
-        this.storageLogger.error({ error: (err as Error).name }, 'rate limiter storage unavailable');
+        this.storageLogger.error(
+          { error: (err as Error).name },
+          'rate limiter storage unavailable',
+        );
       }
       throw new AppException(
         503,

@@ -15,7 +15,6 @@ import { isUuid } from '../../common/uuid';
 import { AccessTokenService, InvalidAccessToken } from './access-token.service';
 import { SessionsRepository } from './sessions.repository';
 
-
 export const unauthorized = () =>
   new AppException(
     401,

@@ -26,7 +26,6 @@ export interface KeyCount {
   known: boolean;
 }
 
-
 /**
  * Secrets at rest: Fernet under the primary key of ENCRYPTION_KEYS, each ciphertext bound to its row.
  * The contract other modules use (the tokens module stores brokerage tokens here); keep it small.

@@ -4,7 +4,7 @@ import type { PageCursor } from './connections.repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Opaque keyset cursor: base64url of `<createdAt ISO>|<id>`. */
+/** Opaque keyset cursor: base64url of `<createdAt ISO>|<id>` (events page on the id alone: ConnectionEventsRepository.list). */
 export function encodeCursor(c: PageCursor): string {
   return Buffer.from(`${c.createdAt.toISOString()}|${c.id}`, 'utf8').toString('base64url');
 }

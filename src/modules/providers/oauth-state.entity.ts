@@ -25,6 +25,10 @@ export class OAuthStateEntity {
   @Column({ name: 'provider_key', type: 'text' })
   providerKey: string;
 
+  /** SHA-256 of the cookie set on the browser that started the flow; the GET callback must present it. */
+  @Column({ name: 'browser_hash', type: 'text', nullable: true })
+  browserHash: string | null;
+
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
 

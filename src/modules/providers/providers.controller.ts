@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { AuthUser } from '../../common/decorators/current-user.decorator';
 import { CurrentUser, RequireVerifiedEmail } from '../../common/decorators/current-user.decorator';
 import { Public } from '../../common/decorators/public.decorator';
@@ -25,6 +25,18 @@ import { AppException } from '../../common/errors/app.exception';
 import { ProvidersService, toView } from './providers.service';
 
 const Id = () => Param('id', new ParseUUIDPipe());
+
+/** Binds the browser callback to the browser that started the flow (HttpOnly, sent only to the callback path). */
+export const OAUTH_BROWSER_COOKIE = 'dashtam_oauth_binding';
+const CALLBACK_PATH = '/api/v1/providers/oauth/callback';
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
 
 @ApiTags('providers')
 @ApiBearerAuth()
@@ -71,11 +83,12 @@ export class ProvidersController {
   @Header('Referrer-Policy', 'no-referrer')
   @Header('Cache-Control', 'no-store')
   @ApiFoundResponse({ description: 'Redirect to FRONTEND_URL with `connection`, `result` and `reason`.' })
-  async oauthCallback(@Query() query: Record<string, unknown>, @Meta() meta: RequestMeta, @Res() res: Response): Promise<void> {
+  async oauthCallback(@Query() query: Record<string, unknown>, @Meta() meta: RequestMeta, @Req() req: Request, @Res() res: Response): Promise<void> {
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const outcome = await this.providers.completeAuthorization(
       { code: str(query.code), state: str(query.state), error: str(query.error), iss: str(query.iss) },
       meta,
+      { browser: readCookie(req.headers.cookie, OAUTH_BROWSER_COOKIE) },
     );
     const target = new URL(this.config.app.frontendUrl);
     const connectionId = outcome.result === 'connected' ? outcome.connection.id : outcome.connectionId;
@@ -107,8 +120,22 @@ export class ProvidersController {
   @Post(':id/authorization')
   @RequireVerifiedEmail()
   @ApiCreatedResponse({ type: AuthorizationStartView })
-  authorize(@CurrentUser() user: AuthUser, @Id() id: string, @Meta() meta: RequestMeta): Promise<AuthorizationStartView> {
-    return this.providers.startAuthorization(user.id, id, meta);
+  async authorize(
+    @CurrentUser() user: AuthUser,
+    @Id() id: string,
+    @Meta() meta: RequestMeta,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AuthorizationStartView> {
+    const { browserBinding, ...view } = await this.providers.startAuthorization(user.id, id, meta);
+    // Lax: sent on the top-level GET redirect back from the brokerage. A new flow in this browser replaces it.
+    res.cookie(OAUTH_BROWSER_COOKIE, browserBinding, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.config.app.publicUrl.startsWith('https:'),
+      path: CALLBACK_PATH,
+      maxAge: this.config.providers.stateTtlMs,
+    });
+    return view;
   }
 
   /** The same completion as the browser callback, for clients that receive the redirect themselves. */

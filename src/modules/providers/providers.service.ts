@@ -12,8 +12,9 @@ import { EncryptionService } from '../encryption/encryption.service';
 import { ConnectionEventsRepository } from '../tokens/connection-events.repository';
 import { TokensService } from '../tokens/tokens.service';
 import { BROKERAGE_ADAPTERS, BrokerageError } from './adapters/brokerage-adapter';
+import { AUTHORIZATION_FAILED } from './adapters/oauth-brokerage.adapter';
 import type { BrokerageAdapter, BrokerageAdapters, TokenSet } from './adapters/brokerage-adapter';
-import { ConnectionsRepository } from './connections.repository';
+import { ConnectionsRepository, type PageCursor } from './connections.repository';
 import { decodeCursor, encodeCursor } from './cursor';
 import { OAuthStatesRepository } from './oauth-states.repository';
 import { ProviderConnectionEntity } from './provider-connection.entity';
@@ -31,6 +32,7 @@ const VERIFIER_OWNER = 'oauth_state';
 /** Reasons the callback can report (`result=error&reason=<code>`): a fixed, documented vocabulary. */
 export type AuthorizationFailure =
   | 'invalid_state'
+  | 'state_mismatch'
   | 'state_expired'
   | 'state_replayed'
   | 'access_denied'
@@ -41,7 +43,7 @@ export type AuthorizationFailure =
   | 'provider_unavailable';
 
 type StateClaim =
-  | { ok: false; reason: 'invalid_state' | 'state_expired' | 'state_replayed'; connectionId?: string }
+  | { ok: false; reason: 'invalid_state' | 'state_mismatch' | 'state_expired' | 'state_replayed'; connectionId?: string }
   | { ok: true; connection: ProviderConnectionEntity; verifier: string };
 
 export type AuthorizationResult =
@@ -106,10 +108,7 @@ export class ProvidersService {
   }
 
   async list(userId: string, limit = 20, cursor?: string): Promise<ConnectionPage> {
-    const rows = await this.connections.listOwned(userId, limit + 1, decodeCursor(cursor));
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { items: page.map(toView), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+    return toPage(await this.connections.listOwned(userId, limit + 1, decodeCursor(cursor)), limit, toView);
   }
 
   async get(userId: string, id: string): Promise<ConnectionView> {
@@ -155,8 +154,9 @@ export class ProvidersService {
    * the user and the connection, single-use, 10 minutes; PKCE S256 with the verifier kept encrypted server-side;
    * the redirect URI comes from configuration only. Earlier pending states of this connection are discarded.
    */
-  async startAuthorization(userId: string, id: string, meta: RequestMeta): Promise<AuthorizationStartView> {
+  async startAuthorization(userId: string, id: string, meta: RequestMeta): Promise<AuthorizationStartView & { browserBinding: string }> {
     const state = randomBytes(32).toString('base64url');
+    const browserBinding = randomBytes(32).toString('base64url');
     const verifier = oauth.generateRandomCodeVerifier();
     const challenge = await oauth.calculatePKCECodeChallenge(verifier);
     return this.transactions.run(async (tx) => {
@@ -170,6 +170,7 @@ export class ProvidersService {
       await this.states.deleteIds(tx.manager, stale);
       const stateId = await this.states.insert(tx.manager, {
         stateHash: hashState(state),
+        browserHash: hashState(browserBinding),
         connectionId: id,
         userId,
         providerKey: adapter.key,
@@ -180,7 +181,7 @@ export class ProvidersService {
       await this.encryption.storeSecret(tx.manager, { ownerType: VERIFIER_OWNER, ownerId: stateId, field: 'code_verifier' }, verifier);
       await this.events.record(tx.manager, id, 'authorization_started', { reauthorisation: row.status !== 'pending_auth' });
       await this.audit.record(tx.manager, { type: 'provider.authorization_started', userId, ...meta, data: { connectionId: id, providerKey: adapter.key } });
-      return { authorizationUrl: adapter.buildAuthorizationUrl({ state, codeChallenge: challenge }), expiresAt: expiresAt.toISOString() };
+      return { authorizationUrl: adapter.buildAuthorizationUrl({ state, codeChallenge: challenge }), expiresAt: expiresAt.toISOString(), browserBinding };
     });
   }
 
@@ -189,14 +190,25 @@ export class ProvidersService {
    * connection in the path to the binding check. The state is consumed in its own committed transaction before
    * the code is exchanged, so it is single-use even when the exchange fails; tokens, status and audit of a
    * successful exchange are written in one transaction, so a failure leaves nothing half-made.
+   * `{ browser }` (browser style) is the binding cookie's value: a state started in another browser (a victim
+   * handed the attacker's authorization URL) is refused as `state_mismatch`, not consumed, no connection named.
    */
-  async completeAuthorization(params: CallbackParams, meta: RequestMeta, expected?: { userId: string; connectionId: string }): Promise<AuthorizationResult> {
+  async completeAuthorization(
+    params: CallbackParams,
+    meta: RequestMeta,
+    expected: { userId: string; connectionId: string } | { browser: string | undefined },
+  ): Promise<AuthorizationResult> {
     if (!params.state || params.state.length > 512) return { result: 'error', reason: 'invalid_state' };
     const claimed = await this.transactions.run(async (tx): Promise<StateClaim> => {
       const st = await this.states.lockByHash(tx.manager, hashState(params.state!));
       if (!st) return { ok: false as const, reason: 'invalid_state' as const };
       // A foreign state (another user or connection) is refused without consuming it or naming its connection.
-      if (expected && (st.userId !== expected.userId || st.connectionId !== expected.connectionId)) return { ok: false as const, reason: 'invalid_state' as const };
+      if ('userId' in expected && (st.userId !== expected.userId || st.connectionId !== expected.connectionId)) {
+        return { ok: false as const, reason: 'invalid_state' as const };
+      }
+      if ('browser' in expected && (!st.browserHash || !expected.browser || hashState(expected.browser) !== st.browserHash)) {
+        return { ok: false as const, reason: 'state_mismatch' as const };
+      }
       if (st.consumedAt) return { ok: false as const, reason: 'state_replayed' as const, connectionId: st.connectionId };
       const now = this.clock.now();
       await this.states.consume(tx.manager, st.id, now);
@@ -212,7 +224,7 @@ export class ProvidersService {
     if (!claimed.ok) {
       const connectionId = claimed.connectionId;
       this.logger.warn({ reason: claimed.reason, connectionId }, 'oauth callback refused');
-      if (connectionId) await this.recordFailure(connectionId, expected?.userId ?? null, claimed.reason, null, meta);
+      if (connectionId) await this.recordFailure(connectionId, 'userId' in expected ? expected.userId : null, claimed.reason, null, meta);
       return { result: 'error', reason: claimed.reason, connectionId };
     }
     const { connection, verifier } = claimed;
@@ -232,6 +244,7 @@ export class ProvidersService {
       tokens = await adapter.exchangeCode(callback, verifier);
     } catch (err) {
       const e: BrokerageError = adapter.classifyError(err);
+      if (e.code === AUTHORIZATION_FAILED) return fail('authorization_failed', null);
       return fail(e.kind === 'reauth_required' ? 'exchange_failed' : 'brokerage_unavailable', e.code);
     }
 
@@ -257,12 +270,7 @@ export class ProvidersService {
   async listEvents(userId: string, id: string, limit = 50, cursor?: string): Promise<ConnectionEventPage> {
     await this.owned(userId, id);
     const rows = await this.events.list(id, limit + 1, decodeCursor(cursor));
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map((e) => ({ id: e.id, type: e.type, data: e.data, createdAt: e.createdAt.toISOString() })),
-      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
-    };
+    return toPage(rows, limit, (e) => ({ id: e.id, type: e.type, data: e.data, createdAt: e.createdAt.toISOString() }));
   }
 
   private enabledAdapter(key: string): BrokerageAdapter {
@@ -294,6 +302,13 @@ export function toView(row: ProviderConnectionEntity): ConnectionView {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
+}
+
+/** `rows` were fetched with `limit + 1`: the extra row only says whether there is a next page. */
+function toPage<R extends PageCursor, V>(rows: R[], limit: number, view: (row: R) => V): { items: V[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { items: page.map(view), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
 }
 
 function notFound(): AppException {

@@ -23,8 +23,11 @@ export class ConnectionEventsRepository {
     await manager.insert(ConnectionEventEntity, { connectionId, type, data } as QueryDeepPartialEntity<ConnectionEventEntity>);
   }
 
-  /** Newest first; `before` is the createdAt/id of the last item of the previous page. */
-  async list(connectionId: string, limit: number, before?: { createdAt: Date; id: string }): Promise<ConnectionEventEntity[]> {
+  /**
+   * Newest first; `before` is the id of the last item of the previous page. `created_at` has microseconds
+   * (clock_timestamp()) but a JS Date only milliseconds, so the keyset compares against the stored row itself.
+   */
+  async list(connectionId: string, limit: number, before?: { id: string }): Promise<ConnectionEventEntity[]> {
     const qb = this.dataSource.manager
       .createQueryBuilder(ConnectionEventEntity, 'e')
       .where('e.connection_id = :connectionId', { connectionId })
@@ -32,7 +35,10 @@ export class ConnectionEventsRepository {
       .addOrderBy('e.id', 'DESC')
       .take(limit);
     if (before) {
-      qb.andWhere('(e.created_at, e.id) < (:createdAt, :id)', { createdAt: before.createdAt, id: before.id });
+      qb.andWhere(
+        '(e.created_at, e.id) < (SELECT b.created_at, b.id FROM connection_events b WHERE b.id = :id AND b.connection_id = :connectionId)',
+        { id: before.id },
+      );
     }
     return qb.getMany();
   }

@@ -36,6 +36,14 @@ export class ProviderTokensRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * Locks the connection row (FOR NO KEY UPDATE: enough to serialise with DELETE and the OAuth completion, which
+   * lock it FOR UPDATE). Every path locks the connection before the token row; the opposite order deadlocks.
+   */
+  async lockConnection(manager: EntityManager, connectionId: string): Promise<void> {
+    await manager.query(`SELECT 1 FROM provider_connections WHERE id = $1 FOR NO KEY UPDATE`, [connectionId]);
+  }
+
   /** Same, holding the token row's lock until the transaction ends: the cross-instance single-flight. */
   async lock(manager: EntityManager, connectionId: string): Promise<TokenRow | null> {
     const rows: TokenRow[] = await manager.query(

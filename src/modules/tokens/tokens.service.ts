@@ -18,6 +18,8 @@ import { RateBudget } from './rate-budget';
 /** Owner type of the token secrets in the encryption module; owner id = the provider_tokens row id. */
 export const TOKEN_SECRET_OWNER = 'provider_token';
 const DEFAULT_ACCESS_TTL_S = 1800;
+/** A forced refresh this soon after the last one answers with the current tokens ("shared"), no brokerage call. */
+export const FORCED_REFRESH_COOLDOWN_MS = 30_000;
 
 export interface TokenMetadata {
   accessTokenExpiresAt: string;
@@ -204,30 +206,38 @@ export class TokensService {
   private async refreshLocked(connectionId: string, force: boolean, startedAt: Date): Promise<RefreshOutcome> {
     return this.transactions.run(async (tx) => {
       const m = tx.manager;
+      // Connection row first, then the token row: the order DELETE and the OAuth completion use.
+      await this.repo.lockConnection(m, connectionId);
       const row = await this.repo.lock(m, connectionId);
       const unusable = this.unusableError(row);
       if (unusable) return { result: 'failed', error: unusable };
       const r = row!;
       const now = this.clock.now();
       if (r.lastRefreshedAt && r.lastRefreshedAt.getTime() >= startedAt.getTime()) return { result: 'shared' };
+      if (force && r.lastRefreshedAt && now.getTime() - r.lastRefreshedAt.getTime() < FORCED_REFRESH_COOLDOWN_MS) return { result: 'shared' };
       const due = this.nextDue(r.accessTokenExpiresAt, now);
       if (!force && !this.needsRefresh(r, now)) {
         // A sweeper's lease moved refresh_due_at forward; put it back where it belongs.
         if (r.refreshDueAt?.getTime() !== due.getTime()) await this.repo.update(m, r.id, { refreshDueAt: due });
         return { result: 'fresh' };
       }
+      // The hard end first: backing off cannot help an expired refresh token (409, not 503).
+      if (r.refreshTokenExpiresAt && r.refreshTokenExpiresAt.getTime() <= now.getTime()) {
+        return this.requireReauth(m, r, new BrokerageError('reauth_required', 'refresh_token_expired'), now);
+      }
       if (r.nextAttemptAt && r.nextAttemptAt.getTime() > now.getTime()) {
         if (r.refreshDueAt?.getTime() !== r.nextAttemptAt.getTime()) await this.repo.update(m, r.id, { refreshDueAt: r.nextAttemptAt });
         return { result: 'failed', error: this.unavailable(r.nextAttemptAt, now) };
-      }
-      if (r.refreshTokenExpiresAt && r.refreshTokenExpiresAt.getTime() <= now.getTime()) {
-        return this.requireReauth(m, r, new BrokerageError('reauth_required', 'refresh_token_expired'), now);
       }
       const secrets = await this.encryption.readSecrets(m, TOKEN_SECRET_OWNER, r.id);
       const adapter = this.adapters.get(r.providerKey);
       if (!secrets.refresh_token || !adapter) {
         const code = adapter ? 'no_refresh_token' : 'provider_unavailable';
         return this.requireReauth(m, r, new BrokerageError('reauth_required', code), now);
+      }
+      // Every token-endpoint call counts against the brokerage's budget (paused after a 429), forced ones too.
+      if (this.budget.available(r.providerKey, adapter.ratePerMinute, now) <= 0) {
+        return { result: 'failed', error: this.unavailable(this.budget.nextSlotAt(r.providerKey, adapter.ratePerMinute, now), now) };
       }
       this.budget.take(r.providerKey, 1, now);
       let tokens: TokenSet;
@@ -272,6 +282,8 @@ export class TokensService {
     const retryAfter = parseRetryAfterMs(failure.retryAfter, now);
     if (retryAfter !== undefined) delay = Math.max(delay, retryAfter);
     const nextAttemptAt = new Date(now.getTime() + delay);
+    // A 429 speaks for the whole brokerage: stop calling it (sweep and API) until Retry-After.
+    if (failure.kind === 'rate_limited') this.budget.pause(r.providerKey, nextAttemptAt);
     await this.repo.update(m, r.id, { failureCount, nextAttemptAt, refreshDueAt: nextAttemptAt, lastErrorCode: failure.code, updatedAt: now });
     await this.events.record(m, r.connectionId, 'token_refresh_failed', {
       code: failure.code,

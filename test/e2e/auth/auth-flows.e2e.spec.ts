@@ -144,7 +144,10 @@ describe('auth: account flows (e2e)', () => {
         .send({ currentPassword, newPassword: 'brand new passphrase' });
     const wrong = await change('nope nope').expect(403);
     const right = await change(u.password).expect(403); // even the right one: no oracle while locked
-    expect({ ...right.body, requestId: undefined }).toEqual({ ...wrong.body, requestId: undefined });
+    expect({ ...right.body, requestId: undefined }).toEqual({
+      ...wrong.body,
+      requestId: undefined,
+    });
     expect(right.body.code).toBe('invalid_current_password');
     const [row] = await t.dataSource.query(
       `SELECT failed_login_count, password_hash FROM users WHERE id = $1`,

@@ -1,6 +1,10 @@
 import { RequestMethod, VERSION_NEUTRAL } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer, Reflector } from '@nestjs/core';
+import {
+  REQUIRE_VERIFIED_EMAIL,
+  ROLES,
+} from '../../../src/common/decorators/current-user.decorator';
 import { IS_PUBLIC } from '../../../src/common/decorators/public.decorator';
 import { useTestApp } from '../../harness';
 
@@ -41,6 +45,8 @@ interface Route {
   method: string;
   path: string;
   isPublic: boolean;
+  /** @Roles() or @RequireVerifiedEmail(): meaningless (and misleading) on a public route. */
+  restricted: boolean;
 }
 
 const join = (...parts: string[]) =>
@@ -66,7 +72,10 @@ function discover(modules: ModulesContainer, reflector: Reflector): Route[] {
           RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
         const path = version === VERSION_NEUTRAL ? join(base, sub) : join('api', 'v1', base, sub);
         const isPublic = !!reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, ctrl]);
-        routes.push({ key: `${method} ${path}`, method, path, isPublic });
+        const restricted =
+          !!reflector.getAllAndOverride<boolean>(REQUIRE_VERIFIED_EMAIL, [handler, ctrl]) ||
+          !!reflector.getAllAndOverride<string[]>(ROLES, [handler, ctrl])?.length;
+        routes.push({ key: `${method} ${path}`, method, path, isPublic, restricted });
       }
     }
   }
@@ -90,6 +99,12 @@ describe('deny by default: every registered route (e2e)', () => {
       .map((r) => r.key)
       .sort();
     expect(guardedAuth).toEqual(EXPECTED_GUARDED_AUTH);
+  });
+
+  it('has no route that is both @Public() and restricted by @Roles() or @RequireVerifiedEmail()', () => {
+    const routes = discover(t.get(ModulesContainer), t.get(Reflector));
+    expect(routes.some((r) => r.restricted)).toBe(true); // the walk does see the restrictions
+    expect(routes.filter((r) => r.isPublic && r.restricted).map((r) => r.key)).toEqual([]);
   });
 
   it('answers 401 problem+json on every guarded route called without a token', async () => {

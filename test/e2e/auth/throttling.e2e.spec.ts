@@ -50,9 +50,9 @@ describe('auth throttling behind a trusted proxy (e2e, in-memory store)', () => 
     const target = email();
     const from = ip();
     for (let i = 0; i < 2; i++)
-      expect((await post('login', { email: target, password: 'wrong password' }, from)).status).toBe(
-        401,
-      );
+      expect(
+        (await post('login', { email: target, password: 'wrong password' }, from)).status,
+      ).toBe(401);
     expect429(await post('login', { email: target, password: 'wrong password' }, from));
     // case and surrounding whitespace do not make a new account key (the throttler runs before validation)
     expect429(
@@ -231,7 +231,10 @@ describe('auth throttling with REDIS_URL (e2e, shared store on the real Redis)',
       .expect(401);
     expect(trackers.map(([name]) => name).sort()).toEqual(['account', 'account_global']);
     for (const [name, tracker] of trackers) {
-      expect({ name, tracker }).toEqual({ name, tracker: expect.stringMatching(/^account:[0-9a-f]{64}$/) });
+      expect({ name, tracker }).toEqual({
+        name,
+        tracker: expect.stringMatching(/^account:[0-9a-f]{64}$/),
+      });
       expect(tracker.toLowerCase()).not.toContain(target.toLowerCase().split('@')[0]);
     }
   });

@@ -43,16 +43,26 @@ async function createConnection(u = user, providerKey = 'schwab'): Promise<strin
   return res.body.id as string;
 }
 
+/** The binding cookie of the last flow started (what the browser that started it would send back). */
+let browserCookie = '';
+
 async function startFlow(id: string, u = user): Promise<{ authorizationUrl: string; expiresAt: string }> {
   const res = await t.http().post(`/api/v1/providers/${id}/authorization`).set(await auth(u)).expect(201);
+  browserCookie = String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
   return res.body;
+}
+
+/** The browser callback, from the browser that started the last flow unless `cookie` says otherwise. */
+function callback(query: Record<string, unknown>, cookie = browserCookie) {
+  const req = t.http().get('/api/v1/providers/oauth/callback').query(query);
+  return cookie ? req.set('Cookie', cookie) : req;
 }
 
 /** Start → the brokerage's authorize page → the browser callback; returns the callback's redirect target. */
 async function connectViaBrowser(id: string, u = user): Promise<URL> {
   const { authorizationUrl } = await startFlow(id, u);
   const back = await mock.authorize(authorizationUrl);
-  const res = await t.http().get('/api/v1/providers/oauth/callback').query({ code: back.get('code'), state: back.get('state') }).expect(302);
+  const res = await callback({ code: back.get('code'), state: back.get('state') }).expect(302);
   return new URL(res.headers.location);
 }
 
@@ -102,6 +112,27 @@ describe('catalog and connections', () => {
     await t.http().get('/api/v1/providers?limit=1000').set(h).expect(400);
   });
 
+  it('pages events on exact timestamps: several events in one millisecond across a page boundary', async () => {
+    const id = await createConnection();
+    // Microseconds apart, all in the same millisecond (a JS Date cannot tell them apart).
+    const inserted: Array<{ id: string }> = await t.dataSource.query(
+      `INSERT INTO connection_events (connection_id, type, created_at)
+       SELECT $1, 'token_refreshed', timestamptz '2030-01-01 00:00:00.000100+00' + n * interval '100 microseconds'
+       FROM generate_series(0, 4) n RETURNING id`,
+      [id],
+    );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await t.http().get(`/api/v1/providers/${id}/events?limit=2${cursor ? `&cursor=${cursor}` : ''}`).set(user.authHeader).expect(200);
+      seen.push(...res.body.items.map((e: { id: string }) => e.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(inserted.length + 1); // + the status_changed of the creation
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.slice(0, inserted.length)).toEqual(inserted.map((r) => r.id).reverse());
+  });
+
   it('renames with PATCH', async () => {
     const id = await createConnection();
     const res = await t.http().patch(`/api/v1/providers/${id}`).set(user.authHeader).send({ alias: 'IRA' }).expect(200);
@@ -111,6 +142,29 @@ describe('catalog and connections', () => {
 });
 
 describe('connect flow', () => {
+  it('binds the browser callback to the browser that started the flow (authorization-code injection)', async () => {
+    const id = await createConnection();
+    const res = await t.http().post(`/api/v1/providers/${id}/authorization`).set(await auth(user)).expect(201);
+    const setCookie = String(res.headers['set-cookie']?.[0]);
+    expect(setCookie).toMatch(/^dashtam_oauth_binding=[A-Za-z0-9_-]{43};/);
+    expect(setCookie).toContain('Path=/api/v1/providers/oauth/callback');
+    expect(setCookie).toContain('HttpOnly');
+    expect(setCookie).toContain('SameSite=Lax');
+    expect(JSON.stringify(res.body)).not.toContain(setCookie.split(';')[0]!.split('=')[1]!);
+    const mine = setCookie.split(';')[0]!;
+    const back = await mock.authorize(res.body.authorizationUrl);
+    const q = { code: back.get('code'), state: back.get('state') };
+    // The victim's browser: no cookie, or another flow's cookie → refused, nothing named, state not consumed.
+    for (const cookie of ['', 'dashtam_oauth_binding=someone-else']) {
+      const refused = await callback(q, cookie).expect(302);
+      expect(Object.fromEntries(new URL(refused.headers.location).searchParams)).toEqual({ result: 'error', reason: 'state_mismatch' });
+    }
+    expect((await mock.stats()).calls.filter((c) => c.grantType === 'authorization_code')).toHaveLength(0);
+    // The browser that started it still completes.
+    const ok = await callback(q, mine).expect(302);
+    expect(new URL(ok.headers.location).searchParams.get('result')).toBe('connected');
+  });
+
   it('browser callback: PKCE S256 + state in the URL, tokens stored encrypted, 302 to the frontend, connection active', async () => {
     const id = await createConnection();
     const { authorizationUrl, expiresAt } = await startFlow(id);
@@ -124,7 +178,7 @@ describe('connect flow', () => {
     expect(expiresAt).toBe('2026-03-02T10:10:00.000Z');
 
     const back = await mock.authorize(authorizationUrl);
-    const res = await t.http().get('/api/v1/providers/oauth/callback').query({ code: back.get('code'), state: back.get('state'), session: 'abc' }).expect(302);
+    const res = await callback({ code: back.get('code'), state: back.get('state'), session: 'abc' }).expect(302);
     expect(res.headers['referrer-policy']).toBe('no-referrer');
     const target = new URL(res.headers.location);
     expect(target.origin).toBe(FRONTEND);
@@ -181,14 +235,14 @@ describe('connect flow: JSON completion and refusals', () => {
     const { authorizationUrl } = await startFlow(id);
     const back = await mock.authorize(authorizationUrl);
     const q = { code: back.get('code'), state: back.get('state') };
-    await t.http().get('/api/v1/providers/oauth/callback').query(q).expect(302);
-    const again = await t.http().get('/api/v1/providers/oauth/callback').query(q).expect(302);
+    await callback(q).expect(302);
+    const again = await callback(q).expect(302);
     expect(Object.fromEntries(new URL(again.headers.location).searchParams)).toEqual({ connection: id, result: 'error', reason: 'state_replayed' });
   });
 
   it('an unknown or missing state → invalid_state without naming any connection', async () => {
     for (const query of [{ code: 'abc', state: 'A'.repeat(43) }, { code: 'abc' }]) {
-      const res = await t.http().get('/api/v1/providers/oauth/callback').query(query).expect(302);
+      const res = await callback(query).expect(302);
       expect(Object.fromEntries(new URL(res.headers.location).searchParams)).toEqual({ result: 'error', reason: 'invalid_state' });
     }
   });
@@ -198,7 +252,7 @@ describe('connect flow: JSON completion and refusals', () => {
     const { authorizationUrl } = await startFlow(id);
     const back = await mock.authorize(authorizationUrl);
     clock.advance(10 * MIN + 1);
-    const res = await t.http().get('/api/v1/providers/oauth/callback').query({ code: back.get('code'), state: back.get('state') }).expect(302);
+    const res = await callback({ code: back.get('code'), state: back.get('state') }).expect(302);
     expect(new URL(res.headers.location).searchParams.get('reason')).toBe('state_expired');
     const conn = await t.http().get(`/api/v1/providers/${id}`).set(await auth(user)).expect(200);
     expect(conn.body.status).toBe('pending_auth');
@@ -229,7 +283,7 @@ describe('connect flow: JSON completion and refusals', () => {
     const first = await startFlow(id);
     await startFlow(id);
     const back = await mock.authorize(first.authorizationUrl);
-    const res = await t.http().get('/api/v1/providers/oauth/callback').query({ code: back.get('code'), state: back.get('state') }).expect(302);
+    const res = await callback({ code: back.get('code'), state: back.get('state') }).expect(302);
     expect(new URL(res.headers.location).searchParams.get('reason')).toBe('invalid_state');
   });
 
@@ -237,7 +291,7 @@ describe('connect flow: JSON completion and refusals', () => {
     const id = await createConnection();
     const { authorizationUrl } = await startFlow(id);
     const state = new URL(authorizationUrl).searchParams.get('state');
-    const res = await t.http().get('/api/v1/providers/oauth/callback').query({ error: 'access_denied', state }).expect(302);
+    const res = await callback({ error: 'access_denied', state }).expect(302);
     expect(Object.fromEntries(new URL(res.headers.location).searchParams)).toEqual({ connection: id, result: 'error', reason: 'access_denied' });
     await t.http().get(`/api/v1/providers/${id}/token`).set(user.authHeader).expect(409);
   });
@@ -249,7 +303,7 @@ describe('connect flow: JSON completion and refusals', () => {
     const id2 = await createConnection();
     const b = await startFlow(id2);
     const stateB = (await mock.authorize(b.authorizationUrl)).get('state');
-    const res = await t.http().get('/api/v1/providers/oauth/callback').query({ code: codeA, state: stateB }).expect(302);
+    const res = await callback({ code: codeA, state: stateB }).expect(302);
     expect(Object.fromEntries(new URL(res.headers.location).searchParams)).toEqual({ connection: id2, result: 'error', reason: 'exchange_failed' });
     await t.http().get(`/api/v1/providers/${id2}/token`).set(user.authHeader).expect(409);
     const events = await t.http().get(`/api/v1/providers/${id2}/events`).set(user.authHeader).expect(200);
@@ -261,7 +315,7 @@ describe('connect flow: JSON completion and refusals', () => {
     const { authorizationUrl } = await startFlow(id);
     const back = await mock.authorize(authorizationUrl);
     await mock.set({ fail: { status: 500, body: { error: 'server_error' } } });
-    const res = await t.http().get('/api/v1/providers/oauth/callback').query({ code: back.get('code'), state: back.get('state') }).expect(302);
+    const res = await callback({ code: back.get('code'), state: back.get('state') }).expect(302);
     expect(new URL(res.headers.location).searchParams.get('reason')).toBe('brokerage_unavailable');
     await t.http().get(`/api/v1/providers/${id}/token`).set(user.authHeader).expect(409);
   });
@@ -437,6 +491,6 @@ describe('disconnect and object-level authorization', () => {
   it('requires authentication except on the browser callback', async () => {
     await t.http().get('/api/v1/providers').expect(401);
     await t.http().get('/api/v1/provider-types').expect(401);
-    await t.http().get('/api/v1/providers/oauth/callback').expect(302);
+    await callback({}).expect(302);
   });
 });

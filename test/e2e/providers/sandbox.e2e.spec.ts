@@ -1,3 +1,4 @@
+import { MAX_SANDBOX_CODES, SandboxOAuthController } from '../../../src/modules/providers/adapters/sandbox/sandbox-oauth.controller';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import * as oauth from 'oauth4webapi';
@@ -65,6 +66,10 @@ describe('sandbox authorization server', () => {
     const code = a.location!.searchParams.get('code')!;
     const form = { grant_type: 'authorization_code', code, redirect_uri: redirectUri(), code_verifier: a.verifier };
     expect((await token(form, 'Basic eDp5')).status).toBe(401);
+    // Malformed %-escapes in the Basic credentials: 401 invalid_client, not a 500.
+    const malformed = await token(form, `Basic ${Buffer.from('%E0%A4%A:%').toString('base64')}`);
+    expect(malformed.status).toBe(401);
+    expect(malformed.body.error).toBe('invalid_client');
     const b = await authorize();
     const wrong = await token({ ...form, code: b.location!.searchParams.get('code')! }); // verifier of a, code of b
     expect(wrong.status).toBe(400);
@@ -78,6 +83,15 @@ describe('sandbox authorization server', () => {
     expect((await token({ grant_type: 'refresh_token', refresh_token: `${issued.body.refresh_token}x` })).status).toBe(400);
     expect((await token({ grant_type: 'password' })).body.error).toBe('unsupported_grant_type');
     await t.http().post('/sandbox/oauth/revoke').set('Authorization', basic).type('form').send({ token: 'x' }).expect(200);
+  });
+
+  it('keeps at most MAX_SANDBOX_CODES outstanding codes, dropping the oldest', async () => {
+    const first = (await authorize()).location!.searchParams.get('code')!;
+    const codes = (t.get(SandboxOAuthController) as unknown as { codes: Map<string, unknown> }).codes;
+    for (let i = codes.size; i < MAX_SANDBOX_CODES + 5; i++) codes.set(`filler-${i}`, { expiresAt: Number.MAX_SAFE_INTEGER });
+    await authorize();
+    expect(codes.size).toBe(MAX_SANDBOX_CODES);
+    expect(codes.has(first)).toBe(false);
   });
 
   it('failure modes from the authorize query flag', async () => {
@@ -97,9 +111,11 @@ describe('sandbox authorization server', () => {
     const h = { Authorization: user.authHeader.Authorization };
     const created = await fetch(`${base}/api/v1/providers`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ providerKey: 'sandbox' }) });
     const { id } = (await created.json()) as { id: string };
-    const start = (await (await fetch(`${base}/api/v1/providers/${id}/authorization`, { method: 'POST', headers: h })).json()) as { authorizationUrl: string };
+    const started = await fetch(`${base}/api/v1/providers/${id}/authorization`, { method: 'POST', headers: h });
+    const cookie = started.headers.getSetCookie()[0]!.split(';')[0]!; // what the browser keeps for the callback
+    const start = (await started.json()) as { authorizationUrl: string };
     const toCallback = await fetch(start.authorizationUrl, { redirect: 'manual' });
-    const toFrontend = await fetch(toCallback.headers.get('location')!, { redirect: 'manual' });
+    const toFrontend = await fetch(toCallback.headers.get('location')!, { redirect: 'manual', headers: { cookie } });
     expect(toFrontend.status).toBe(302);
     expect(Object.fromEntries(new URL(toFrontend.headers.get('location')!).searchParams)).toEqual({ connection: id, result: 'connected' });
     const refreshed = await fetch(`${base}/api/v1/providers/${id}/token/refresh`, { method: 'POST', headers: h });

@@ -8,7 +8,9 @@ import { AuditService } from '../../../src/modules/audit/audit.service';
 import { AuthModule } from '../../../src/modules/auth/auth.module';
 import { AuthService } from '../../../src/modules/auth/auth.service';
 import { CreateAdminCommand } from '../../../src/modules/auth/create-admin.command';
-import { SessionsRepository } from '../../../src/modules/auth/sessions.repository';
+import { FIND_LIVE_SQL, SessionsRepository } from '../../../src/modules/auth/sessions.repository';
+import { UsersRepository } from '../../../src/modules/auth/users.repository';
+import { OneTimeTokensRepository } from '../../../src/modules/auth/one-time-tokens.repository';
 import { MailModule } from '../../../src/modules/mail/mail.module';
 import { MAILER } from '../../../src/modules/mail/mailer';
 import { CliIo } from '../../../src/common/cli/cli-command';
@@ -100,6 +102,109 @@ describe('AuthService and AuditService (integration)', () => {
     expect(mailer.sent.length).toBe(before + 1);
   });
 
+  it('a transaction that issues a mail and then rolls back sends nothing', async () => {
+    const u = await createAuthenticatedUser(m, { verified: false });
+    const before = mailer.sent.length;
+    const auth = m.get<AuthService>(AuthService) as unknown as {
+      issueVerification: (tx: unknown, user: unknown) => Promise<void>;
+    };
+    const user = await m.get<UsersRepository>(UsersRepository).findById(u.userId);
+    await expect(
+      m.get<Transactions>(Transactions).run(async (tx) => {
+        await auth.issueVerification(tx, user); // inserts the token and queues the mail after COMMIT
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(mailer.sent.length).toBe(before);
+    expect(
+      await m.dataSource.query(`SELECT 1 FROM one_time_tokens WHERE user_id = $1`, [u.userId]),
+    ).toHaveLength(0);
+    // the same call committed does mail: the assertion above can fail
+    await m.get<Transactions>(Transactions).run((tx) => auth.issueVerification(tx, user));
+    expect(mailer.to(u.email)).toHaveLength(1);
+  });
+
+  it('unknown emails on resend and reset request go through the same writes, roll them back and mail nothing', async () => {
+    const auth = m.get<AuthService>(AuthService);
+    const count = async () =>
+      (
+        await m.dataSource.query(
+          `SELECT (SELECT count(*) FROM one_time_tokens)::int AS tokens, (SELECT count(*) FROM audit_events)::int AS events`,
+        )
+      )[0];
+    const before = { rows: await count(), mails: mailer.sent.length };
+    await auth.resendVerification(`ghost-${Date.now()}@example.test`, meta);
+    await auth.requestPasswordReset(`ghost-${Date.now()}@example.test`, meta);
+    const verified = await createAuthenticatedUser(m); // verified: resend is a no-op too
+    const afterUser = await count();
+    await auth.resendVerification(verified.email, meta);
+    expect(await count()).toEqual(afterUser);
+    expect(mailer.sent.length).toBe(before.mails);
+    expect(afterUser.tokens).toBe(before.rows.tokens);
+    // a real account gets its token, audit event and mail
+    await auth.requestPasswordReset(verified.email, meta);
+    expect(await count()).toEqual({ tokens: afterUser.tokens + 1, events: afterUser.events + 1 });
+    expect(mailer.to(verified.email)).toHaveLength(1);
+  });
+
+  it('a real failure inside the decoy transaction still surfaces (only the decoy rollback is swallowed)', async () => {
+    const tokens = m.get<OneTimeTokensRepository>(OneTimeTokensRepository);
+    const spy = jest.spyOn(tokens, 'create').mockRejectedValueOnce(new Error('insert failed'));
+    try {
+      await expect(
+        m
+          .get<AuthService>(AuthService)
+          .requestPasswordReset(`ghost-${Date.now()}@example.test`, meta),
+      ).rejects.toThrow('insert failed');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('change-password for an account that no longer exists answers 403 and records nothing', async () => {
+    await expect(
+      m
+        .get<AuthService>(AuthService)
+        .changePassword(
+          '00000000-0000-4000-8000-000000000000',
+          '00000000-0000-4000-8000-000000000001',
+          { currentPassword: 'whatever 123', newPassword: 'brand new passphrase' },
+          meta,
+        ),
+    ).rejects.toMatchObject({ status: 403, code: 'invalid_current_password' });
+    expect(
+      await m.dataSource.query(`SELECT 1 FROM audit_events WHERE type = 'password_change_failed'`),
+    ).toHaveLength(0);
+  });
+
+  it('login re-checks the lock on the locked row: a lock that appeared after the first read wins', async () => {
+    const u = await createAuthenticatedUser(m);
+    const users = m.get<UsersRepository>(UsersRepository);
+    const stale = await users.findByEmail(u.email);
+    // Another request locks the account between login's first read and its transaction.
+    await m.dataSource.query(`UPDATE users SET locked_until = $2 WHERE id = $1`, [
+      u.userId,
+      new Date(clock.now().getTime() + 60_000),
+    ]);
+    const spy = jest.spyOn(users, 'findByEmail').mockResolvedValueOnce(stale);
+    try {
+      await expect(
+        m.get<AuthService>(AuthService).login({ email: u.email, password: u.password }, meta),
+      ).rejects.toMatchObject({ status: 401, code: 'invalid_credentials' });
+    } finally {
+      spy.mockRestore();
+    }
+    const [event] = await m.dataSource.query(
+      `SELECT data->>'reason' AS reason FROM audit_events WHERE type = 'login_failed' AND user_id = $1`,
+      [u.userId],
+    );
+    expect(event.reason).toBe('locked');
+    const sessions = await m.dataSource.query(`SELECT 1 FROM sessions WHERE user_id = $1`, [
+      u.userId,
+    ]);
+    expect(sessions).toHaveLength(1); // only the factory's
+  });
+
   it('users:create-admin creates a verified admin, or grants admin to an existing account', async () => {
     const command = m.get<CreateAdminCommand>(CreateAdminCommand);
     const out: string[] = [];
@@ -158,10 +263,11 @@ describe('AuthService and AuditService (integration)', () => {
     // Tiny test tables make any plan cheap, so forbid sequential scans and check the PK index serves the lookup.
     const plan = await m.get<Transactions>(Transactions).run(async (tx) => {
       await tx.manager.query(`SET LOCAL enable_seqscan = off`);
-      return tx.manager.query(
-        `EXPLAIN (FORMAT JSON) SELECT u.email FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL`,
-        [sid, u.userId],
-      );
+      return tx.manager.query(`EXPLAIN (FORMAT JSON) ${FIND_LIVE_SQL}`, [
+        sid,
+        u.userId,
+        clock.now(),
+      ]);
     });
     const text = JSON.stringify(plan);
     expect(text).toContain('"Index Name":"PK_sessions"');

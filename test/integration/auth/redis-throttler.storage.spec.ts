@@ -62,6 +62,17 @@ describe('RedisThrottlerStorage (real Redis)', () => {
     await other.close();
   });
 
+  it('repairs a counter that has lost its expiry (windowLeft < 0), so it cannot block forever', async () => {
+    // A hits key without TTL, e.g. left by a crash between INCR and PEXPIRE in an older version.
+    await redis.set(`${prefix}ip:p:hits`, '1');
+    expect(await redis.pttl(`${prefix}ip:p:hits`)).toBe(-1);
+    const r = await storage.increment('p', 60_000, 5, 0, 'ip');
+    expect(r).toEqual({ totalHits: 2, timeToExpire: 60, isBlocked: false, timeToBlockExpire: 0 });
+    const pttl = await redis.pttl(`${prefix}ip:p:hits`);
+    expect(pttl).toBeGreaterThan(59_000);
+    expect(pttl).toBeLessThanOrEqual(60_000);
+  });
+
   it('starts a new window when the old one has expired', async () => {
     await storage.increment('w', 60_000, 1, 0, 'ip');
     await redis.pexpire(`${prefix}ip:w:hits`, 1); // end the window without waiting

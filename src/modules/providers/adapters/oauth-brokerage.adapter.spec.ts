@@ -71,4 +71,11 @@ describe('OAuthBrokerageAdapter', () => {
     await expect(allowed.refresh('rt')).rejects.toMatchObject({ kind: 'temporary', code: 'connection_error' });
     expect(() => new OAuthBrokerageAdapter({ ...settings, enabled: false, clientId: '', clientSecret: '' })).not.toThrow();
   });
+
+  it('refuses an authorization response from a foreign issuer as authorization_failed, without calling the brokerage', async () => {
+    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    await expect(a.exchangeCode({ code: 'c', iss: 'https://evil.test' }, 'v'.repeat(43))).rejects.toMatchObject({ kind: 'reauth_required', code: 'authorization_failed' });
+    expect(fetchSpy).not.toHaveBeenCalled();
+    fetchSpy.mockRestore();
+  });
 });

@@ -2,6 +2,9 @@ import * as oauth from 'oauth4webapi';
 import type { BrokerageSettings } from '../../../config/providers.config';
 import { AuthorizationRequest, BrokerageAdapter, BrokerageError, TokenSet } from './brokerage-adapter';
 
+/** Code of a refused authorization response (validation before any call to the brokerage). */
+export const AUTHORIZATION_FAILED = 'authorization_failed';
+
 /** OAuth error codes after which retrying cannot help: the user must authorise again. */
 const REAUTH_ERRORS = new Set([
   'invalid_grant',
@@ -74,9 +77,15 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
   }
 
   async exchangeCode(callback: Record<string, string>, codeVerifier: string): Promise<TokenSet> {
+    let params: URLSearchParams;
     try {
       // Our own state check already happened (hashed, single-use, bound to user and connection).
-      const params = oauth.validateAuthResponse(this.as, this.client, new URLSearchParams(callback), oauth.skipStateCheck);
+      params = oauth.validateAuthResponse(this.as, this.client, new URLSearchParams(callback), oauth.skipStateCheck);
+    } catch {
+      // The authorization response itself is unacceptable (e.g. a foreign `iss`), not a brokerage outage.
+      throw new BrokerageError('reauth_required', AUTHORIZATION_FAILED);
+    }
+    try {
       const response = await oauth.authorizationCodeGrantRequest(
         this.as, this.client, this.clientAuth, params, this.settings.redirectUri, codeVerifier, this.options(),
       );

@@ -18,6 +18,8 @@ interface IssuedCode {
 }
 
 const CODE_TTL_MS = 60_000;
+/** Outstanding codes kept in memory at most (oldest dropped first): the authorize page is unauthenticated. */
+export const MAX_SANDBOX_CODES = 1000;
 
 /**
  * A tiny OAuth 2.0 authorization server for development (never in production): `authorize` approves at once
@@ -60,6 +62,11 @@ export class SandboxOAuthController {
       back.searchParams.set('error', error);
     } else {
       this.purgeCodes();
+      // A Map iterates in insertion order: drop the oldest codes once the cap is reached.
+      for (const oldest of this.codes.keys()) {
+        if (this.codes.size < MAX_SANDBOX_CODES) break;
+        this.codes.delete(oldest);
+      }
       const code = `${randomBytes(24).toString('base64url')}@`;
       this.codes.set(code, {
         challenge: p('code_challenge')!,
@@ -168,9 +175,16 @@ export class SandboxOAuthController {
     const decoded = Buffer.from(m[1], 'base64').toString('utf8');
     const i = decoded.indexOf(':');
     if (i < 0) return false;
-    const id = decodeURIComponent(decoded.slice(0, i).replace(/\+/g, ' '));
-    const secret = decodeURIComponent(decoded.slice(i + 1).replace(/\+/g, ' '));
-    return id === s.clientId && safeEqual(secret, s.clientSecret);
+    const decode = (v: string) => {
+      try {
+        return decodeURIComponent(v.replace(/\+/g, ' '));
+      } catch {
+        return undefined; // malformed %-escape: not our client (401 invalid_client, not 500)
+      }
+    };
+    const id = decode(decoded.slice(0, i));
+    const secret = decode(decoded.slice(i + 1));
+    return id !== undefined && secret !== undefined && id === s.clientId && safeEqual(secret, s.clientSecret);
   }
 
   private purgeCodes(): void {
