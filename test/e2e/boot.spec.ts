@@ -1,40 +1,12 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { Exit, runTs } from '../support/run-ts';
 
 /**
  * The real entry point (src/main.ts) started as a process: a bad variable must stop it with exit code ≠ 0 and
  * exactly one stderr line naming the variable — no stack trace, no value that could be a secret.
  */
-const ROOT = join(__dirname, '..', '..');
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function boot(env: Record<string, string>): Promise<Exit> {
-  // A clean environment: only what Node needs plus the variables under test (no .env is read: none in cwd/test).
-  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'silent' };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', join(ROOT, 'scripts', 'register-ts.cjs'), join(ROOT, 'src', 'main.ts')], {
-      cwd: ROOT,
-      env: { ...base, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // A misconfigured process must exit by itself; if it started serving instead, stop it and fail below.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 45_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+// No .env is read (none in the repository root); LOG_LEVEL keeps a process that did start quiet.
+const boot = (env: Record<string, string>): Promise<Exit> => runTs('src/main.ts', [], { LOG_LEVEL: 'silent', ...env }, 45_000);
 
 describe('boot with bad configuration (src/main.ts as a process)', () => {
   it.each([

@@ -1,46 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Exit, ROOT, runTs } from '../support/run-ts';
 
 /**
  * The migration command line (src/database/migrate.ts, run like the npm migration:* scripts) as a process, on a
  * throwaway embedded PGlite directory (DATABASE_URL unset), so it runs with or without a PostgreSQL server.
  * The point of `status`: unlike TypeORM's migration:show it exits non-zero while anything is pending.
  */
-const ROOT = join(__dirname, '..', '..');
 const MIGRATIONS = join(ROOT, 'migrations');
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function migrate(args: string[], env: Record<string, string>): Promise<Exit> {
-  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test' };
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['-r', join(ROOT, 'scripts', 'register-ts.cjs'), join(ROOT, 'src', 'database', 'migrate.ts'), ...args],
-      {
-        cwd: ROOT,
-        env: { ...base, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const migrate = (args: string[], env: Record<string, string>): Promise<Exit> =>
+  runTs('src/database/migrate.ts', args, { NODE_ENV: 'test', ...env }, 90_000);
 
 const migrationFiles = () =>
   readdirSync(MIGRATIONS)
