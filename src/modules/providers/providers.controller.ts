@@ -8,7 +8,7 @@ import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
 import type { RequestMeta } from '../audit/audit.service';
 import { Meta } from '../auth/request-meta';
-import { TokensService } from '../tokens/tokens.service';
+import { notConnected, TokensService } from '../tokens/tokens.service';
 import {
   AuthorizationCallbackDto,
   AuthorizationStartView,
@@ -164,7 +164,7 @@ export class ProvidersController {
   async tokenMetadata(@CurrentUser() user: AuthUser, @Id() id: string): Promise<TokenMetadataView> {
     await this.providers.owned(user.id, id);
     const meta = await this.tokens.getMetadata(id);
-    if (!meta) throw new AppException(409, 'not_connected', 'The connection has no tokens; complete the authorisation first.');
+    if (!meta) throw notConnected();
     return meta;
   }
 

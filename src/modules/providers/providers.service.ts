@@ -12,7 +12,7 @@ import { EncryptionService } from '../encryption/encryption.service';
 import { ConnectionEventsRepository } from '../tokens/connection-events.repository';
 import { TokensService } from '../tokens/tokens.service';
 import { BROKERAGE_ADAPTERS, BrokerageError } from './adapters/brokerage-adapter';
-import { AUTHORIZATION_FAILED } from './adapters/oauth-brokerage.adapter';
+import { AUTHORIZATION_FAILED, safeCode } from './adapters/oauth-brokerage.adapter';
 import type { BrokerageAdapter, BrokerageAdapters, TokenSet } from './adapters/brokerage-adapter';
 import { ConnectionsRepository, type PageCursor } from './connections.repository';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -232,7 +232,7 @@ export class ProvidersService {
       await this.recordFailure(connection.id, connection.userId, reason, brokerageCode, meta);
       return { result: 'error', reason, connectionId: connection.id };
     };
-    if (params.error) return fail(params.error === 'access_denied' ? 'access_denied' : 'authorization_failed', safeCode(params.error));
+    if (params.error) return fail(params.error === 'access_denied' ? 'access_denied' : 'authorization_failed', safeCode(params.error, 'invalid'));
     if (!params.code) return fail('missing_code', null);
     const adapter = this.adapters.get(connection.providerKey);
     if (!adapter?.enabled) return fail('provider_unavailable', null);
@@ -313,8 +313,4 @@ function toPage<R extends PageCursor, V>(rows: R[], limit: number, view: (row: R
 
 function notFound(): AppException {
   return new AppException(HttpStatus.NOT_FOUND, 'not_found', 'No such connection.');
-}
-
-function safeCode(code: string): string {
-  return /^[a-z0-9_.-]{1,64}$/i.test(code) ? code : 'invalid';
 }

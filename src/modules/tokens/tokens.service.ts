@@ -364,7 +364,8 @@ export class TokensService {
   }
 }
 
-function notConnected(): AppException {
+/** 409 for a connection without tokens (also used by the providers controller). */
+export function notConnected(): AppException {
   return new AppException(HttpStatus.CONFLICT, 'not_connected', 'The connection has no tokens; complete the authorisation first.');
 }
 

@@ -11,7 +11,7 @@ const service = new OAuth2Service(issuer);
 
 const initial = () => ({ fail: null, mode: 'normal', retryAfter: '120', delayMs: 0 });
 let control = initial();
-let stats = { tokenRequests: 0, calls: [], accessTokens: [] };
+let stats = { tokenRequests: 0, calls: [], accessTokens: [], revocations: [] };
 const held = [];
 
 service.on('beforeResponse', (response, req) => {
@@ -35,6 +35,11 @@ service.on('beforeResponse', (response, req) => {
   }
 });
 
+service.on('beforeRevoke', (_response, req) => {
+  const body = req.body ?? {};
+  stats.revocations.push({ token: body.token, tokenTypeHint: body.token_type_hint, authorization: req.headers.authorization });
+});
+
 function readJson(req) {
   return new Promise((resolve) => {
     let data = '';
@@ -53,7 +58,7 @@ const server = createServer(async (req, res) => {
     const body = await readJson(req);
     if (req.url === '/__control/reset') {
       control = initial();
-      stats = { tokenRequests: 0, calls: [], accessTokens: [] };
+      stats = { tokenRequests: 0, calls: [], accessTokens: [], revocations: [] };
       for (const r of held.splice(0)) r.destroy();
     } else {
       control = { ...control, ...body };

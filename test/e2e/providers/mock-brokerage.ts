@@ -14,6 +14,8 @@ export interface BrokerageStats {
   calls: TokenCall[];
   /** Access tokens issued, oldest first. */
   accessTokens: string[];
+  /** Every POST /revoke. */
+  revocations: Array<{ token: string; tokenTypeHint?: string; authorization?: string }>;
 }
 
 export interface BrokerageControl {

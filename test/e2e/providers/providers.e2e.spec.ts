@@ -29,6 +29,10 @@ let user: AuthenticatedUser;
 beforeEach(async () => {
   clock.set('2026-03-02T10:00:00.000Z');
   await mock.reset();
+  // The rate budget (and a 429's pause) is per process by design: a fresh one per test.
+  const budget = (t.get<TokensService>(TokensService) as unknown as { budget: { calls: Map<string, number[]>; pausedUntil: Map<string, number> } }).budget;
+  budget.calls.clear();
+  budget.pausedUntil.clear();
   user = await createAuthenticatedUser(t, { verified: true });
 });
 
@@ -230,6 +234,31 @@ describe('connect flow: JSON completion and refusals', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/token/i);
   });
 
+  it('JSON callback: brokerage down → 502 brokerage_unavailable; unverified user cannot start a flow (403)', async () => {
+    const id = await createConnection();
+    const { authorizationUrl } = await startFlow(id);
+    const back = await mock.authorize(authorizationUrl);
+    await mock.set({ fail: { status: 500, body: { error: 'server_error' } } });
+    const res = await t.http()
+      .post(`/api/v1/providers/${id}/authorization/callback`)
+      .set(await auth(user))
+      .send({ code: back.get('code'), state: back.get('state') })
+      .expect(502);
+    expect(res.body.code).toBe('brokerage_unavailable');
+    const conn = await t.http().get(`/api/v1/providers/${id}`).set(user.authHeader).expect(200);
+    expect(conn.body.status).toBe('pending_auth');
+
+    const unverified = await createAuthenticatedUser(t, { verified: false });
+    // Their connection (made while verified, say): starting the flow still needs a verified email.
+    const [own] = await t.dataSource.query(
+      `INSERT INTO provider_connections (user_id, provider_key, status, created_at, updated_at) VALUES ($1, 'schwab', 'pending_auth', now(), now()) RETURNING id`,
+      [unverified.userId],
+    );
+    const forbidden = await t.http().post(`/api/v1/providers/${own.id}/authorization`).set(unverified.authHeader).expect(403);
+    expect(forbidden.body.code).toBe('email_not_verified');
+    expect(forbidden.headers['set-cookie']).toBeUndefined();
+  });
+
   it('a replayed state is refused and leaves the connection as it was', async () => {
     const id = await createConnection();
     const { authorizationUrl } = await startFlow(id);
@@ -364,6 +393,9 @@ describe('refresh', () => {
     const h = await auth(user);
     await mock.set({ delayMs: 150 });
     const before = (await mock.stats()).tokenRequests;
+    // One call here is the combined guarantee (single flight, row lock, 30 s cooldown): requests queue on the
+    // harness's one connection, so not all of them overlap the flight. The single flight alone is pinned down
+    // deterministically in test/integration/tokens ("overlapping callers run the refresh body once").
     const results = await Promise.all(Array.from({ length: 20 }, () => t.http().post(`/api/v1/providers/${id}/token/refresh`).set(h)));
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect((await mock.stats()).tokenRequests - before).toBe(1);
@@ -451,6 +483,9 @@ describe('disconnect and object-level authorization', () => {
   it('DELETE destroys tokens, revokes at the brokerage (best effort), audits; afterwards 404', async () => {
     const id = await connected();
     await t.http().delete(`/api/v1/providers/${id}`).set(user.authHeader).expect(204);
+    const { revocations } = await mock.stats();
+    expect(revocations).toHaveLength(1);
+    expect(revocations[0]!.authorization).toMatch(/^Basic /);
     await t.http().get(`/api/v1/providers/${id}`).set(user.authHeader).expect(404);
     await t.http().get(`/api/v1/providers/${id}/token`).set(user.authHeader).expect(404);
     const secrets = await t.dataSource.query(`SELECT count(*)::int AS n FROM secrets WHERE owner_type = 'provider_token'`);

@@ -71,6 +71,8 @@ describeRealCommit('token refresh across instances (real commits, real OAuth ser
     await mock.reset();
     await mock.set({ delayMs: 100 });
     const id = ids[0];
+    // Past the forced-refresh cooldown (the sweep above refreshed it moments ago).
+    await db.dataSource.query(`UPDATE provider_tokens SET last_refreshed_at = now() - interval '1 minute' WHERE connection_id = $1`, [id]);
     const results = await Promise.all([
       ...Array.from({ length: 5 }, () => a.get<TokensService>(TokensService).forceRefresh(id)),
       ...Array.from({ length: 5 }, () => b.get<TokensService>(TokensService).forceRefresh(id)),

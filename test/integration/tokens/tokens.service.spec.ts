@@ -52,7 +52,9 @@ beforeEach(() => {
     a.supportsRevocation = true;
   }
   // A fresh budget per test (it is per process by design).
-  (tokens() as unknown as { budget: { calls: Map<string, number[]> } }).budget.calls.clear();
+  const budget = (tokens() as unknown as { budget: { calls: Map<string, number[]>; pausedUntil: Map<string, number> } }).budget;
+  budget.calls.clear();
+  budget.pausedUntil.clear();
 });
 
 /** A connection row (the providers module's table) plus a stored token set. */
@@ -266,6 +268,80 @@ describe('refresh', () => {
     expect(fake.refreshCalls).toHaveLength(2);
   });
 
+  it('single flight: overlapping callers run the refresh body once (not saved by the "shared" checks)', async () => {
+    const id = await seed();
+    clock.advance(26 * MIN); // due: non-forced callers refresh
+    let release!: () => void;
+    fake.script = [() => new Promise((resolve) => (release = () => resolve({ accessToken: 'slow', expiresIn: 1800 })))];
+    const body = jest.spyOn(tokens() as unknown as { refreshLocked: () => Promise<unknown> }, 'refreshLocked');
+    const first = tokens().refresh(id);
+    await waitFor(() => release !== undefined);
+    clock.advance(10_000); // later callers start after the first one's refresh time
+    const rest = Array.from({ length: 5 }, () => tokens().refresh(id));
+    release();
+    const outcomes = await Promise.all([first, ...rest]);
+    expect(body).toHaveBeenCalledTimes(1);
+    body.mockRestore();
+    expect(outcomes.map((o) => o.result)).toEqual(Array(6).fill('refreshed'));
+    expect(fake.refreshCalls).toHaveLength(1);
+  });
+
+  it('locks the connection row before the token row (the order DELETE and the OAuth completion use)', async () => {
+    const id = await seed();
+    const repo = (tokens() as unknown as { repo: { lockConnection: () => Promise<void>; lock: () => Promise<unknown> } }).repo;
+    const connectionLock = jest.spyOn(repo, 'lockConnection');
+    const tokenLock = jest.spyOn(repo, 'lock');
+    clock.advance(MIN);
+    await tokens().forceRefresh(id);
+    expect(connectionLock).toHaveBeenCalledTimes(1);
+    expect(tokenLock).toHaveBeenCalledTimes(1);
+    expect(connectionLock.mock.invocationCallOrder[0]!).toBeLessThan(tokenLock.mock.invocationCallOrder[0]!);
+    connectionLock.mockRestore();
+    tokenLock.mockRestore();
+  });
+
+  it('forced refresh: cooldown answers "shared" without a call; an exhausted budget gives 503 + Retry-After', async () => {
+    const id = await seed();
+    fake.ratePerMinute = 1;
+    clock.advance(MIN);
+    expect((await tokens().refresh(id, { force: true })).result).toBe('refreshed');
+    clock.advance(29_000);
+    expect((await tokens().refresh(id, { force: true })).result).toBe('shared');
+    clock.advance(2_000); // cooldown over, but the one call per minute is used
+    const err = (await tokens().forceRefresh(id).catch((e: AppException) => e)) as AppException;
+    expect(err).toMatchObject({ status: 503, code: 'brokerage_unavailable', headers: { 'Retry-After': '29' } });
+    expect(fake.refreshCalls).toHaveLength(1);
+    expect((await tokenRow(id)).failure_count).toBe(0); // our own budget, not a brokerage failure
+  });
+
+  it('a 429 pauses the brokerage until Retry-After: the sweep calls nothing meanwhile', async () => {
+    const sweep = m.get<TokenSweepService>(TokenSweepService);
+    const a = await seed();
+    const b = await seed();
+    clock.advance(26 * MIN); // both due
+    fake.script = [new BrokerageError('rate_limited', 'rate_limited', 429, '120')];
+    await expect(tokens().forceRefresh(a)).rejects.toMatchObject({ status: 503 });
+    expect(await sweep.sweepOnce()).toEqual({ claimed: 0, refreshed: 0, failed: 0, skipped: 0 });
+    expect(fake.refreshCalls).toEqual([`rt0-${a}`]);
+    clock.advance(121_000);
+    expect(await sweep.sweepOnce()).toMatchObject({ claimed: 2, refreshed: 2 });
+    expect(fake.refreshCalls).toEqual(expect.arrayContaining([`rt0-${b}`]));
+  });
+
+  it('a refresh token past its end gives 409 reauth_required even during a backoff', async () => {
+    const id = await seed();
+    fake.script = [new BrokerageError('temporary', 'brokerage_error', 500)];
+    clock.advance(MIN);
+    await expect(tokens().forceRefresh(id)).rejects.toMatchObject({ status: 503 });
+    await m.dataSource.query(`UPDATE provider_tokens SET refresh_token_expires_at = $2, next_attempt_at = $3 WHERE connection_id = $1`, [
+      id,
+      new Date(clock.now().getTime() - 1),
+      new Date(clock.now().getTime() + 10 * MIN),
+    ]);
+    await expect(tokens().forceRefresh(id)).rejects.toMatchObject({ status: 409, code: 'reauth_required' });
+    expect(await status(id)).toEqual({ status: 'reauth_required', status_reason: 'refresh_token_expired' });
+  });
+
   it('a refresh finished by someone else while waiting for the lock is reused ("shared")', async () => {
     const id = await seed();
     clock.advance(MIN);
@@ -320,30 +396,27 @@ describe('sweep', () => {
   });
 
   it('counts failures, skips rows that are no longer due, and survives a crashing refresh', async () => {
-    const a = await seed();
-    const b = await seed();
+    const [a, b, c] = [await seed(), await seed(), await seed()];
     fake.script = [new BrokerageError('temporary', 'brokerage_error', 500)];
     clock.advance(26 * MIN);
-    // b is refreshed by someone else after being claimed: it is "fresh" when the sweeper gets to it.
-    const spy = jest.spyOn(tokens(), 'refresh');
-    spy.mockImplementationOnce(async (id) => {
-      const r = await (TokensService.prototype.refresh as typeof tokens.prototype).call(tokens(), id);
-      return r;
-    });
-    spy.mockImplementationOnce(async () => {
-      throw new Error('boom');
+    const real = TokensService.prototype.refresh;
+    const spy = jest.spyOn(tokens(), 'refresh').mockImplementation(async function (this: TokensService, id, opts) {
+      if (id === b) {
+        // Refreshed elsewhere after being claimed: no longer due when the sweeper gets to it.
+        await m.dataSource.query(`UPDATE provider_tokens SET access_token_expires_at = $2 WHERE connection_id = $1`, [b, new Date(clock.now().getTime() + 3600_000)]);
+      }
+      if (id === c) throw new Error('boom');
+      return real.call(this, id, opts);
     });
     const report = await sweep().sweepOnce();
     spy.mockRestore();
-    expect(report.claimed).toBe(2);
-    expect(report.failed).toBe(2);
-    void a;
-    void b;
-    // The leased rows come back when the lease expires (crash) or at the backoff (failure).
+    expect(report).toEqual({ claimed: 3, refreshed: 0, failed: 2, skipped: 1 });
+    expect(fake.refreshCalls).toEqual([`rt0-${a}`]);
+    // The leased rows come back when the lease expires (crash) or at the backoff (failure); b is not due.
     clock.advance(3 * MIN);
     const again = await sweep().sweepOnce();
-    expect(again.claimed).toBe(2);
-    expect(again.refreshed + again.skipped).toBe(2);
+    expect(again).toEqual({ claimed: 2, refreshed: 2, failed: 0, skipped: 0 });
+    expect(fake.refreshCalls.slice(1).sort()).toEqual([`rt0-${a}`, `rt0-${c}`].sort());
   });
 
   it('tick() never overlaps and never throws', async () => {

@@ -184,8 +184,8 @@ function toTokenSet(r: oauth.TokenEndpointResponse): TokenSet {
 }
 
 /** Brokerage-supplied codes end up in URLs and the database: keep them short and plain. */
-function safeCode(code: unknown): string {
-  return typeof code === 'string' && /^[a-z0-9_.-]{1,64}$/i.test(code) ? code : 'brokerage_error';
+export function safeCode(code: unknown, fallback = 'brokerage_error'): string {
+  return typeof code === 'string' && /^[a-z0-9_.-]{1,64}$/i.test(code) ? code : fallback;
 }
 
 function header(response: unknown, name: string): string | undefined {
