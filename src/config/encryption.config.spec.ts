@@ -1,22 +1,12 @@
 import { generateKey } from '../modules/encryption/fernet';
 import type { AppSettings } from './app.config';
 import { DEVELOPMENT_ENCRYPTION_KEY, parseEncryptionSettings } from './encryption.config';
-import { ConfigError } from './env';
+import { configError } from '../../test/support/config-error';
 
 const dev = { isProduction: false } as AppSettings;
 const prod = { isProduction: true } as AppSettings;
 const K1 = generateKey();
 const K2 = generateKey();
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('ENCRYPTION_KEYS', () => {
   it('keeps the order of the keys (first = primary), trimming spaces', () => {

@@ -1,7 +1,7 @@
+import { configError } from '../../test/support/config-error';
 import {
   bool,
   bytes,
-  ConfigError,
   int,
   list,
   oneOf,
@@ -11,17 +11,6 @@ import {
   str,
   url,
 } from './env';
-
-/** Runs `fn` and returns the ConfigError it throws (fails the test when it throws nothing else). */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('env readers', () => {
   describe('str / optionalStr', () => {
