@@ -190,21 +190,32 @@ export class AuthService {
   }
 
   private async issueVerification(tx: Tx, user: UserEntity, mail = true): Promise<void> {
-    const token = randomToken();
-    const now = this.clock.now();
     const ttl = this.config.auth.verifyEmailTtlSeconds;
-    await this.oneTimeTokens.create(tx.manager, {
-      userId: user.id,
-      purpose: 'verify_email',
-      tokenHash: sha256Hex(token),
-      now,
-      expiresAt: new Date(now.getTime() + ttl * 1000),
-    });
+    const token = await this.issueOneTimeToken(tx, user.id, 'verify_email', this.clock.now(), ttl);
     if (!mail) return;
     this.mailAfterCommit(
       tx,
       AuthMails.verifyEmail(user.email, this.config.app.frontendUrl, token, Math.round(ttl / 3600)),
     );
+  }
+
+  /** A random single-use token; only its SHA-256 is stored. Returns the token for the mail. */
+  private async issueOneTimeToken(
+    tx: Tx,
+    userId: string,
+    purpose: 'verify_email' | 'password_reset',
+    now: Date,
+    ttlSeconds: number,
+  ): Promise<string> {
+    const token = randomToken();
+    await this.oneTimeTokens.create(tx.manager, {
+      userId,
+      purpose,
+      tokenHash: sha256Hex(token),
+      now,
+      expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+    });
+    return token;
   }
 
   // ---- login, refresh, logout ------------------------------------------------------------------------
@@ -472,15 +483,8 @@ export class AuthService {
     await this.withDecoy(async (tx) => {
       const found = await this.users.findByEmail(email, tx.manager);
       const user = found ?? this.decoyUser(email);
-      const token = randomToken();
       const ttl = this.config.auth.passwordResetTtlSeconds;
-      await this.oneTimeTokens.create(tx.manager, {
-        userId: user.id,
-        purpose: 'password_reset',
-        tokenHash: sha256Hex(token),
-        now,
-        expiresAt: new Date(now.getTime() + ttl * 1000),
-      });
+      const token = await this.issueOneTimeToken(tx, user.id, 'password_reset', now, ttl);
       await this.audit.record(tx.manager, {
         type: 'password_reset_requested',
         userId: user.id,
