@@ -21,7 +21,14 @@ export const ASSET_TYPES = [
 ] as const;
 export type AssetType = (typeof ASSET_TYPES)[number];
 
-export const TRANSACTION_TYPES = ['trade', 'dividend', 'interest', 'transfer', 'fee', 'other'] as const;
+export const TRANSACTION_TYPES = [
+  'trade',
+  'dividend',
+  'interest',
+  'transfer',
+  'fee',
+  'other',
+] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
 /** Who is asking: the connection (sandbox seeds on it) and a valid access token. Never log the token. */

@@ -6,7 +6,10 @@ import { BROKERAGE_DATA_ADAPTERS, BrokerageDataAdapter } from './brokerage-data.
 import { SandboxDataAdapter } from './sandbox/sandbox-data.adapter';
 import { SchwabDataAdapter } from './schwab/schwab-data.adapter';
 
-export function createBrokerageDataAdapters(config: AppConfig, clock: Clock): Map<string, BrokerageDataAdapter> {
+export function createBrokerageDataAdapters(
+  config: AppConfig,
+  clock: Clock,
+): Map<string, BrokerageDataAdapter> {
   const adapters = new Map<string, BrokerageDataAdapter>();
   adapters.set('schwab', new SchwabDataAdapter(config.sync));
   if (config.providers.sandbox) {
@@ -18,7 +21,11 @@ export function createBrokerageDataAdapters(config: AppConfig, clock: Clock): Ma
 /** The brokerages' data APIs (no database). Tests replace BROKERAGE_DATA_ADAPTERS to add doubles. */
 @Module({
   providers: [
-    { provide: BROKERAGE_DATA_ADAPTERS, inject: [APP_CONFIG, Clock], useFactory: createBrokerageDataAdapters },
+    {
+      provide: BROKERAGE_DATA_ADAPTERS,
+      inject: [APP_CONFIG, Clock],
+      useFactory: createBrokerageDataAdapters,
+    },
   ],
   exports: [BROKERAGE_DATA_ADAPTERS],
 })

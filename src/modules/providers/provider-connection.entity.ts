@@ -10,6 +10,9 @@ export const CONNECTION_STATUSES = [
 ] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
+export const SYNC_STATUSES = ['idle', 'queued', 'running', 'failed'] as const;
+export type SyncStatus = (typeof SYNC_STATUSES)[number];
+
 /**
  * A user's link to one brokerage login. Re-authorisation keeps the row (and its id); removal marks it
  * `disconnected` (tokens destroyed) so its event trail stays, and every route then answers 404.
@@ -41,6 +44,16 @@ export class ProviderConnectionEntity {
 
   @Column({ name: 'disconnected_at', type: 'timestamptz', nullable: true })
   disconnectedAt: Date | null;
+
+  /** Written by the sync only (sync/connection-sync-state.repository.ts); optional so inserts take the defaults. */
+  @Column({ name: 'sync_status', type: 'text', default: 'idle' })
+  syncStatus?: SyncStatus;
+
+  @Column({ name: 'sync_status_reason', type: 'text', nullable: true })
+  syncStatusReason?: string | null;
+
+  @Column({ name: 'last_synced_at', type: 'timestamptz', nullable: true })
+  lastSyncedAt?: Date | null;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

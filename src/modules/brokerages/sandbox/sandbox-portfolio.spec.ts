@@ -29,7 +29,9 @@ describe('sandbox portfolio', () => {
   it('has a year of trades, dividends, transfers, fees and interest; stable ids per day; nothing after now', () => {
     const [account] = sandboxAccounts(CONN, NOW);
     const year = sandboxTransactions(account, '2025-06-15', '2026-12-31', NOW);
-    expect(new Set(year.map((t) => t.type))).toEqual(new Set(['trade', 'dividend', 'transfer', 'fee', 'interest']));
+    expect(new Set(year.map((t) => t.type))).toEqual(
+      new Set(['trade', 'dividend', 'transfer', 'fee', 'interest']),
+    );
     expect(year.length).toBeGreaterThan(50);
     expect(year.every((t) => t.date <= '2026-06-15')).toBe(true);
     expect(new Set(year.map((t) => t.externalId)).size).toBe(year.length);

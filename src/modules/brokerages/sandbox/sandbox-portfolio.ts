@@ -18,18 +18,90 @@ interface Security {
 }
 
 const UNIVERSE: Security[] = [
-  { symbol: 'AAPL', description: 'Apple Inc.', assetType: 'equity', cents: 19_250, dividendCents: 25 },
-  { symbol: 'MSFT', description: 'Microsoft Corp.', assetType: 'equity', cents: 41_520, dividendCents: 83 },
-  { symbol: 'JNJ', description: 'Johnson & Johnson', assetType: 'equity', cents: 15_410, dividendCents: 124 },
-  { symbol: 'KO', description: 'Coca-Cola Co.', assetType: 'equity', cents: 6_230, dividendCents: 51 },
-  { symbol: 'NVDA', description: 'NVIDIA Corp.', assetType: 'equity', cents: 12_180, dividendCents: 1 },
-  { symbol: 'VTI', description: 'Vanguard Total Stock Market ETF', assetType: 'etf', cents: 27_340, dividendCents: 95 },
-  { symbol: 'SCHD', description: 'Schwab US Dividend Equity ETF', assetType: 'etf', cents: 2_790, dividendCents: 26 },
-  { symbol: 'BND', description: 'Vanguard Total Bond Market ETF', assetType: 'etf', cents: 7_260, dividendCents: 21 },
-  { symbol: 'SWPPX', description: 'Schwab S&P 500 Index Fund', assetType: 'mutual_fund', cents: 8_160, dividendCents: 0 },
-  { symbol: 'VFIAX', description: 'Vanguard 500 Index Admiral', assetType: 'mutual_fund', cents: 50_120, dividendCents: 0 },
-  { symbol: '912797LB1', description: 'US Treasury Bill 0% 06/2026', assetType: 'fixed_income', cents: 9_812, dividendCents: 0 },
-  { symbol: 'SWVXX', description: 'Schwab Value Advantage Money Fund', assetType: 'cash_equivalent', cents: 100, dividendCents: 0 },
+  {
+    symbol: 'AAPL',
+    description: 'Apple Inc.',
+    assetType: 'equity',
+    cents: 19_250,
+    dividendCents: 25,
+  },
+  {
+    symbol: 'MSFT',
+    description: 'Microsoft Corp.',
+    assetType: 'equity',
+    cents: 41_520,
+    dividendCents: 83,
+  },
+  {
+    symbol: 'JNJ',
+    description: 'Johnson & Johnson',
+    assetType: 'equity',
+    cents: 15_410,
+    dividendCents: 124,
+  },
+  {
+    symbol: 'KO',
+    description: 'Coca-Cola Co.',
+    assetType: 'equity',
+    cents: 6_230,
+    dividendCents: 51,
+  },
+  {
+    symbol: 'NVDA',
+    description: 'NVIDIA Corp.',
+    assetType: 'equity',
+    cents: 12_180,
+    dividendCents: 1,
+  },
+  {
+    symbol: 'VTI',
+    description: 'Vanguard Total Stock Market ETF',
+    assetType: 'etf',
+    cents: 27_340,
+    dividendCents: 95,
+  },
+  {
+    symbol: 'SCHD',
+    description: 'Schwab US Dividend Equity ETF',
+    assetType: 'etf',
+    cents: 2_790,
+    dividendCents: 26,
+  },
+  {
+    symbol: 'BND',
+    description: 'Vanguard Total Bond Market ETF',
+    assetType: 'etf',
+    cents: 7_260,
+    dividendCents: 21,
+  },
+  {
+    symbol: 'SWPPX',
+    description: 'Schwab S&P 500 Index Fund',
+    assetType: 'mutual_fund',
+    cents: 8_160,
+    dividendCents: 0,
+  },
+  {
+    symbol: 'VFIAX',
+    description: 'Vanguard 500 Index Admiral',
+    assetType: 'mutual_fund',
+    cents: 50_120,
+    dividendCents: 0,
+  },
+  {
+    symbol: '912797LB1',
+    description: 'US Treasury Bill 0% 06/2026',
+    assetType: 'fixed_income',
+    cents: 9_812,
+    dividendCents: 0,
+  },
+  {
+    symbol: 'SWVXX',
+    description: 'Schwab Value Advantage Money Fund',
+    assetType: 'cash_equivalent',
+    cents: 100,
+    dividendCents: 0,
+  },
 ];
 
 const ACCOUNT_KINDS = [
@@ -67,7 +139,9 @@ export function sandboxAccounts(connectionId: string, now: Date): SandboxAccount
   for (let a = 0; a < count; a++) {
     const holdings: Holding[] = UNIVERSE.filter((_, i) => i % count === a).map((security) => {
       const fund = security.assetType === 'mutual_fund' || security.assetType === 'cash_equivalent';
-      const thousandths = fund ? 10_000 + Math.floor(rand() * 900_000) : (5 + Math.floor(rand() * 200)) * 1000;
+      const thousandths = fund
+        ? 10_000 + Math.floor(rand() * 900_000)
+        : (5 + Math.floor(rand() * 200)) * 1000;
       const avgCents = Math.round(security.cents * (0.7 + rand() * 0.4));
       return { security, quantity: milli(thousandths), averagePrice: cents(avgCents) };
     });
@@ -100,7 +174,12 @@ export function sandboxPositions(account: SandboxAccount, now: Date): PositionDa
  * The account's transactions dated `from`..`to` (inclusive, never after `now`): monthly deposits, fees and
  * interest, quarterly dividends of its holdings, and a few trades, each with an id stable for its day.
  */
-export function sandboxTransactions(account: SandboxAccount, from: string, to: string, now: Date): TransactionData[] {
+export function sandboxTransactions(
+  account: SandboxAccount,
+  from: string,
+  to: string,
+  now: Date,
+): TransactionData[] {
   const out: TransactionData[] = [];
   const last = Math.min(Date.parse(`${to}T00:00:00Z`), Math.floor(now.getTime() / DAY_MS) * DAY_MS);
   for (let day = Date.parse(`${from}T00:00:00Z`); day <= last; day += DAY_MS) {
@@ -111,19 +190,51 @@ export function sandboxTransactions(account: SandboxAccount, from: string, to: s
     const tx = (n: number, t: Omit<TransactionData, 'externalId' | 'date' | 'currency'>) =>
       out.push({ externalId: `${account.externalId}-${date}-${n}`, date, currency: 'USD', ...t });
     if (dom === 1) {
-      tx(1, { type: 'transfer', settlementDate: date, description: 'ACH deposit', symbol: null, quantity: null, price: null, amount: '500.00' });
+      tx(1, {
+        type: 'transfer',
+        settlementDate: date,
+        description: 'ACH deposit',
+        symbol: null,
+        quantity: null,
+        price: null,
+        amount: '500.00',
+      });
     }
     if (dom === 15) {
-      tx(2, { type: 'fee', settlementDate: date, description: 'Account maintenance fee', symbol: null, quantity: null, price: null, amount: '-1.25' });
+      tx(2, {
+        type: 'fee',
+        settlementDate: date,
+        description: 'Account maintenance fee',
+        symbol: null,
+        quantity: null,
+        price: null,
+        amount: '-1.25',
+      });
     }
     if (dom === 28) {
       const interest = cents(5 + Math.floor(rand() * 900));
-      tx(3, { type: 'interest', settlementDate: date, description: 'Cash sweep interest', symbol: null, quantity: null, price: null, amount: interest });
+      tx(3, {
+        type: 'interest',
+        settlementDate: date,
+        description: 'Cash sweep interest',
+        symbol: null,
+        quantity: null,
+        price: null,
+        amount: interest,
+      });
     }
     account.holdings.forEach((h, i) => {
       if (h.security.dividendCents > 0 && dayNo % 91 === (account.seed + i * 13) % 91) {
         const amount = multiplyDecimals(h.quantity, cents(h.security.dividendCents), 2);
-        tx(10 + i, { type: 'dividend', settlementDate: date, description: `Qualified dividend ${h.security.symbol}`, symbol: h.security.symbol, quantity: null, price: null, amount });
+        tx(10 + i, {
+          type: 'dividend',
+          settlementDate: date,
+          description: `Qualified dividend ${h.security.symbol}`,
+          symbol: h.security.symbol,
+          quantity: null,
+          price: null,
+          amount,
+        });
       }
     });
     if (rand() < 0.07) {
@@ -165,7 +276,9 @@ export function priceAt(security: Security, at: Date, seed: number): string {
   if (security.assetType === 'cash_equivalent') return cents(security.cents);
   const hours = Math.floor(at.getTime() / HOUR_MS);
   const phase = (seed % 360) / 57.3 + security.cents;
-  const swing = 0.06 * Math.sin((2 * Math.PI * hours) / (24 * 30) + phase) + 0.01 * Math.sin(hours * 1.7 + phase);
+  const swing =
+    0.06 * Math.sin((2 * Math.PI * hours) / (24 * 30) + phase) +
+    0.01 * Math.sin(hours * 1.7 + phase);
   return cents(Math.max(1, Math.round(security.cents * (1 + swing))));
 }
 

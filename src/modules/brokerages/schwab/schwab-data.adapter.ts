@@ -39,7 +39,9 @@ const DAY_MS = 86_400_000;
 export class SchwabDataAdapter implements BrokerageDataAdapter {
   readonly key = 'schwab';
 
-  constructor(private readonly settings: Pick<SyncSettings, 'schwabApiBaseUrl' | 'requestTimeoutMs'>) {}
+  constructor(
+    private readonly settings: Pick<SyncSettings, 'schwabApiBaseUrl' | 'requestTimeoutMs'>,
+  ) {}
 
   async listAccounts(request: DataRequest): Promise<SchwabAccountData[]> {
     const numbers = await this.get(request, '/trader/v1/accounts/accountNumbers');
@@ -47,7 +49,10 @@ export class SchwabDataAdapter implements BrokerageDataAdapter {
     return mapSchwabAccounts(numbers, accounts);
   }
 
-  async getPositions(_request: DataRequest, account: BrokerageAccountData): Promise<PositionData[]> {
+  async getPositions(
+    _request: DataRequest,
+    account: BrokerageAccountData,
+  ): Promise<PositionData[]> {
     return (account as SchwabAccountData).positions ?? [];
   }
 
@@ -58,7 +63,7 @@ export class SchwabDataAdapter implements BrokerageDataAdapter {
     to: string,
   ): Promise<TransactionData[]> {
     const out: TransactionData[] = [];
-    for (let start = Date.parse(`${from}T00:00:00Z`); start <= Date.parse(`${to}T00:00:00Z`); ) {
+    for (let start = Date.parse(`${from}T00:00:00Z`); start <= Date.parse(`${to}T00:00:00Z`);) {
       const end = Math.min(start + (MAX_WINDOW_DAYS - 1) * DAY_MS, Date.parse(`${to}T00:00:00Z`));
       const q = new URLSearchParams({
         startDate: `${iso(start)}T00:00:00.000Z`,
@@ -102,14 +107,20 @@ export function statusError(response: Response): BrokerageError {
   const s = response.status;
   if (s === 401 || s === 403) return new BrokerageError('reauth_required', 'unauthorized', s);
   if (s === 429) {
-    return new BrokerageError('rate_limited', 'rate_limited', s, response.headers.get('retry-after') ?? undefined);
+    return new BrokerageError(
+      'rate_limited',
+      'rate_limited',
+      s,
+      response.headers.get('retry-after') ?? undefined,
+    );
   }
   return new BrokerageError('temporary', s >= 500 ? 'brokerage_error' : 'brokerage_rejected', s);
 }
 
 function classifyNetworkError(err: unknown): BrokerageError {
   const name = (err as { name?: string })?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') return new BrokerageError('temporary', 'timeout');
+  if (name === 'TimeoutError' || name === 'AbortError')
+    return new BrokerageError('temporary', 'timeout');
   return new BrokerageError('temporary', 'connection_error');
 }
 

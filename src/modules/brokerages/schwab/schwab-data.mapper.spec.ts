@@ -24,7 +24,12 @@ describe('Schwab data mapping', () => {
         total: '12152.985',
         apiHandle: 'E8A7B2C1D0F94E3B8A6C5D4E3F2A1B0C9D8E7F6A5B4C3D2E1F0A9B8C7D6E5F4',
       },
-      expect.objectContaining({ type: 'cash', numberLast4: '6543', cash: '0.01', total: '18283.05' }),
+      expect.objectContaining({
+        type: 'cash',
+        numberLast4: '6543',
+        cash: '0.01',
+        total: '18283.05',
+      }),
     ]);
     expect(JSON.stringify(mapped)).not.toMatch(/61234567|79876543/);
   });
@@ -32,11 +37,36 @@ describe('Schwab data mapping', () => {
   it('maps positions: long minus short quantity, asset types, exact decimals', () => {
     const [margin, cash] = mapSchwabAccounts(numbers(), accounts());
     expect(margin.positions).toEqual([
-      { symbol: 'AAPL', description: null, assetType: 'equity', quantity: '20', averagePrice: '187.3412', marketValue: '3794.6', currency: 'USD' },
+      {
+        symbol: 'AAPL',
+        description: null,
+        assetType: 'equity',
+        quantity: '20',
+        averagePrice: '187.3412',
+        marketValue: '3794.6',
+        currency: 'USD',
+      },
       // 401.10000000000002 in Schwab's JSON: rounded on its digits to the 8 decimals we keep.
-      { symbol: 'SPY', description: 'SPDR S&P 500', assetType: 'etf', quantity: '12.5', averagePrice: '401.1', marketValue: '5437.125', currency: 'USD' },
-      expect.objectContaining({ symbol: 'AAPL  260619C00190000', assetType: 'option', quantity: '-2', marketValue: '-812' }),
-      expect.objectContaining({ symbol: 'SWVXX', assetType: 'cash_equivalent', quantity: '1523.07' }),
+      {
+        symbol: 'SPY',
+        description: 'SPDR S&P 500',
+        assetType: 'etf',
+        quantity: '12.5',
+        averagePrice: '401.1',
+        marketValue: '5437.125',
+        currency: 'USD',
+      },
+      expect.objectContaining({
+        symbol: 'AAPL  260619C00190000',
+        assetType: 'option',
+        quantity: '-2',
+        marketValue: '-812',
+      }),
+      expect.objectContaining({
+        symbol: 'SWVXX',
+        assetType: 'cash_equivalent',
+        quantity: '1523.07',
+      }),
     ]);
     expect(cash.positions.map((p) => [p.assetType, p.quantity])).toEqual([
       ['mutual_fund', '104.33512'],
@@ -67,11 +97,40 @@ describe('Schwab data mapping', () => {
   });
 
   it.each([
-    ['an account without a hashValue', () => mapSchwabAccounts([], accounts()), '$[0].securitiesAccount.accountNumber'],
-    ['a non-numeric balance', () => mapSchwabAccounts(numbers(), patch(accounts(), (a) => (a[0].securitiesAccount.currentBalances.cashBalance = 'lots'))), '$[0].securitiesAccount.currentBalances.cashBalance'],
-    ['a position without a symbol', () => mapSchwabAccounts(numbers(), patch(accounts(), (a) => delete a[1].securitiesAccount.positions[0].instrument.symbol)), '$[1].securitiesAccount.positions[0].instrument.symbol'],
+    [
+      'an account without a hashValue',
+      () => mapSchwabAccounts([], accounts()),
+      '$[0].securitiesAccount.accountNumber',
+    ],
+    [
+      'a non-numeric balance',
+      () =>
+        mapSchwabAccounts(
+          numbers(),
+          patch(accounts(), (a) => (a[0].securitiesAccount.currentBalances.cashBalance = 'lots')),
+        ),
+      '$[0].securitiesAccount.currentBalances.cashBalance',
+    ],
+    [
+      'a position without a symbol',
+      () =>
+        mapSchwabAccounts(
+          numbers(),
+          patch(accounts(), (a) => delete a[1].securitiesAccount.positions[0].instrument.symbol),
+        ),
+      '$[1].securitiesAccount.positions[0].instrument.symbol',
+    ],
     ['an object instead of a list', () => mapSchwabTransactions({}), '$'],
-    ['a bad trade date', () => mapSchwabTransactions(parseLosslessJson('[{"activityId":1,"status":"VALID","type":"TRADE","tradeDate":"2025-02-30T00:00:00+0000","netAmount":1}]')), '$[0].tradeDate'],
+    [
+      'a bad trade date',
+      () =>
+        mapSchwabTransactions(
+          parseLosslessJson(
+            '[{"activityId":1,"status":"VALID","type":"TRADE","tradeDate":"2025-02-30T00:00:00+0000","netAmount":1}]',
+          ),
+        ),
+      '$[0].tradeDate',
+    ],
   ])('rejects %s as a whole, naming the path', (_name, run, path) => {
     expect(run).toThrow(BrokeragePayloadError);
     expect(run).toThrow(`brokerage payload rejected at ${path}`);

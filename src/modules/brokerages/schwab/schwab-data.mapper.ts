@@ -23,7 +23,10 @@ export interface SchwabAccountData extends BrokerageAccountData {
  * its hashValue and then dropped: only its last 4 digits survive. The stable external id is a SHA-256 of the
  * hashValue (Schwab's own opaque token for the account), so nothing derived from the number itself is stored.
  */
-export function mapSchwabAccounts(numbersJson: unknown, accountsJson: unknown): SchwabAccountData[] {
+export function mapSchwabAccounts(
+  numbersJson: unknown,
+  accountsJson: unknown,
+): SchwabAccountData[] {
   const hashes = new Map<string, string>();
   for (const entry of new Payload(numbersJson).array()) {
     hashes.set(accountNumber(entry.get('accountNumber')), entry.get('hashValue').string());
@@ -61,7 +64,10 @@ export function mapSchwabPosition(p: Payload): PositionData {
   return {
     symbol: instrument.get('symbol').string(),
     description: instrument.get('description').optionalString(),
-    assetType: assetType(instrument.get('assetType').string(), instrument.get('type').optionalString()),
+    assetType: assetType(
+      instrument.get('assetType').string(),
+      instrument.get('type').optionalString(),
+    ),
     quantity: addDecimals(long, negate(short)),
     averagePrice: p.get('averagePrice').optionalDecimal(),
     marketValue: p.get('marketValue').decimal(),
@@ -78,7 +84,9 @@ export function mapSchwabTransactions(json: unknown): TransactionData[] {
   for (const t of new Payload(json).array()) {
     if (t.get('status').optionalString() !== 'VALID') continue;
     const items = t.get('transferItems').optionalArray();
-    const security = items.find((i) => i.get('instrument').get('assetType').optionalString() !== 'CURRENCY');
+    const security = items.find(
+      (i) => i.get('instrument').get('assetType').optionalString() !== 'CURRENCY',
+    );
     const kind = t.get('type').string();
     const description = t.get('description').optionalString();
     const type = transactionType(kind, description, items, security);
@@ -118,7 +126,8 @@ function transactionType(
   security: Payload | undefined,
 ): TransactionType {
   if (kind === 'TRADE') return 'trade';
-  if (kind === 'DIVIDEND_OR_INTEREST') return /\bINT(EREST)?\b/i.test(description ?? '') ? 'interest' : 'dividend';
+  if (kind === 'DIVIDEND_OR_INTEREST')
+    return /\bINT(EREST)?\b/i.test(description ?? '') ? 'interest' : 'dividend';
   // A movement made only of fee legs (ADR fees, charges journaled to the account) is a fee, not a transfer.
   if (!security && items.length > 0 && items.every((i) => i.get('feeType').present)) return 'fee';
   if (TRANSFER_TYPES.has(kind)) return 'transfer';
