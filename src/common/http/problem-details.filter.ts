@@ -10,6 +10,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { AppException } from '../errors/app.exception';
+import { DomainError } from '../errors/domain.error';
+import { domainErrorHttp } from './domain-error-http';
 import { requestIdFor } from './request-id';
 
 export interface FieldError {
@@ -62,6 +64,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof AppException) {
       for (const [k, v] of Object.entries(exception.headers)) res.setHeader(k, v);
     }
+    if (exception instanceof DomainError && problem.status < 500) {
+      for (const [k, v] of Object.entries(domainErrorHttp(exception).headers)) res.setHeader(k, v);
+    }
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
@@ -78,6 +83,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
     if (exception instanceof AppException) {
       return { ...base(exception.status, exception.code, exception.detail), ...exception.extra };
+    }
+    if (exception instanceof DomainError) {
+      const { status } = domainErrorHttp(exception);
+      if (status >= 500) return base(500, 'internal_error', 'An unexpected error occurred.');
+      return { ...base(status, exception.code, exception.detail), ...exception.details };
     }
     if (exception instanceof ValidationFailedException) {
       const fields = exception.fieldErrors.map((e) => e.field).join(', ');

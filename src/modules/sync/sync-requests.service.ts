@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../../common/clock';
+import type { AppConfig } from '../../config';
+import { InjectConfig } from '../../config';
+import { Transactions } from '../../database/transactions';
+import { ConnectionSyncStateRepository, SYNCABLE } from './connection-sync-state.repository';
+import { SyncScheduleRepository } from './sync-schedule.repository';
+import { SyncSchedulerService } from './sync-scheduler.service';
+import { connectionNotActive, connectionNotFound, syncTooSoon } from './sync.errors';
+
+export interface SyncRequestOutcome {
+  status: 'queued' | 'running';
+}
+
+/** On-demand syncs: queued for the scheduler (due now), at most one per minimum interval per connection. */
+@Injectable()
+export class SyncRequestsService {
+  constructor(
+    private readonly transactions: Transactions,
+    private readonly state: ConnectionSyncStateRepository,
+    private readonly schedule: SyncScheduleRepository,
+    private readonly scheduler: SyncSchedulerService,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async request(userId: string, connectionId: string): Promise<SyncRequestOutcome> {
+    const outcome = await this.transactions.run(async (tx) => {
+      const m = tx.manager;
+      const conn = await this.state.findOwned(m, userId, connectionId);
+      if (!conn) throw connectionNotFound();
+      if (!SYNCABLE.includes(conn.status)) throw connectionNotActive(conn.status);
+      const now = this.clock.now();
+      const row = await this.schedule.lockOrCreate(m, connectionId, now);
+      if (row.leaseUntil && row.leaseUntil.getTime() > now.getTime()) return { status: 'running' as const };
+      const last = Math.max(row.requestedAt?.getTime() ?? 0, row.lastStartedAt?.getTime() ?? 0);
+      const wait = last + this.config.sync.minIntervalMs - now.getTime();
+      if (wait > 0) throw syncTooSoon(Math.ceil(wait / 1000));
+      await this.schedule.update(m, connectionId, { nextSyncAt: now, requestedAt: now, updatedAt: now });
+      await this.state.setSyncStatus(m, [connectionId], 'queued', null);
+      await this.state.record(m, connectionId, 'sync_requested');
+      tx.afterCommit(() => this.scheduler.nudge());
+      return { status: 'queued' as const };
+    });
+    return outcome;
+  }
+}
