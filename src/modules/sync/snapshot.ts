@@ -21,7 +21,7 @@ const DAY_MS = 86_400_000;
 /**
  * Everything a sync will write, fetched before any transaction opens (no pooled connection is held across a
  * brokerage call) and checked whole: one bad value anywhere and nothing is written.
- * Window per account: a new account gets `historyDays`; a known one re-reads from its newest stored
+ * Window per account: a new account gets `historyDays` (today included); a known one re-reads from its newest stored
  * transaction minus `overlapDays` (the de-duplication makes the overlap free).
  */
 export async function fetchSnapshot(
@@ -41,7 +41,7 @@ export async function fetchSnapshot(
     const lastDate = last.get(account.externalId);
     const from = lastDate
       ? shift(lastDate, -window.overlapDays)
-      : shift(window.today, -window.historyDays);
+      : shift(window.today, 1 - window.historyDays);
     const positions = await adapter.getPositions(request, account);
     positions.forEach((p, j) => checkPosition(p, `accounts[${i}].positions[${j}]`));
     const transactions = await adapter.getTransactions(request, account, from, window.today);

@@ -89,7 +89,7 @@ describe('sync', () => {
     expect(secret).toBe('HASH-VALUE-1-SECRET');
     expect(await q(`SELECT 1 FROM secrets WHERE ciphertext LIKE '%HASH-VALUE%'`)).toEqual([]);
     // History window on the first sync; the token came through the tokens module.
-    expect(fake.calls.find((c) => c.op === 'getTransactions')).toMatchObject({ from: '2026-04-01', to: '2026-05-01', token: `at-${id}` });
+    expect(fake.calls.find((c) => c.op === 'getTransactions')).toMatchObject({ from: '2026-04-02', to: '2026-05-01', token: `at-${id}` });
     expect(await conn(id)).toMatchObject({ status: 'active', sync_status: 'idle', sync_status_reason: null, last_synced_at: new Date(T0) });
     expect((await events(id)).map((e) => e.type)).toEqual(['sync_completed']);
     expect((await events(id))[0].data).toEqual({ accounts: 2, closed: 0, positions: 4, transactionsAdded: 2 });
@@ -107,7 +107,7 @@ describe('sync', () => {
     expect(await counts(id)).toEqual({ accounts: 2, positions: 4, txs: 3, balances: 4 });
     expect(fake.calls.filter((c) => c.op === 'getTransactions').map((c) => [c.externalId, c.from])).toEqual([
       ['acct-1', '2026-04-25'],
-      ['acct-2', '2026-04-01'],
+      ['acct-2', '2026-04-02'],
     ]);
     const [p] = await q<{ mv: string }>(`SELECT market_value::text AS mv FROM account_positions WHERE symbol = 'AAPL' ORDER BY market_value DESC LIMIT 1`);
     expect(p.mv).toBe('1600.00000000');
