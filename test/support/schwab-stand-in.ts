@@ -58,4 +58,8 @@ export class SchwabStandIn {
   }
 }
 
-export const json = (body: string, status = 200, headers?: Record<string, string>): StandInResponse => ({ status, body, headers });
+export const json = (
+  body: string,
+  status = 200,
+  headers?: Record<string, string>,
+): StandInResponse => ({ status, body, headers });

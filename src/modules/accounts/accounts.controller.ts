@@ -43,13 +43,27 @@ export class AccountsController {
 
   @Get(':id/transactions')
   @ApiOkResponse({ type: TransactionPage })
-  transactions(@CurrentUser() user: AuthUser, @Id() id: string, @Query() q: TransactionsQueryDto): Promise<TransactionPage> {
-    return this.accounts.transactions(user.id, id, { from: q.from, to: q.to, type: q.type }, q.limit ?? 50, q.cursor);
+  transactions(
+    @CurrentUser() user: AuthUser,
+    @Id() id: string,
+    @Query() q: TransactionsQueryDto,
+  ): Promise<TransactionPage> {
+    return this.accounts.transactions(
+      user.id,
+      id,
+      { from: q.from, to: q.to, type: q.type },
+      q.limit ?? 50,
+      q.cursor,
+    );
   }
 
   @Get(':id/balances')
   @ApiOkResponse({ type: BalancesView })
-  balances(@CurrentUser() user: AuthUser, @Id() id: string, @Query() q: BalancesQueryDto): Promise<BalancesView> {
+  balances(
+    @CurrentUser() user: AuthUser,
+    @Id() id: string,
+    @Query() q: BalancesQueryDto,
+  ): Promise<BalancesView> {
     return this.accounts.balances(user.id, id, q.from, q.to);
   }
 }

@@ -1,11 +1,25 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { ASSET_TYPES, TRANSACTION_TYPES } from '../brokerages/brokerage-data.adapter';
 import type { AssetType, TransactionType } from '../brokerages/brokerage-data.adapter';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const money = (example: string) => ({ type: String, example, description: 'Exact decimal string.' });
+const money = (example: string) => ({
+  type: String,
+  example,
+  description: 'Exact decimal string.',
+});
 
 class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
@@ -53,7 +67,10 @@ export class BalancesQueryDto {
   @Matches(DATE)
   from?: string;
 
-  @ApiPropertyOptional({ format: 'date', description: 'Inclusive; default today. At most 366 days after `from`.' })
+  @ApiPropertyOptional({
+    format: 'date',
+    description: 'Inclusive; default today. At most 366 days after `from`.',
+  })
   @IsOptional()
   @Matches(DATE)
   to?: string;

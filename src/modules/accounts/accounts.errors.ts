@@ -8,6 +8,9 @@ export enum AccountsErrorCode {
 
 export class AccountsError extends DomainError<AccountsErrorCode> {}
 
-export const accountNotFound = () => new AccountsError(AccountsErrorCode.AccountNotFound, 'No such account.');
-export const invalidCursor = () => new AccountsError(AccountsErrorCode.InvalidCursor, 'The cursor is not valid.');
-export const invalidDateRange = (detail: string) => new AccountsError(AccountsErrorCode.InvalidDateRange, detail);
+export const accountNotFound = () =>
+  new AccountsError(AccountsErrorCode.AccountNotFound, 'No such account.');
+export const invalidCursor = () =>
+  new AccountsError(AccountsErrorCode.InvalidCursor, 'The cursor is not valid.');
+export const invalidDateRange = (detail: string) =>
+  new AccountsError(AccountsErrorCode.InvalidDateRange, detail);

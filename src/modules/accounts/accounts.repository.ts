@@ -30,7 +30,12 @@ export class AccountsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Oldest first, keyset on (created_at, id). */
-  async listOwned(userId: string, limit: number, connectionId?: string, after?: AccountCursor): Promise<BrokerageAccountEntity[]> {
+  async listOwned(
+    userId: string,
+    limit: number,
+    connectionId?: string,
+    after?: AccountCursor,
+  ): Promise<BrokerageAccountEntity[]> {
     const qb = this.dataSource.manager
       .createQueryBuilder(BrokerageAccountEntity, 'a')
       .where('a.user_id = :userId', { userId })
@@ -38,7 +43,11 @@ export class AccountsRepository {
       .addOrderBy('a.id', 'ASC')
       .take(limit);
     if (connectionId) qb.andWhere('a.connection_id = :connectionId', { connectionId });
-    if (after) qb.andWhere('(a.created_at, a.id) > (:createdAt, :id)', { createdAt: after.createdAt, id: after.id });
+    if (after)
+      qb.andWhere('(a.created_at, a.id) > (:createdAt, :id)', {
+        createdAt: after.createdAt,
+        id: after.id,
+      });
     return qb.getMany();
   }
 
@@ -59,7 +68,12 @@ export class AccountsRepository {
    * Newest first on (date, id), a keyset page: the row comparison walks the (account_id, date, id) index from the
    * cursor on, so a deep page costs what the first one does. With a type filter the type index serves it.
    */
-  async transactions(accountId: string, filter: TransactionFilter, limit: number, after?: TransactionCursor): Promise<AccountTransactionEntity[]> {
+  async transactions(
+    accountId: string,
+    filter: TransactionFilter,
+    limit: number,
+    after?: TransactionCursor,
+  ): Promise<AccountTransactionEntity[]> {
     const qb = this.dataSource.manager
       .createQueryBuilder(AccountTransactionEntity, 't')
       .where('t.account_id = :accountId', { accountId })
@@ -77,7 +91,11 @@ export class AccountsRepository {
   async balances(accountId: string, from: Date, toExclusive: Date): Promise<BalancePointEntity[]> {
     return this.dataSource.manager
       .createQueryBuilder(BalancePointEntity, 'b')
-      .where('b.account_id = :accountId AND b.as_of >= :from AND b.as_of < :to', { accountId, from, to: toExclusive })
+      .where('b.account_id = :accountId AND b.as_of >= :from AND b.as_of < :to', {
+        accountId,
+        from,
+        to: toExclusive,
+      })
       .orderBy('b.as_of', 'ASC')
       .addOrderBy('b.id', 'ASC')
       .getMany();

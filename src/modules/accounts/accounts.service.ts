@@ -7,7 +7,14 @@ import { isCalendarDate } from '../brokerages/payload';
 import type { AccountTransactionEntity } from './account-transaction.entity';
 import { accountNotFound, invalidCursor, invalidDateRange } from './accounts.errors';
 import { AccountsRepository, type TransactionFilter } from './accounts.repository';
-import type { AccountPage, AccountView, BalancesView, PositionsView, TransactionPage, TransactionView } from './accounts.dto';
+import type {
+  AccountPage,
+  AccountView,
+  BalancesView,
+  PositionsView,
+  TransactionPage,
+  TransactionView,
+} from './accounts.dto';
 import type { BrokerageAccountEntity } from './brokerage-account.entity';
 
 const DAY_MS = 86_400_000;
@@ -22,14 +29,23 @@ export class AccountsService {
     private readonly clock: Clock,
   ) {}
 
-  async list(userId: string, limit = 50, connectionId?: string, cursor?: string): Promise<AccountPage> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor, (a, b) => ({ createdAt: parseInstant(a), id: b }));
+  async list(
+    userId: string,
+    limit = 50,
+    connectionId?: string,
+    cursor?: string,
+  ): Promise<AccountPage> {
+    const after =
+      cursor === undefined
+        ? undefined
+        : decodeCursor(cursor, (a, b) => ({ createdAt: parseInstant(a), id: b }));
     const rows = await this.accounts.listOwned(userId, limit + 1, connectionId, after);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
       items: page.map(toAccountView),
-      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt.toISOString(), last.id) : null,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor(last.createdAt.toISOString(), last.id) : null,
     };
   }
 
@@ -54,15 +70,27 @@ export class AccountsService {
     };
   }
 
-  async transactions(userId: string, id: string, filter: TransactionFilter, limit = 50, cursor?: string): Promise<TransactionPage> {
+  async transactions(
+    userId: string,
+    id: string,
+    filter: TransactionFilter,
+    limit = 50,
+    cursor?: string,
+  ): Promise<TransactionPage> {
     const account = await this.owned(userId, id);
-    if (filter.from && !isCalendarDate(filter.from)) throw invalidDateRange('`from` is not a calendar date.');
-    if (filter.to && !isCalendarDate(filter.to)) throw invalidDateRange('`to` is not a calendar date.');
-    if (filter.from && filter.to && filter.from > filter.to) throw invalidDateRange('`from` is after `to`.');
-    const after = cursor === undefined ? undefined : decodeCursor(cursor, (date, txId) => {
-      if (!isCalendarDate(date)) throw invalidCursor();
-      return { date, id: txId };
-    });
+    if (filter.from && !isCalendarDate(filter.from))
+      throw invalidDateRange('`from` is not a calendar date.');
+    if (filter.to && !isCalendarDate(filter.to))
+      throw invalidDateRange('`to` is not a calendar date.');
+    if (filter.from && filter.to && filter.from > filter.to)
+      throw invalidDateRange('`from` is after `to`.');
+    const after =
+      cursor === undefined
+        ? undefined
+        : decodeCursor(cursor, (date, txId) => {
+            if (!isCalendarDate(date)) throw invalidCursor();
+            return { date, id: txId };
+          });
     const rows = await this.accounts.transactions(account.id, filter, limit + 1, after);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
@@ -75,11 +103,13 @@ export class AccountsService {
   async balances(userId: string, id: string, from?: string, to?: string): Promise<BalancesView> {
     const account = await this.owned(userId, id);
     const toDate = to ?? this.clock.now().toISOString().slice(0, 10);
-    if (!isCalendarDate(toDate) || (from !== undefined && !isCalendarDate(from))) throw invalidDateRange('A date is not a calendar date.');
+    if (!isCalendarDate(toDate) || (from !== undefined && !isCalendarDate(from)))
+      throw invalidDateRange('A date is not a calendar date.');
     const end = Date.parse(`${toDate}T00:00:00Z`) + DAY_MS;
     const start = from ? Date.parse(`${from}T00:00:00Z`) : end - DEFAULT_BALANCE_DAYS * DAY_MS;
     if (start >= end) throw invalidDateRange('`from` is after `to`.');
-    if (end - start > MAX_BALANCE_DAYS * DAY_MS) throw invalidDateRange(`At most ${MAX_BALANCE_DAYS} days per request.`);
+    if (end - start > MAX_BALANCE_DAYS * DAY_MS)
+      throw invalidDateRange(`At most ${MAX_BALANCE_DAYS} days per request.`);
     const rows = await this.accounts.balances(account.id, new Date(start), new Date(end));
     return {
       items: rows.map((b) => ({
@@ -109,7 +139,11 @@ export function toAccountView(a: BrokerageAccountEntity): AccountView {
     numberMasked: `…${a.numberLast4}`,
     currency: a.currency,
     status: a.status,
-    balances: { cash: formatMoney(a.cash), marketValue: formatMoney(a.marketValue), total: formatMoney(a.total) },
+    balances: {
+      cash: formatMoney(a.cash),
+      marketValue: formatMoney(a.marketValue),
+      total: formatMoney(a.total),
+    },
     lastSyncedAt: a.lastSyncedAt.toISOString(),
   };
 }

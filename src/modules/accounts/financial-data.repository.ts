@@ -30,7 +30,10 @@ const CHUNK = 500;
 export class FinancialDataRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async knownAccounts(connectionId: string, manager: EntityManager = this.dataSource.manager): Promise<KnownAccount[]> {
+  async knownAccounts(
+    connectionId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<KnownAccount[]> {
     return manager.query(
       `SELECT a.external_id AS "externalId",
               (SELECT to_char(max(t.date), 'YYYY-MM-DD') FROM account_transactions t WHERE t.account_id = a.id) AS "lastTransactionDate"
@@ -78,7 +81,12 @@ export class FinancialDataRepository {
   }
 
   /** Accounts the brokerage no longer returns: closed, never deleted (their history stays). */
-  async closeMissing(manager: EntityManager, connectionId: string, returned: string[], now: Date): Promise<number> {
+  async closeMissing(
+    manager: EntityManager,
+    connectionId: string,
+    returned: string[],
+    now: Date,
+  ): Promise<number> {
     const rows = await queryRows(
       manager,
       `UPDATE brokerage_accounts SET status = 'closed', closed_at = $3, updated_at = $3
@@ -89,17 +97,34 @@ export class FinancialDataRepository {
     return rows.length;
   }
 
-  async replacePositions(manager: EntityManager, accountId: string, positions: PositionData[]): Promise<void> {
+  async replacePositions(
+    manager: EntityManager,
+    accountId: string,
+    positions: PositionData[],
+  ): Promise<void> {
     await manager.query(`DELETE FROM account_positions WHERE account_id = $1`, [accountId]);
     await insertRows(
       manager,
       'account_positions (account_id, symbol, description, asset_type, quantity, average_price, market_value, currency)',
-      positions.map((p) => [accountId, p.symbol, p.description, p.assetType, p.quantity, p.averagePrice, p.marketValue, p.currency]),
+      positions.map((p) => [
+        accountId,
+        p.symbol,
+        p.description,
+        p.assetType,
+        p.quantity,
+        p.averagePrice,
+        p.marketValue,
+        p.currency,
+      ]),
     );
   }
 
   /** Appends what is new; a transaction already stored (same brokerage id) is skipped. Returns how many were added. */
-  async appendTransactions(manager: EntityManager, accountId: string, txs: TransactionData[]): Promise<number> {
+  async appendTransactions(
+    manager: EntityManager,
+    accountId: string,
+    txs: TransactionData[],
+  ): Promise<number> {
     return insertRows(
       manager,
       `account_transactions (account_id, external_id, date, settlement_date, type, description, symbol, quantity,
@@ -121,7 +146,12 @@ export class FinancialDataRepository {
     );
   }
 
-  async appendBalance(manager: EntityManager, accountId: string, a: BrokerageAccountData, asOf: Date): Promise<void> {
+  async appendBalance(
+    manager: EntityManager,
+    accountId: string,
+    a: BrokerageAccountData,
+    asOf: Date,
+  ): Promise<void> {
     await manager.query(
       `INSERT INTO account_balances (account_id, as_of, cash, market_value, total, currency) VALUES ($1, $2, $3, $4, $5, $6)`,
       [accountId, asOf, a.cash, a.marketValue, a.total, a.currency],
@@ -130,15 +160,26 @@ export class FinancialDataRepository {
 }
 
 /** Multi-row INSERT in chunks; returns the number of rows inserted. */
-async function insertRows(manager: EntityManager, target: string, rows: unknown[][], suffix = ''): Promise<number> {
+async function insertRows(
+  manager: EntityManager,
+  target: string,
+  rows: unknown[][],
+  suffix = '',
+): Promise<number> {
   let inserted = 0;
   for (let i = 0; i < rows.length; i += CHUNK) {
     const chunk = rows.slice(i, i + CHUNK);
     const width = chunk[0].length;
     const values = chunk
-      .map((_, r) => `(${Array.from({ length: width }, (__, c) => `$${r * width + c + 1}`).join(', ')})`)
+      .map(
+        (_, r) =>
+          `(${Array.from({ length: width }, (__, c) => `$${r * width + c + 1}`).join(', ')})`,
+      )
       .join(', ');
-    const result: unknown[] = await manager.query(`INSERT INTO ${target} VALUES ${values} ${suffix} RETURNING 1`, chunk.flat());
+    const result: unknown[] = await manager.query(
+      `INSERT INTO ${target} VALUES ${values} ${suffix} RETURNING 1`,
+      chunk.flat(),
+    );
     inserted += result.length;
   }
   return inserted;

@@ -30,7 +30,11 @@ export class ConnectionSyncStateRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** The user's live connection (missing, foreign and disconnected all answer null); locked when `manager` is. */
-  async findOwned(manager: EntityManager, userId: string, id: string): Promise<SyncConnection | null> {
+  async findOwned(
+    manager: EntityManager,
+    userId: string,
+    id: string,
+  ): Promise<SyncConnection | null> {
     const rows: SyncConnection[] = await manager.query(
       `SELECT ${COLUMNS} FROM provider_connections
        WHERE id = $1 AND user_id = $2 AND status <> 'disconnected' FOR NO KEY UPDATE`,
@@ -100,10 +104,9 @@ export class ConnectionSyncStateRepository {
     type: SyncEventType,
     data: Record<string, unknown> = {},
   ): Promise<void> {
-    await manager.query(`INSERT INTO connection_events (connection_id, type, data) VALUES ($1, $2, $3)`, [
-      connectionId,
-      type,
-      JSON.stringify(data),
-    ]);
+    await manager.query(
+      `INSERT INTO connection_events (connection_id, type, data) VALUES ($1, $2, $3)`,
+      [connectionId, type, JSON.stringify(data)],
+    );
   }
 }

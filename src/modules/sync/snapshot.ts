@@ -6,7 +6,11 @@ import type {
   PositionData,
   TransactionData,
 } from '../brokerages/brokerage-data.adapter';
-import { ASSET_TYPES, BrokeragePayloadError, TRANSACTION_TYPES } from '../brokerages/brokerage-data.adapter';
+import {
+  ASSET_TYPES,
+  BrokeragePayloadError,
+  TRANSACTION_TYPES,
+} from '../brokerages/brokerage-data.adapter';
 import { isCalendarDate } from '../brokerages/payload';
 import type { KnownAccount } from '../accounts/financial-data.repository';
 
@@ -70,7 +74,8 @@ function checkAccount(a: BrokerageAccountData, path: string): void {
 function checkPosition(p: PositionData, path: string): void {
   text(p.symbol, `${path}.symbol`, 100);
   if (p.description !== null) text(p.description, `${path}.description`, 500);
-  if (!(ASSET_TYPES as readonly string[]).includes(p.assetType)) throw new BrokeragePayloadError(`${path}.assetType`);
+  if (!(ASSET_TYPES as readonly string[]).includes(p.assetType))
+    throw new BrokeragePayloadError(`${path}.assetType`);
   decimal(p.quantity, `${path}.quantity`);
   if (p.averagePrice !== null) decimal(p.averagePrice, `${path}.averagePrice`);
   decimal(p.marketValue, `${path}.marketValue`);
@@ -80,8 +85,10 @@ function checkPosition(p: PositionData, path: string): void {
 function checkTransaction(t: TransactionData, path: string): void {
   text(t.externalId, `${path}.externalId`, 200);
   if (!isCalendarDate(t.date)) throw new BrokeragePayloadError(`${path}.date`);
-  if (t.settlementDate !== null && !isCalendarDate(t.settlementDate)) throw new BrokeragePayloadError(`${path}.settlementDate`);
-  if (!(TRANSACTION_TYPES as readonly string[]).includes(t.type)) throw new BrokeragePayloadError(`${path}.type`);
+  if (t.settlementDate !== null && !isCalendarDate(t.settlementDate))
+    throw new BrokeragePayloadError(`${path}.settlementDate`);
+  if (!(TRANSACTION_TYPES as readonly string[]).includes(t.type))
+    throw new BrokeragePayloadError(`${path}.type`);
   if (t.description !== null) text(t.description, `${path}.description`, 500);
   if (t.symbol !== null) text(t.symbol, `${path}.symbol`, 100);
   if (t.quantity !== null) decimal(t.quantity, `${path}.quantity`);

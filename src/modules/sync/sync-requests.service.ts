@@ -32,11 +32,16 @@ export class SyncRequestsService {
       if (!SYNCABLE.includes(conn.status)) throw connectionNotActive(conn.status);
       const now = this.clock.now();
       const row = await this.schedule.lockOrCreate(m, connectionId, now);
-      if (row.leaseUntil && row.leaseUntil.getTime() > now.getTime()) return { status: 'running' as const };
+      if (row.leaseUntil && row.leaseUntil.getTime() > now.getTime())
+        return { status: 'running' as const };
       const last = Math.max(row.requestedAt?.getTime() ?? 0, row.lastStartedAt?.getTime() ?? 0);
       const wait = last + this.config.sync.minIntervalMs - now.getTime();
       if (wait > 0) throw syncTooSoon(Math.ceil(wait / 1000));
-      await this.schedule.update(m, connectionId, { nextSyncAt: now, requestedAt: now, updatedAt: now });
+      await this.schedule.update(m, connectionId, {
+        nextSyncAt: now,
+        requestedAt: now,
+        updatedAt: now,
+      });
       await this.state.setSyncStatus(m, [connectionId], 'queued', null);
       await this.state.record(m, connectionId, 'sync_requested');
       tx.afterCommit(() => this.scheduler.nudge());

@@ -22,7 +22,11 @@ export class SyncScheduleRepository {
   }
 
   /** The schedule row of one connection, created if missing, locked until the transaction ends. */
-  async lockOrCreate(manager: EntityManager, connectionId: string, now: Date): Promise<ConnectionSyncEntity> {
+  async lockOrCreate(
+    manager: EntityManager,
+    connectionId: string,
+    now: Date,
+  ): Promise<ConnectionSyncEntity> {
     await manager.query(
       `INSERT INTO connection_syncs (connection_id, next_sync_at, updated_at) VALUES ($1, $2, $2)
        ON CONFLICT DO NOTHING`,
@@ -35,11 +39,18 @@ export class SyncScheduleRepository {
       .getOne())!;
   }
 
-  async find(connectionId: string, manager: EntityManager = this.dataSource.manager): Promise<ConnectionSyncEntity | null> {
+  async find(
+    connectionId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ConnectionSyncEntity | null> {
     return manager.findOne(ConnectionSyncEntity, { where: { connectionId } });
   }
 
-  async update(manager: EntityManager, connectionId: string, patch: Partial<ConnectionSyncEntity>): Promise<void> {
+  async update(
+    manager: EntityManager,
+    connectionId: string,
+    patch: Partial<ConnectionSyncEntity>,
+  ): Promise<void> {
     await manager.update(ConnectionSyncEntity, { connectionId }, patch);
   }
 
@@ -48,7 +59,13 @@ export class SyncScheduleRepository {
    * LOCKED) and the lease is written in the same statement, so after COMMIT no other instance sees them as due
    * until the lease lapses (a crashed instance's claims free themselves).
    */
-  async claimDue(manager: EntityManager, owner: string, now: Date, leaseUntil: Date, limit: number): Promise<string[]> {
+  async claimDue(
+    manager: EntityManager,
+    owner: string,
+    now: Date,
+    leaseUntil: Date,
+    limit: number,
+  ): Promise<string[]> {
     const rows = await queryRows<{ connection_id: string }>(
       manager,
       `WITH due AS (
@@ -68,7 +85,11 @@ export class SyncScheduleRepository {
   }
 
   /** Locks the row if `owner` still holds its lease; null means the claim was lost (lapsed and re-claimed). */
-  async lockLease(manager: EntityManager, connectionId: string, owner: string): Promise<ConnectionSyncEntity | null> {
+  async lockLease(
+    manager: EntityManager,
+    connectionId: string,
+    owner: string,
+  ): Promise<ConnectionSyncEntity | null> {
     return manager
       .createQueryBuilder(ConnectionSyncEntity, 's')
       .where('s.connection_id = :connectionId AND s.lease_owner = :owner', { connectionId, owner })

@@ -81,12 +81,20 @@ export class SyncSchedulerService implements OnApplicationBootstrap, OnApplicati
   async runOnce(): Promise<SyncPassReport> {
     const report: SyncPassReport = { claimed: 0, synced: 0, failed: 0, skipped: 0 };
     const { batchSize, concurrency, leaseMs } = this.config.sync;
-    await this.transactions.run((tx) => this.schedule.ensureScheduled(tx.manager, this.clock.now()));
+    await this.transactions.run((tx) =>
+      this.schedule.ensureScheduled(tx.manager, this.clock.now()),
+    );
     for (;;) {
       const now = this.clock.now();
       const owner = randomUUID();
       const ids = await this.transactions.run(async (tx) => {
-        const claimed = await this.schedule.claimDue(tx.manager, owner, now, new Date(now.getTime() + leaseMs), batchSize);
+        const claimed = await this.schedule.claimDue(
+          tx.manager,
+          owner,
+          now,
+          new Date(now.getTime() + leaseMs),
+          batchSize,
+        );
         await this.state.setSyncStatus(tx.manager, claimed, 'running', undefined);
         return claimed;
       });
@@ -97,7 +105,10 @@ export class SyncSchedulerService implements OnApplicationBootstrap, OnApplicati
           report[r.result === 'synced' ? 'synced' : r.result === 'failed' ? 'failed' : 'skipped']++;
         } catch (err) {
           report.failed++;
-          this.logger.error({ connectionId: id, err: { message: (err as Error).message } }, 'sync crashed');
+          this.logger.error(
+            { connectionId: id, err: { message: (err as Error).message } },
+            'sync crashed',
+          );
         }
       });
       if (ids.length < batchSize) break;

@@ -17,8 +17,15 @@ export class SyncController {
 
   @Post(':id/sync')
   @HttpCode(202)
-  @ApiAcceptedResponse({ type: SyncRequestView, description: '409 when the connection is not active; 429 with Retry-After inside the minimum interval.' })
-  sync(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<SyncRequestView> {
+  @ApiAcceptedResponse({
+    type: SyncRequestView,
+    description:
+      '409 when the connection is not active; 429 with Retry-After inside the minimum interval.',
+  })
+  sync(
+    @CurrentUser() user: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+  ): Promise<SyncRequestView> {
     return this.requests.request(user.id, id);
   }
 }

@@ -8,12 +8,19 @@ export enum SyncErrorCode {
 
 export class SyncError extends DomainError<SyncErrorCode> {}
 
-export const connectionNotFound = () => new SyncError(SyncErrorCode.ConnectionNotFound, 'No such connection.');
+export const connectionNotFound = () =>
+  new SyncError(SyncErrorCode.ConnectionNotFound, 'No such connection.');
 
 export const connectionNotActive = (status: string) =>
-  new SyncError(SyncErrorCode.ConnectionNotActive, 'Only an active connection can be synced.', { connectionStatus: status });
+  new SyncError(SyncErrorCode.ConnectionNotActive, 'Only an active connection can be synced.', {
+    connectionStatus: status,
+  });
 
 export const syncTooSoon = (retryAfterSeconds: number) =>
-  new SyncError(SyncErrorCode.SyncTooSoon, 'The connection was synced moments ago; try again later.', {
-    retryAfterSeconds,
-  });
+  new SyncError(
+    SyncErrorCode.SyncTooSoon,
+    'The connection was synced moments ago; try again later.',
+    {
+      retryAfterSeconds,
+    },
+  );

@@ -54,7 +54,8 @@ export class SyncService {
     const conn = await this.state.find(connectionId);
     if (!conn || !SYNCABLE.includes(conn.status)) return this.release(connectionId, leaseOwner);
     const adapter = this.adapters.get(conn.providerKey);
-    if (!adapter) return this.fail(conn, leaseOwner, new BrokerageError('temporary', 'provider_unavailable'));
+    if (!adapter)
+      return this.fail(conn, leaseOwner, new BrokerageError('temporary', 'provider_unavailable'));
     let snapshot: AccountSnapshot[];
     try {
       const accessToken = await this.tokens.getValidAccessToken(connectionId);
@@ -75,14 +76,19 @@ export class SyncService {
     }
   }
 
-  private async write(conn: SyncConnection, leaseOwner: string, snapshot: AccountSnapshot[]): Promise<SyncResult> {
+  private async write(
+    conn: SyncConnection,
+    leaseOwner: string,
+    snapshot: AccountSnapshot[],
+  ): Promise<SyncResult> {
     return this.transactions.run(async (tx) => {
       const m = tx.manager;
       const now = this.clock.now();
       const locked = await this.state.lock(m, conn.id);
       const lease = await this.schedule.lockLease(m, conn.id, leaseOwner);
       // Disconnected meanwhile, or our lease lapsed and another instance took over: write nothing.
-      if (!locked || !SYNCABLE.includes(locked.status) || !lease) return { result: 'skipped' as const, code: 'lease_lost' };
+      if (!locked || !SYNCABLE.includes(locked.status) || !lease)
+        return { result: 'skipped' as const, code: 'lease_lost' };
       const upserted = await this.data.upsertAccounts(
         m,
         { connectionId: conn.id, userId: locked.userId, providerKey: locked.providerKey },
@@ -94,14 +100,23 @@ export class SyncService {
       for (const [i, s] of snapshot.entries()) {
         const row = upserted[i];
         if (row.inserted) {
-          await this.encryption.storeSecret(m, { ownerType: ACCOUNT_SECRET_OWNER, ownerId: row.id, field: 'api_handle' }, s.account.apiHandle);
+          await this.encryption.storeSecret(
+            m,
+            { ownerType: ACCOUNT_SECRET_OWNER, ownerId: row.id, field: 'api_handle' },
+            s.account.apiHandle,
+          );
         }
         await this.data.replacePositions(m, row.id, s.positions);
         transactionsAdded += await this.data.appendTransactions(m, row.id, s.transactions);
         await this.data.appendBalance(m, row.id, s.account, now);
         positions += s.positions.length;
       }
-      const closed = await this.data.closeMissing(m, conn.id, snapshot.map((s) => s.account.externalId), now);
+      const closed = await this.data.closeMissing(
+        m,
+        conn.id,
+        snapshot.map((s) => s.account.externalId),
+        now,
+      );
       await this.schedule.update(m, conn.id, {
         leaseOwner: null,
         leaseUntil: null,
@@ -110,7 +125,11 @@ export class SyncService {
         updatedAt: now,
       });
       // A degradation this sync's own earlier failure caused heals with its success (a token one is not ours).
-      if (locked.status === 'degraded' && lease.failureCount > 0 && locked.statusReason === locked.syncStatusReason) {
+      if (
+        locked.status === 'degraded' &&
+        lease.failureCount > 0 &&
+        locked.statusReason === locked.syncStatusReason
+      ) {
         await this.state.setStatus(m, locked, 'active', null, now);
       }
       await this.state.setSyncStatus(m, [conn.id], 'idle', null, now);
@@ -135,13 +154,28 @@ export class SyncService {
       const lease = await this.schedule.lockLease(m, conn.id, leaseOwner);
       if (!locked || !lease) return { result: 'skipped' as const, code: 'lease_lost' };
       const failureCount = lease.failureCount + 1;
-      let delay = failure.kind === 'reauth_required' ? s.intervalMs : backoffDelayMs(failureCount, s.backoffBaseMs, s.backoffMaxMs, this.random);
+      let delay =
+        failure.kind === 'reauth_required'
+          ? s.intervalMs
+          : backoffDelayMs(failureCount, s.backoffBaseMs, s.backoffMaxMs, this.random);
       const retryAfter = failure.retryAfterMs ?? parseRetryAfterMs(failure.retryAfter, now);
       if (retryAfter !== undefined) delay = Math.max(delay, retryAfter);
       const nextSyncAt = new Date(now.getTime() + delay);
-      await this.schedule.update(m, conn.id, { leaseOwner: null, leaseUntil: null, failureCount, nextSyncAt, updatedAt: now });
+      await this.schedule.update(m, conn.id, {
+        leaseOwner: null,
+        leaseUntil: null,
+        failureCount,
+        nextSyncAt,
+        updatedAt: now,
+      });
       if (!failure.fromTokens && SYNCABLE.includes(locked.status)) {
-        await this.state.setStatus(m, locked, failure.kind === 'reauth_required' ? 'reauth_required' : 'degraded', failure.code, now);
+        await this.state.setStatus(
+          m,
+          locked,
+          failure.kind === 'reauth_required' ? 'reauth_required' : 'degraded',
+          failure.code,
+          now,
+        );
       }
       await this.state.setSyncStatus(m, [conn.id], 'failed', failure.code);
       await this.state.record(m, conn.id, 'sync_failed', {
@@ -160,7 +194,11 @@ export class SyncService {
   private async release(connectionId: string, leaseOwner: string): Promise<SyncResult> {
     await this.transactions.run(async (tx) => {
       if (await this.schedule.lockLease(tx.manager, connectionId, leaseOwner)) {
-        await this.schedule.update(tx.manager, connectionId, { leaseOwner: null, leaseUntil: null, updatedAt: this.clock.now() });
+        await this.schedule.update(tx.manager, connectionId, {
+          leaseOwner: null,
+          leaseUntil: null,
+          updatedAt: this.clock.now(),
+        });
       }
     });
     return { result: 'skipped', code: 'not_syncable' };
@@ -179,7 +217,13 @@ interface Failure {
 
 function classify(err: unknown): Failure {
   if (err instanceof BrokerageError) {
-    return { kind: err.kind, code: err.code, status: err.status, retryAfter: err.retryAfter, fromTokens: false };
+    return {
+      kind: err.kind,
+      code: err.code,
+      status: err.status,
+      retryAfter: err.retryAfter,
+      fromTokens: false,
+    };
   }
   if (err instanceof AppException) {
     const seconds = Number((err.extra as { retryAfterSeconds?: unknown }).retryAfterSeconds);

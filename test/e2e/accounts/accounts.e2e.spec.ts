@@ -9,7 +9,10 @@ const T0 = '2026-06-15T10:20:00.000Z';
 const clock = new FakeClock(T0);
 const env: Record<string, string> = {};
 beforeAll(async () => {
-  Object.assign(env, { PUBLIC_URL: `http://127.0.0.1:${await freePort()}`, ACCESS_TOKEN_TTL_SECONDS: '3600' });
+  Object.assign(env, {
+    PUBLIC_URL: `http://127.0.0.1:${await freePort()}`,
+    ACCESS_TOKEN_TTL_SECONDS: '3600',
+  });
 });
 const t = useTestApp({ env, overrides: [{ provide: Clock, useValue: clock }] });
 beforeAll(async () => {
@@ -28,13 +31,21 @@ const get = (path: string, u = user) => t.http().get(`/api/v1${path}`).set(u.aut
 const MONEY = /^-?\d+\.\d{2,8}$/;
 
 async function syncNow(): Promise<void> {
-  await t.http().post(`/api/v1/providers/${connectionId}/sync`).set(user.authHeader).expect(202, { status: 'queued' });
+  await t
+    .http()
+    .post(`/api/v1/providers/${connectionId}/sync`)
+    .set(user.authHeader)
+    .expect(202, { status: 'queued' });
   await t.get<SyncSchedulerService>(SyncSchedulerService).runOnce();
 }
 
 describe('financial data over REST (sandbox brokerage)', () => {
   it('connect → sync → accounts, positions, transactions and balances; the connection shows the sync', async () => {
-    expect((await get(`/providers/${connectionId}`).expect(200)).body).toMatchObject({ syncStatus: 'idle', lastSyncedAt: null, syncStatusReason: null });
+    expect((await get(`/providers/${connectionId}`).expect(200)).body).toMatchObject({
+      syncStatus: 'idle',
+      lastSyncedAt: null,
+      syncStatusReason: null,
+    });
     await syncNow();
     const conn = (await get(`/providers/${connectionId}`).expect(200)).body;
     expect(conn).toMatchObject({ status: 'active', syncStatus: 'idle', lastSyncedAt: T0 });
@@ -52,7 +63,11 @@ describe('financial data over REST (sandbox brokerage)', () => {
       numberMasked: expect.stringMatching(/^…\d{4}$/),
       currency: 'USD',
       status: 'open',
-      balances: { cash: expect.stringMatching(MONEY), marketValue: expect.stringMatching(MONEY), total: expect.stringMatching(MONEY) },
+      balances: {
+        cash: expect.stringMatching(MONEY),
+        marketValue: expect.stringMatching(MONEY),
+        total: expect.stringMatching(MONEY),
+      },
       lastSyncedAt: T0,
     });
     expect((await get(`/accounts/${first.id}`).expect(200)).body).toEqual(first);
@@ -63,7 +78,9 @@ describe('financial data over REST (sandbox brokerage)', () => {
     expect(positions.items[0]).toEqual({
       symbol: expect.any(String),
       description: expect.any(String),
-      assetType: expect.stringMatching(/^(equity|etf|mutual_fund|option|fixed_income|cash_equivalent|other)$/),
+      assetType: expect.stringMatching(
+        /^(equity|etf|mutual_fund|option|fixed_income|cash_equivalent|other)$/,
+      ),
       quantity: expect.stringMatching(/^\d+(\.\d{1,8})?$/),
       averagePrice: expect.stringMatching(MONEY),
       marketValue: expect.stringMatching(MONEY),
@@ -80,7 +97,9 @@ describe('financial data over REST (sandbox brokerage)', () => {
     const seen: Array<{ id: string; date: string; type: string }> = [];
     let cursor: string | null = null;
     do {
-      const res = await get(`/accounts/${account.id}/transactions?limit=7${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
+      const res: { body: { items: typeof seen; nextCursor: string | null } } = await get(
+        `/accounts/${account.id}/transactions?limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+      ).expect(200);
       seen.push(...res.body.items);
       cursor = res.body.nextCursor;
     } while (cursor);
@@ -88,9 +107,13 @@ describe('financial data over REST (sandbox brokerage)', () => {
     expect(new Set(seen.map((x) => x.id)).size).toBe(seen.length);
     expect(seen.map((x) => x.date)).toEqual([...seen.map((x) => x.date)].sort().reverse());
     expect(seen.map((x) => x.date).every((d) => d >= '2025-06-15' && d <= '2026-06-15')).toBe(true);
-    expect(new Set(seen.map((x) => x.type))).toEqual(new Set(['trade', 'dividend', 'transfer', 'fee', 'interest']));
+    expect(new Set(seen.map((x) => x.type))).toEqual(
+      new Set(['trade', 'dividend', 'transfer', 'fee', 'interest']),
+    );
 
-    const trades = (await get(`/accounts/${account.id}/transactions?type=trade&limit=200`).expect(200)).body.items;
+    const trades = (
+      await get(`/accounts/${account.id}/transactions?type=trade&limit=200`).expect(200)
+    ).body.items;
     expect(trades.length).toBe(seen.filter((x) => x.type === 'trade').length);
     expect(trades[0]).toEqual({
       id: expect.any(String),
@@ -104,23 +127,39 @@ describe('financial data over REST (sandbox brokerage)', () => {
       amount: expect.stringMatching(MONEY),
       currency: 'USD',
     });
-    const march = (await get(`/accounts/${account.id}/transactions?from=2026-03-01&to=2026-03-31&limit=200`).expect(200)).body.items;
-    expect(march.length).toBe(seen.filter((x) => x.date >= '2026-03-01' && x.date <= '2026-03-31').length);
+    const march = (
+      await get(
+        `/accounts/${account.id}/transactions?from=2026-03-01&to=2026-03-31&limit=200`,
+      ).expect(200)
+    ).body.items;
+    expect(march.length).toBe(
+      seen.filter((x) => x.date >= '2026-03-01' && x.date <= '2026-03-31').length,
+    );
     expect(march.some((x: { date: string }) => x.date === '2026-03-01')).toBe(true); // inclusive
   });
 
   it('a re-sync adds no transactions and one balance point; prices have moved; the minimum interval answers 429', async () => {
     await syncNow();
     const [account] = (await get('/accounts').expect(200)).body.items;
-    const count = async () => (await get(`/accounts/${account.id}/transactions?limit=200`).expect(200)).body.items.length;
+    const count = async () =>
+      (await get(`/accounts/${account.id}/transactions?limit=200`).expect(200)).body.items.length;
     const before = await count();
-    const tooSoon = await t.http().post(`/api/v1/providers/${connectionId}/sync`).set(user.authHeader).expect(429);
+    const tooSoon = await t
+      .http()
+      .post(`/api/v1/providers/${connectionId}/sync`)
+      .set(user.authHeader)
+      .expect(429);
     expect(tooSoon.headers['retry-after']).toBe('300');
     expect(tooSoon.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(tooSoon.body).toMatchObject({ code: 'sync_too_soon', retryAfterSeconds: 300 });
     clock.advance(3 * 3_600_000);
     // A fresh bearer token at the moved clock (the first one has expired).
-    const login = await t.get<AuthService>(AuthService).login({ email: user.email, password: user.password }, { ip: '127.0.0.1', userAgent: 'test' });
+    const login = await t
+      .get<AuthService>(AuthService)
+      .login(
+        { email: user.email, password: user.password },
+        { ip: '127.0.0.1', userAgent: 'test' },
+      );
     user.authHeader = { Authorization: `Bearer ${login.accessToken}` };
     await syncNow();
     expect(await count()).toBe(before);
@@ -133,13 +172,22 @@ describe('financial data over REST (sandbox brokerage)', () => {
     await syncNow();
     const [account] = (await get('/accounts').expect(200)).body.items;
     const intruder = await createAuthenticatedUser(t, { verified: true });
-    expect((await get('/accounts', intruder).expect(200)).body).toEqual({ items: [], nextCursor: null });
-    expect((await get(`/accounts?connectionId=${connectionId}`, intruder).expect(200)).body.items).toEqual([]);
+    expect((await get('/accounts', intruder).expect(200)).body).toEqual({
+      items: [],
+      nextCursor: null,
+    });
+    expect(
+      (await get(`/accounts?connectionId=${connectionId}`, intruder).expect(200)).body.items,
+    ).toEqual([]);
     for (const path of ['', '/positions', '/transactions', '/balances']) {
       const res = await get(`/accounts/${account.id}${path}`, intruder).expect(404);
       expect(res.body).toMatchObject({ code: 'account_not_found' });
     }
-    await t.http().post(`/api/v1/providers/${connectionId}/sync`).set(intruder.authHeader).expect(404);
+    await t
+      .http()
+      .post(`/api/v1/providers/${connectionId}/sync`)
+      .set(intruder.authHeader)
+      .expect(404);
     await get(`/accounts/00000000-0000-4000-8000-000000000000`).expect(404);
   });
 
@@ -155,9 +203,15 @@ describe('financial data over REST (sandbox brokerage)', () => {
       [`${base}/transactions?type=bribe`, 'validation_failed'],
       [`${base}/transactions?limit=0`, 'validation_failed'],
       [`${base}/transactions?cursor=%%%`, 'invalid_cursor'],
-      [`${base}/transactions?cursor=${Buffer.from('2026-01-01|nope').toString('base64url')}`, 'invalid_cursor'],
+      [
+        `${base}/transactions?cursor=${Buffer.from('2026-01-01|nope').toString('base64url')}`,
+        'invalid_cursor',
+      ],
       [`${base}/balances?from=2024-01-01&to=2026-01-01`, 'invalid_date_range'],
-      [`/accounts?cursor=${Buffer.from('yesterday|00000000-0000-4000-8000-000000000000').toString('base64url')}`, 'invalid_cursor'],
+      [
+        `/accounts?cursor=${Buffer.from('yesterday|00000000-0000-4000-8000-000000000000').toString('base64url')}`,
+        'invalid_cursor',
+      ],
       ['/accounts?connectionId=42', 'validation_failed'],
       ['/accounts/not-a-uuid', 'bad_request'],
     ]) {
@@ -168,9 +222,23 @@ describe('financial data over REST (sandbox brokerage)', () => {
 
   it('a connection that is not active cannot sync (409); disconnecting removes its financial data at once', async () => {
     await syncNow();
-    const pending = (await t.http().post('/api/v1/providers').set(user.authHeader).send({ providerKey: 'sandbox' }).expect(201)).body.id;
-    const refused = await t.http().post(`/api/v1/providers/${pending}/sync`).set(user.authHeader).expect(409);
-    expect(refused.body).toMatchObject({ code: 'connection_not_active', connectionStatus: 'pending_auth' });
+    const pending = (
+      await t
+        .http()
+        .post('/api/v1/providers')
+        .set(user.authHeader)
+        .send({ providerKey: 'sandbox' })
+        .expect(201)
+    ).body.id;
+    const refused = await t
+      .http()
+      .post(`/api/v1/providers/${pending}/sync`)
+      .set(user.authHeader)
+      .expect(409);
+    expect(refused.body).toMatchObject({
+      code: 'connection_not_active',
+      connectionStatus: 'pending_auth',
+    });
     const [account] = (await get('/accounts').expect(200)).body.items;
     await t.http().delete(`/api/v1/providers/${connectionId}`).set(user.authHeader).expect(204);
     expect((await get('/accounts').expect(200)).body.items).toEqual([]);

@@ -15,13 +15,26 @@ export function freePort(): Promise<number> {
  * Connects the sandbox brokerage through the REST API (create, authorize, the sandbox's authorize page, the JSON
  * callback): the same OAuth HTTP path as Schwab. The app must be listening on PUBLIC_URL.
  */
-export async function connectSandbox(t: TestAppContext, auth: { Authorization: string }): Promise<string> {
-  const created = await t.http().post('/api/v1/providers').set(auth).send({ providerKey: 'sandbox' }).expect(201);
+export async function connectSandbox(
+  t: TestAppContext,
+  auth: { Authorization: string },
+): Promise<string> {
+  const created = await t
+    .http()
+    .post('/api/v1/providers')
+    .set(auth)
+    .send({ providerKey: 'sandbox' })
+    .expect(201);
   const id = created.body.id as string;
-  const started = await t.http().post(`/api/v1/providers/${id}/authorization`).set(auth).expect(201);
+  const started = await t
+    .http()
+    .post(`/api/v1/providers/${id}/authorization`)
+    .set(auth)
+    .expect(201);
   const page = await fetch(started.body.authorizationUrl as string, { redirect: 'manual' });
   const back = new URL(page.headers.get('location')!);
-  await t.http()
+  await t
+    .http()
     .post(`/api/v1/providers/${id}/authorization/callback`)
     .set(auth)
     .send({ code: back.searchParams.get('code'), state: back.searchParams.get('state') })

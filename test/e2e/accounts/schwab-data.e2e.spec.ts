@@ -8,9 +8,15 @@ import { SyncSchedulerService } from '../../../src/modules/sync/sync-scheduler.s
 import { TokensService } from '../../../src/modules/tokens/tokens.service';
 import { AuthenticatedUser, createAuthenticatedUser } from '../../factories/auth.factory';
 import { useTestApp } from '../../harness';
-import { json, SchwabStandIn, StandInRequest, StandInResponse } from '../../support/schwab-stand-in';
+import {
+  json,
+  SchwabStandIn,
+  StandInRequest,
+  StandInResponse,
+} from '../../support/schwab-stand-in';
 
-const fixture = (name: string) => readFileSync(join(__dirname, '../../fixtures/schwab', name), 'utf8');
+const fixture = (name: string) =>
+  readFileSync(join(__dirname, '../../fixtures/schwab', name), 'utf8');
 const HASH_1 = 'E8A7B2C1D0F94E3B8A6C5D4E3F2A1B0C9D8E7F6A5B4C3D2E1F0A9B8C7D6E5F4';
 const TOKEN = 'schwab-access-token-1';
 const T0 = '2025-07-01T14:00:00.000Z';
@@ -21,9 +27,12 @@ const standIn = new SchwabStandIn((req) => {
   const o = override?.(req);
   if (o) return o;
   if (req.token !== TOKEN) return json('{"message":"unauthorized"}', 401);
-  if (req.path === '/trader/v1/accounts/accountNumbers') return json(fixture('account-numbers.json'));
-  if (req.path === '/trader/v1/accounts' && req.query.fields === 'positions') return json(fixture('accounts-positions.json'));
-  if (req.path === `/trader/v1/accounts/${HASH_1}/transactions`) return json(fixture('transactions.json'));
+  if (req.path === '/trader/v1/accounts/accountNumbers')
+    return json(fixture('account-numbers.json'));
+  if (req.path === '/trader/v1/accounts' && req.query.fields === 'positions')
+    return json(fixture('accounts-positions.json'));
+  if (req.path === `/trader/v1/accounts/${HASH_1}/transactions`)
+    return json(fixture('transactions.json'));
   if (/^\/trader\/v1\/accounts\/[0-9A-F]+\/transactions$/.test(req.path)) return json('[]');
   return json('{"message":"not found"}', 404);
 });
@@ -48,14 +57,23 @@ beforeEach(async () => {
   const now = clock.now();
   id = await t.get<Transactions>(Transactions).run(async (tx) => {
     const conn = await t.get<ConnectionsRepository>(ConnectionsRepository).insert(tx.manager, {
-      userId: user.userId, providerKey: 'schwab', alias: null, status: 'active', statusReason: null,
-      connectedAt: now, disconnectedAt: null, createdAt: now, updatedAt: now,
+      userId: user.userId,
+      providerKey: 'schwab',
+      alias: null,
+      status: 'active',
+      statusReason: null,
+      connectedAt: now,
+      disconnectedAt: null,
+      createdAt: now,
+      updatedAt: now,
     });
-    await t.get<TokensService>(TokensService).storeFromExchange(
-      tx.manager,
-      { id: conn.id, userId: user.userId, providerKey: 'schwab', status: 'active' },
-      { accessToken: TOKEN, refreshToken: 'rt', expiresIn: 86_400 },
-    );
+    await t
+      .get<TokensService>(TokensService)
+      .storeFromExchange(
+        tx.manager,
+        { id: conn.id, userId: user.userId, providerKey: 'schwab', status: 'active' },
+        { accessToken: TOKEN, refreshToken: 'rt', expiresIn: 86_400 },
+      );
     return conn.id;
   });
 });
@@ -71,17 +89,38 @@ describe('Schwab data through HTTP (a stand-in serving Schwab-shaped JSON)', () 
     await sync();
     const accounts = (await get('/accounts').expect(200)).body.items as Array<Record<string, any>>;
     const margin = accounts.find((a) => a.numberMasked === '…4567')!;
-    expect(margin).toMatchObject({ providerKey: 'schwab', type: 'margin', currency: 'USD', status: 'open', balances: { cash: '2210.19', marketValue: '9942.795', total: '12152.985' } });
-    expect(accounts.find((a) => a.numberMasked === '…6543')!.balances).toEqual({ cash: '0.01', marketValue: '18283.04', total: '18283.05' });
+    expect(margin).toMatchObject({
+      providerKey: 'schwab',
+      type: 'margin',
+      currency: 'USD',
+      status: 'open',
+      balances: { cash: '2210.19', marketValue: '9942.795', total: '12152.985' },
+    });
+    expect(accounts.find((a) => a.numberMasked === '…6543')!.balances).toEqual({
+      cash: '0.01',
+      marketValue: '18283.04',
+      total: '18283.05',
+    });
 
     const positions = (await get(`/accounts/${margin.id}/positions`).expect(200)).body.items;
     expect(positions.find((p: { symbol: string }) => p.symbol === 'SPY')).toEqual({
-      symbol: 'SPY', description: 'SPDR S&P 500', assetType: 'etf', quantity: '12.5', averagePrice: '401.10', marketValue: '5437.125', currency: 'USD',
+      symbol: 'SPY',
+      description: 'SPDR S&P 500',
+      assetType: 'etf',
+      quantity: '12.5',
+      averagePrice: '401.10',
+      marketValue: '5437.125',
+      currency: 'USD',
     });
-    expect(positions.find((p: { assetType: string }) => p.assetType === 'option')).toMatchObject({ quantity: '-2', marketValue: '-812.00' });
+    expect(positions.find((p: { assetType: string }) => p.assetType === 'option')).toMatchObject({
+      quantity: '-2',
+      marketValue: '-812.00',
+    });
 
     const txs = (await get(`/accounts/${margin.id}/transactions`).expect(200)).body.items;
-    expect(txs.map((x: { date: string; type: string; amount: string }) => [x.date, x.type, x.amount])).toEqual([
+    expect(
+      txs.map((x: { date: string; type: string; amount: string }) => [x.date, x.type, x.amount]),
+    ).toEqual([
       ['2025-06-25', 'transfer', '-1000.00'],
       ['2025-06-20', 'trade', '1003.77'],
       ['2025-06-10', 'fee', '-0.05'],
@@ -93,22 +132,51 @@ describe('Schwab data through HTTP (a stand-in serving Schwab-shaped JSON)', () 
 
     // Schwab's endpoints, as documented: the hash (never the number) in the path, one year at most per window.
     const txReq = standIn.requests.find((r) => r.path.endsWith(`${HASH_1}/transactions`))!;
-    expect(txReq.query).toEqual({ startDate: '2024-07-02T00:00:00.000Z', endDate: '2025-07-01T23:59:59.999Z', types: expect.stringContaining('TRADE,RECEIVE_AND_DELIVER,DIVIDEND_OR_INTEREST') });
+    expect(txReq.query).toEqual({
+      startDate: '2024-07-02T00:00:00.000Z',
+      endDate: '2025-07-01T23:59:59.999Z',
+      types: expect.stringContaining('TRADE,RECEIVE_AND_DELIVER,DIVIDEND_OR_INTEREST'),
+    });
     expect(standIn.requests.every((r) => r.token === TOKEN)).toBe(true);
-    const dump = JSON.stringify(await t.dataSource.query(`SELECT a.*, s.ciphertext FROM brokerage_accounts a LEFT JOIN secrets s ON s.owner_id = a.id`));
+    const dump = JSON.stringify(
+      await t.dataSource.query(
+        `SELECT a.*, s.ciphertext FROM brokerage_accounts a LEFT JOIN secrets s ON s.owner_id = a.id`,
+      ),
+    );
     expect(dump).not.toMatch(/61234567|79876543/);
     expect(dump).not.toContain(HASH_1);
   });
 
   it.each([
-    ['401', 'reauth_required', json('{}', 401), { status: 'reauth_required', statusReason: 'unauthorized' }],
-    ['500', 'degraded', json('<html>oops</html>', 500), { status: 'degraded', statusReason: 'brokerage_error' }],
-    ['429', 'degraded', json('{}', 429, { 'retry-after': '120' }), { status: 'degraded', statusReason: 'rate_limited' }],
+    [
+      '401',
+      'reauth_required',
+      json('{}', 401),
+      { status: 'reauth_required', statusReason: 'unauthorized' },
+    ],
+    [
+      '500',
+      'degraded',
+      json('<html>oops</html>', 500),
+      { status: 'degraded', statusReason: 'brokerage_error' },
+    ],
+    [
+      '429',
+      'degraded',
+      json('{}', 429, { 'retry-after': '120' }),
+      { status: 'degraded', statusReason: 'rate_limited' },
+    ],
   ])('a %s from Schwab leaves the connection %s', async (_code, _status, response, expected) => {
     override = () => response;
     await sync();
-    expect((await get(`/providers/${id}`).expect(200)).body).toMatchObject({ ...expected, syncStatus: 'failed', syncStatusReason: expected.statusReason });
-    const events = (await get(`/providers/${id}/events`).expect(200)).body.items.map((e: { type: string }) => e.type);
+    expect((await get(`/providers/${id}`).expect(200)).body).toMatchObject({
+      ...expected,
+      syncStatus: 'failed',
+      syncStatusReason: expected.statusReason,
+    });
+    const events = (await get(`/providers/${id}/events`).expect(200)).body.items.map(
+      (e: { type: string }) => e.type,
+    );
     expect(events).toContain('sync_failed');
   });
 
@@ -116,11 +184,25 @@ describe('Schwab data through HTTP (a stand-in serving Schwab-shaped JSON)', () 
     await sync();
     const before = (await get('/accounts').expect(200)).body.items;
     clock.advance(2 * 3_600_000);
-    const login = await t.get<AuthService>(AuthService).login({ email: user.email, password: user.password }, { ip: '127.0.0.1', userAgent: 'test' });
+    const login = await t
+      .get<AuthService>(AuthService)
+      .login(
+        { email: user.email, password: user.password },
+        { ip: '127.0.0.1', userAgent: 'test' },
+      );
     user.authHeader = { Authorization: `Bearer ${login.accessToken}` };
-    override = (req) => (req.path.endsWith('/transactions') ? json('[{"activityId": 1, "status": "VALID", "type": "TRADE", "tradeDate": "yesterday", "netAmount": 1}]') : undefined);
+    override = (req) =>
+      req.path.endsWith('/transactions')
+        ? json(
+            '[{"activityId": 1, "status": "VALID", "type": "TRADE", "tradeDate": "yesterday", "netAmount": 1}]',
+          )
+        : undefined;
     await sync();
     expect((await get('/accounts').expect(200)).body.items).toEqual(before);
-    expect((await get(`/providers/${id}`).expect(200)).body).toMatchObject({ status: 'degraded', syncStatus: 'failed', syncStatusReason: 'malformed_payload' });
+    expect((await get(`/providers/${id}`).expect(200)).body).toMatchObject({
+      status: 'degraded',
+      syncStatus: 'failed',
+      syncStatusReason: 'malformed_payload',
+    });
   });
 });

@@ -11,7 +11,8 @@ import { describeRealCommit, RealCommitApp } from '../../harness';
 import { json, SchwabStandIn } from '../../support/schwab-stand-in';
 
 const N = 40;
-const fixture = (name: string) => readFileSync(join(__dirname, '../../fixtures/schwab', name), 'utf8');
+const fixture = (name: string) =>
+  readFileSync(join(__dirname, '../../fixtures/schwab', name), 'utf8');
 
 describeRealCommit('financial-data sync across instances (real commits)', (db) => {
   const standIn = new SchwabStandIn((req) => {
@@ -33,14 +34,23 @@ describeRealCommit('financial-data sync across instances (real commits)', (db) =
     await a.get<Transactions>(Transactions).run(async (tx) => {
       for (let i = 0; i < N; i++) {
         const conn = await a.get<ConnectionsRepository>(ConnectionsRepository).insert(tx.manager, {
-          userId: randomUUID(), providerKey: 'schwab', alias: null, status: 'active', statusReason: null,
-          connectedAt: now, disconnectedAt: null, createdAt: now, updatedAt: now,
+          userId: randomUUID(),
+          providerKey: 'schwab',
+          alias: null,
+          status: 'active',
+          statusReason: null,
+          connectedAt: now,
+          disconnectedAt: null,
+          createdAt: now,
+          updatedAt: now,
         });
-        await a.get<TokensService>(TokensService).storeFromExchange(
-          tx.manager,
-          { id: conn.id, userId: conn.userId, providerKey: 'schwab', status: 'active' },
-          { accessToken: `at-${conn.id}`, refreshToken: `rt-${i}`, expiresIn: 3600 },
-        );
+        await a
+          .get<TokensService>(TokensService)
+          .storeFromExchange(
+            tx.manager,
+            { id: conn.id, userId: conn.userId, providerKey: 'schwab', status: 'active' },
+            { accessToken: `at-${conn.id}`, refreshToken: `rt-${i}`, expiresIn: 3600 },
+          );
         ids.push(conn.id);
       }
     });
@@ -62,31 +72,52 @@ describeRealCommit('financial-data sync across instances (real commits)', (db) =
     }
     expect(perToken.size).toBe(N);
     expect([...perToken.values()].every((n) => n === 1)).toBe(true);
-    const events = await db.dataSource.query(`SELECT connection_id, count(*)::int AS n FROM connection_events WHERE type = 'sync_completed' GROUP BY connection_id`);
+    const events = await db.dataSource.query(
+      `SELECT connection_id, count(*)::int AS n FROM connection_events WHERE type = 'sync_completed' GROUP BY connection_id`,
+    );
     expect(events).toHaveLength(N);
     expect(events.every((e: { n: number }) => e.n === 1)).toBe(true);
-    const [rows] = await db.dataSource.query(`SELECT count(*)::int AS accounts, count(DISTINCT connection_id)::int AS connections FROM brokerage_accounts`);
+    const [rows] = await db.dataSource.query(
+      `SELECT count(*)::int AS accounts, count(DISTINCT connection_id)::int AS connections FROM brokerage_accounts`,
+    );
     expect(rows).toEqual({ accounts: 2 * N, connections: N });
     // Nothing is due any more, on either instance.
     expect((await b.get<SyncSchedulerService>(SyncSchedulerService).runOnce()).claimed).toBe(0);
   }, 60_000);
 
   it('a connection leased by one instance is not synced by another; a lost lease writes nothing', async () => {
-    await db.dataSource.query(`UPDATE connection_syncs SET next_sync_at = now() - interval '1 second'`);
+    await db.dataSource.query(
+      `UPDATE connection_syncs SET next_sync_at = now() - interval '1 second'`,
+    );
     const owner = randomUUID();
     const now = new Date();
-    const [held] = await a.get<Transactions>(Transactions).run((tx) =>
-      a.get<SyncScheduleRepository>(SyncScheduleRepository).claimDue(tx.manager, owner, now, new Date(now.getTime() + 60_000), 1),
-    );
+    const [held] = await a
+      .get<Transactions>(Transactions)
+      .run((tx) =>
+        a
+          .get<SyncScheduleRepository>(SyncScheduleRepository)
+          .claimDue(tx.manager, owner, now, new Date(now.getTime() + 60_000), 1),
+      );
     const rb = await b.get<SyncSchedulerService>(SyncSchedulerService).runOnce();
     expect(rb).toMatchObject({ claimed: N - 1, synced: N - 1 });
     const completed = async () =>
-      (await db.dataSource.query(`SELECT count(*)::int AS n FROM connection_events WHERE connection_id = $1 AND type = 'sync_completed'`, [held]))[0].n;
+      (
+        await db.dataSource.query(
+          `SELECT count(*)::int AS n FROM connection_events WHERE connection_id = $1 AND type = 'sync_completed'`,
+          [held],
+        )
+      )[0].n;
     expect(await completed()).toBe(1);
     // An instance whose lease lapsed and was taken over must not write its (stale) result.
-    expect(await b.get<SyncService>(SyncService).syncLeased(held, randomUUID())).toEqual({ result: 'skipped', code: 'lease_lost' });
+    expect(await b.get<SyncService>(SyncService).syncLeased(held, randomUUID())).toEqual({
+      result: 'skipped',
+      code: 'lease_lost',
+    });
     expect(await completed()).toBe(1);
-    expect(await a.get<SyncService>(SyncService).syncLeased(held, owner)).toMatchObject({ result: 'synced', transactionsAdded: 0 });
+    expect(await a.get<SyncService>(SyncService).syncLeased(held, owner)).toMatchObject({
+      result: 'synced',
+      transactionsAdded: 0,
+    });
     expect(await completed()).toBe(2);
   }, 60_000);
 });

@@ -16,7 +16,11 @@ export interface FakeAccount {
 export class FakeDataAdapter implements BrokerageDataAdapter {
   accounts: FakeAccount[] = [];
   calls: Array<{ op: string; externalId?: string; from?: string; to?: string; token: string }> = [];
-  failAt?: { op: 'listAccounts' | 'getPositions' | 'getTransactions'; externalId?: string; error: unknown };
+  failAt?: {
+    op: 'listAccounts' | 'getPositions' | 'getTransactions';
+    externalId?: string;
+    error: unknown;
+  };
 
   constructor(readonly key = 'fake') {}
 
@@ -30,15 +34,29 @@ export class FakeDataAdapter implements BrokerageDataAdapter {
     return this.find(account).positions.map((p) => ({ ...p }));
   }
 
-  async getTransactions(request: DataRequest, account: BrokerageAccountData, from: string, to: string): Promise<TransactionData[]> {
+  async getTransactions(
+    request: DataRequest,
+    account: BrokerageAccountData,
+    from: string,
+    to: string,
+  ): Promise<TransactionData[]> {
     this.step('getTransactions', request, account.externalId, from, to);
-    return this.find(account).transactions.filter((t) => t.date >= from && t.date <= to).map((t) => ({ ...t }));
+    return this.find(account)
+      .transactions.filter((t) => t.date >= from && t.date <= to)
+      .map((t) => ({ ...t }));
   }
 
-  private step(op: string, request: DataRequest, externalId?: string, from?: string, to?: string): void {
+  private step(
+    op: string,
+    request: DataRequest,
+    externalId?: string,
+    from?: string,
+    to?: string,
+  ): void {
     this.calls.push({ op, externalId, from, to, token: request.accessToken });
     const f = this.failAt;
-    if (f && f.op === op && (f.externalId === undefined || f.externalId === externalId)) throw f.error;
+    if (f && f.op === op && (f.externalId === undefined || f.externalId === externalId))
+      throw f.error;
   }
 
   private find(account: BrokerageAccountData): FakeAccount {
@@ -61,14 +79,35 @@ export function fakeAccount(n: number, over: Partial<BrokerageAccountData> = {})
       ...over,
     },
     positions: [
-      { symbol: 'AAPL', description: 'Apple', assetType: 'equity', quantity: '10.12345678', averagePrice: '150.01', marketValue: '1518.52', currency: 'USD' },
-      { symbol: 'SPY', description: null, assetType: 'etf', quantity: '1', averagePrice: null, marketValue: '481.68', currency: 'USD' },
+      {
+        symbol: 'AAPL',
+        description: 'Apple',
+        assetType: 'equity',
+        quantity: '10.12345678',
+        averagePrice: '150.01',
+        marketValue: '1518.52',
+        currency: 'USD',
+      },
+      {
+        symbol: 'SPY',
+        description: null,
+        assetType: 'etf',
+        quantity: '1',
+        averagePrice: null,
+        marketValue: '481.68',
+        currency: 'USD',
+      },
     ],
     transactions: [],
   };
 }
 
-export function fakeTransaction(id: string, date: string, amount = '-10.00', over: Partial<TransactionData> = {}): TransactionData {
+export function fakeTransaction(
+  id: string,
+  date: string,
+  amount = '-10.00',
+  over: Partial<TransactionData> = {},
+): TransactionData {
   return {
     externalId: id,
     date,
