@@ -28,7 +28,12 @@ import type { AuthService as AuthServiceT } from '../src/modules/auth/auth.servi
 import type { SyncSchedulerService as SyncSchedulerServiceT } from '../src/modules/sync/sync-scheduler.service';
 import type { TokensService as TokensServiceT } from '../src/modules/tokens/tokens.service';
 import type { Transactions as TransactionsT } from '../src/database/transactions';
-import { json, SchwabStandIn, StandInRequest, StandInResponse } from '../test/support/schwab-stand-in';
+import {
+  json,
+  SchwabStandIn,
+  StandInRequest,
+  StandInResponse,
+} from '../test/support/schwab-stand-in';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -74,11 +79,24 @@ function loadModules() {
   /* eslint-disable @typescript-eslint/no-require-imports -- deliberate late loading, see above */
   return {
     AppModule: (require('../src/app.module') as { AppModule: typeof AppModuleT }).AppModule,
-    setup: require('../src/app.setup') as { APP_OPTIONS: typeof APP_OPTIONS_T; configureApp: typeof configureAppT },
-    AuthService: (require('../src/modules/auth/auth.service') as { AuthService: typeof AuthServiceT }).AuthService,
-    SyncSchedulerService: (require('../src/modules/sync/sync-scheduler.service') as { SyncSchedulerService: typeof SyncSchedulerServiceT }).SyncSchedulerService,
-    TokensService: (require('../src/modules/tokens/tokens.service') as { TokensService: typeof TokensServiceT }).TokensService,
-    Transactions: (require('../src/database/transactions') as { Transactions: typeof TransactionsT }).Transactions,
+    setup: require('../src/app.setup') as {
+      APP_OPTIONS: typeof APP_OPTIONS_T;
+      configureApp: typeof configureAppT;
+    },
+    AuthService: (
+      require('../src/modules/auth/auth.service') as { AuthService: typeof AuthServiceT }
+    ).AuthService,
+    SyncSchedulerService: (
+      require('../src/modules/sync/sync-scheduler.service') as {
+        SyncSchedulerService: typeof SyncSchedulerServiceT;
+      }
+    ).SyncSchedulerService,
+    TokensService: (
+      require('../src/modules/tokens/tokens.service') as { TokensService: typeof TokensServiceT }
+    ).TokensService,
+    Transactions: (
+      require('../src/database/transactions') as { Transactions: typeof TransactionsT }
+    ).Transactions,
   };
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
@@ -88,10 +106,14 @@ function loadModules() {
 /** A child process = one app instance: waits for "go", runs sync passes until nothing is claimed, prints JSON. */
 async function worker(): Promise<void> {
   const mods = loadModules();
-  const app = await NestFactory.createApplicationContext(mods.AppModule, { logger: ['error', 'warn'] });
+  const app = await NestFactory.createApplicationContext(mods.AppModule, {
+    logger: ['error', 'warn'],
+  });
   const scheduler = app.get(mods.SyncSchedulerService);
   process.stdout.write('@@ready\n');
-  await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
+  await new Promise<void>((resolve) =>
+    createInterface({ input: process.stdin }).once('line', () => resolve()),
+  );
   const startedAt = Date.now();
   let synced = 0;
   let failed = 0;
@@ -102,7 +124,10 @@ async function worker(): Promise<void> {
     if (r.claimed === 0) break;
   }
   const finishedAt = Date.now();
-  process.stdout.write(`@@result ${JSON.stringify({ startedAt, finishedAt, synced, failed })}\n`, () => process.exit(0));
+  process.stdout.write(
+    `@@result ${JSON.stringify({ startedAt, finishedAt, synced, failed })}\n`,
+    () => process.exit(0),
+  );
 }
 
 // ------------------------------------------------------------------------------------------- parent mode
@@ -114,11 +139,21 @@ function responder(req: StandInRequest): StandInResponse {
   const number = (a: number) => String(40_000_000 + k * ACCOUNTS + a);
   const hash = (a: number) => `H${k.toString(16).padStart(8, '0')}${a}`.padEnd(64, 'A');
   if (req.path.endsWith('/accountNumbers')) {
-    return json(JSON.stringify(Array.from({ length: ACCOUNTS }, (_, a) => ({ accountNumber: number(a), hashValue: hash(a) }))));
+    return json(
+      JSON.stringify(
+        Array.from({ length: ACCOUNTS }, (_, a) => ({
+          accountNumber: number(a),
+          hashValue: hash(a),
+        })),
+      ),
+    );
   }
   if (req.path === '/trader/v1/accounts') {
     const accounts = Array.from({ length: ACCOUNTS }, (_, a) => {
-      const positions = ['AAPL', 'MSFT', 'SPY', 'BND'].map((symbol, p) => `{"shortQuantity":0,"averagePrice":${100 + p}.125,"longQuantity":${10 + a},"instrument":{"assetType":"EQUITY","symbol":"${symbol}"},"marketValue":${(10 + a) * (101 + p)}.5}`);
+      const positions = ['AAPL', 'MSFT', 'SPY', 'BND'].map(
+        (symbol, p) =>
+          `{"shortQuantity":0,"averagePrice":${100 + p}.125,"longQuantity":${10 + a},"instrument":{"assetType":"EQUITY","symbol":"${symbol}"},"marketValue":${(10 + a) * (101 + p)}.5}`,
+      );
       return `{"securitiesAccount":{"type":"MARGIN","accountNumber":"${number(a)}","positions":[${positions.join(',')}],"currentBalances":{"cashBalance":1234.56,"liquidationValue":${100000 + a}.01}}}`;
     });
     return json(`[${accounts.join(',')}]`);
@@ -135,12 +170,17 @@ function responder(req: StandInRequest): StandInResponse {
 async function runInstances(count: number, standInUrl: string) {
   const env = { ...process.env, ...appEnv(standInUrl) };
   const children = Array.from({ length: count }, () =>
-    spawn(process.execPath, ['-r', `${__dirname}/../scripts/register-ts.cjs`, __filename, '--worker'], { env, stdio: ['pipe', 'pipe', 'inherit'] }),
+    spawn(
+      process.execPath,
+      ['-r', `${__dirname}/../scripts/register-ts.cjs`, __filename, '--worker'],
+      { env, stdio: ['pipe', 'pipe', 'inherit'] },
+    ),
   );
   const channels = children.map((c) => {
     const waiting = new Map<string, (rest: string) => void>();
     createInterface({ input: c.stdout }).on('line', (line) => {
-      for (const [marker, resolve] of waiting) if (line.startsWith(marker)) resolve(line.slice(marker.length));
+      for (const [marker, resolve] of waiting)
+        if (line.startsWith(marker)) resolve(line.slice(marker.length));
     });
     return (marker: string) =>
       new Promise<string>((resolve, reject) => {
@@ -149,12 +189,18 @@ async function runInstances(count: number, standInUrl: string) {
       });
   });
   await Promise.all(channels.map((wait) => wait('@@ready')));
-  const results = channels.map((wait) => wait('@@result ').then((j) => JSON.parse(j) as { startedAt: number; finishedAt: number; synced: number; failed: number }));
+  const results = channels.map((wait) =>
+    wait('@@result ').then(
+      (j) =>
+        JSON.parse(j) as { startedAt: number; finishedAt: number; synced: number; failed: number },
+    ),
+  );
   for (const c of children) c.stdin.write('go\n');
   return Promise.all(results);
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 async function timeRequests(url: string, headers: Record<string, string>): Promise<number[]> {
   const out: number[] = [];
@@ -177,7 +223,10 @@ async function main(): Promise<void> {
   try {
     Object.assign(process.env, appEnv(standIn.url, { DATABASE_MIGRATIONS_RUN: 'true' }));
     const mods = loadModules();
-    const app = await NestFactory.create<NestExpressApplication>(mods.AppModule, { ...mods.setup.APP_OPTIONS, logger: ['error', 'warn'] });
+    const app = await NestFactory.create<NestExpressApplication>(mods.AppModule, {
+      ...mods.setup.APP_OPTIONS,
+      logger: ['error', 'warn'],
+    });
     mods.setup.configureApp(app);
     await app.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/api/v1`;
@@ -191,8 +240,15 @@ async function main(): Promise<void> {
         for (let k = start; k < Math.min(N, start + 250); k++) {
           const id = randomUUID();
           const now = new Date();
-          await t.manager.query(`INSERT INTO provider_connections (id, user_id, provider_key, status, created_at, updated_at) VALUES ($1, $2, 'schwab', 'active', $3, $3)`, [id, randomUUID(), now]);
-          await tokens.storeFromExchange(t.manager, { id, userId: randomUUID(), providerKey: 'schwab', status: 'active' }, { accessToken: `bench-at-${k}`, refreshToken: `rt-${k}`, expiresIn: 86_400 });
+          await t.manager.query(
+            `INSERT INTO provider_connections (id, user_id, provider_key, status, created_at, updated_at) VALUES ($1, $2, 'schwab', 'active', $3, $3)`,
+            [id, randomUUID(), now],
+          );
+          await tokens.storeFromExchange(
+            t.manager,
+            { id, userId: randomUUID(), providerKey: 'schwab', status: 'active' },
+            { accessToken: `bench-at-${k}`, refreshToken: `rt-${k}`, expiresIn: 86_400 },
+          );
         }
       });
     }
@@ -204,20 +260,33 @@ async function main(): Promise<void> {
       await ds.query(`DELETE FROM connection_syncs`);
       standIn.requests.length = 0;
       const results = await runInstances(instances, standIn.url);
-      const wall = (Math.max(...results.map((r) => r.finishedAt)) - Math.min(...results.map((r) => r.startedAt))) / 1000;
+      const wall =
+        (Math.max(...results.map((r) => r.finishedAt)) -
+          Math.min(...results.map((r) => r.startedAt))) /
+        1000;
       const [{ written }] = await ds.query(
         `SELECT (SELECT count(*) FROM brokerage_accounts) + (SELECT count(*) FROM account_positions)
            + (SELECT count(*) FROM account_transactions) + (SELECT count(*) FROM account_balances) AS written`,
       );
       const perToken = new Map<string, number>();
-      for (const r of standIn.requests.filter((x) => x.path.endsWith('/accountNumbers'))) perToken.set(r.token!, (perToken.get(r.token!) ?? 0) + 1);
+      for (const r of standIn.requests.filter((x) => x.path.endsWith('/accountNumbers')))
+        perToken.set(r.token!, (perToken.get(r.token!) ?? 0) + 1);
       const twice = [...perToken.values()].filter((n) => n > 1).length;
       const synced = results.reduce((s, r) => s + r.synced, 0);
-      rows.push(`| ${instances} | ${wall.toFixed(1)} s | ${synced} (${results.map((r) => r.synced).join(' / ')}) | ${Number(written).toLocaleString('en-US')} | ${Math.round(Number(written) / wall).toLocaleString('en-US')} | ${(synced / wall).toFixed(1)} | ${standIn.requests.length} | ${twice} |`);
-      if (synced !== N || twice !== 0 || perToken.size !== N) console.error(`!! expected ${N} connections synced once each, got synced=${synced} distinct=${perToken.size} twice=${twice}`);
+      rows.push(
+        `| ${instances} | ${wall.toFixed(1)} s | ${synced} (${results.map((r) => r.synced).join(' / ')}) | ${Number(written).toLocaleString('en-US')} | ${Math.round(Number(written) / wall).toLocaleString('en-US')} | ${(synced / wall).toFixed(1)} | ${standIn.requests.length} | ${twice} |`,
+      );
+      if (synced !== N || twice !== 0 || perToken.size !== N)
+        console.error(
+          `!! expected ${N} connections synced once each, got synced=${synced} distinct=${perToken.size} twice=${twice}`,
+        );
     }
-    console.log(`\nFull sync of ${N} connections × ${ACCOUNTS} accounts × ${M} transactions (batch ${BATCH}, concurrency ${CONCURRENCY} per instance):\n`);
-    console.log('| instances | wall time | connections synced (per instance) | rows written | rows/s | connections/s | brokerage calls | synced twice |');
+    console.log(
+      `\nFull sync of ${N} connections × ${ACCOUNTS} accounts × ${M} transactions (batch ${BATCH}, concurrency ${CONCURRENCY} per instance):\n`,
+    );
+    console.log(
+      '| instances | wall time | connections synced (per instance) | rows written | rows/s | connections/s | brokerage calls | synced twice |',
+    );
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) console.log(r);
 
@@ -228,8 +297,16 @@ async function main(): Promise<void> {
     const user = await auth.createAdmin(email, password);
     const login = await auth.login({ email, password }, { ip: '127.0.0.1', userAgent: 'bench' });
     const [{ id: connectionId }] = await ds.query(`SELECT id FROM provider_connections LIMIT 1`);
-    await ds.query(`UPDATE provider_connections SET user_id = $1 WHERE id = $2`, [user.id, connectionId]);
-    const [{ id: accountId }] = await ds.query(`UPDATE brokerage_accounts SET user_id = $1 WHERE connection_id = $2 RETURNING id`, [user.id, connectionId]).then((r: [Array<{ id: string }>, number]) => r[0]);
+    await ds.query(`UPDATE provider_connections SET user_id = $1 WHERE id = $2`, [
+      user.id,
+      connectionId,
+    ]);
+    const [{ id: accountId }] = await ds
+      .query(`UPDATE brokerage_accounts SET user_id = $1 WHERE connection_id = $2 RETURNING id`, [
+        user.id,
+        connectionId,
+      ])
+      .then((r: [Array<{ id: string }>, number]) => r[0]);
     await ds.query(
       `INSERT INTO account_transactions (account_id, external_id, date, type, description, symbol, quantity, price, amount, currency)
        SELECT $1, 'bulk-' || g, DATE '2026-01-01' - (g / 300), (ARRAY['trade','dividend','transfer','fee'])[1 + g % 4], 'bulk', 'AAPL', 1, 10.5, -10.5, 'USD'
@@ -237,7 +314,10 @@ async function main(): Promise<void> {
       [accountId, ROWS],
     );
     await ds.query(`ANALYZE account_transactions`);
-    const [deep] = await ds.query(`SELECT to_char(date, 'YYYY-MM-DD') AS date, id FROM account_transactions WHERE account_id = $1 ORDER BY date DESC, id DESC OFFSET $2 LIMIT 1`, [accountId, Math.floor(ROWS * 0.9)]);
+    const [deep] = await ds.query(
+      `SELECT to_char(date, 'YYYY-MM-DD') AS date, id FROM account_transactions WHERE account_id = $1 ORDER BY date DESC, id DESC OFFSET $2 LIMIT 1`,
+      [accountId, Math.floor(ROWS * 0.9)],
+    );
     const cursor = Buffer.from(`${deep.date}|${deep.id}`).toString('base64url');
     const headers = { authorization: `Bearer ${login.accessToken}` };
     const url = `${base}/accounts/${accountId}/transactions?limit=50`;
@@ -245,12 +325,20 @@ async function main(): Promise<void> {
     const first = await timeRequests(url, headers);
     const deepT = await timeRequests(`${url}&cursor=${cursor}`, headers);
     const typed = await timeRequests(`${url}&type=fee&cursor=${cursor}`, headers);
-    console.log(`\nGET /accounts/:id/transactions?limit=50 on ${ROWS.toLocaleString('en-US')} rows, ${REQUESTS} sequential requests each:\n`);
+    console.log(
+      `\nGET /accounts/:id/transactions?limit=50 on ${ROWS.toLocaleString('en-US')} rows, ${REQUESTS} sequential requests each:\n`,
+    );
     console.log('| page | median | p99 |');
     console.log('| --- | --- | --- |');
-    console.log(`| first page | ${pct(first, 50).toFixed(2)} ms | ${pct(first, 99).toFixed(2)} ms |`);
-    console.log(`| deep cursor (row ${Math.floor(ROWS * 0.9).toLocaleString('en-US')}) | ${pct(deepT, 50).toFixed(2)} ms | ${pct(deepT, 99).toFixed(2)} ms |`);
-    console.log(`| deep cursor, type=fee | ${pct(typed, 50).toFixed(2)} ms | ${pct(typed, 99).toFixed(2)} ms |`);
+    console.log(
+      `| first page | ${pct(first, 50).toFixed(2)} ms | ${pct(first, 99).toFixed(2)} ms |`,
+    );
+    console.log(
+      `| deep cursor (row ${Math.floor(ROWS * 0.9).toLocaleString('en-US')}) | ${pct(deepT, 50).toFixed(2)} ms | ${pct(deepT, 99).toFixed(2)} ms |`,
+    );
+    console.log(
+      `| deep cursor, type=fee | ${pct(typed, 50).toFixed(2)} ms | ${pct(typed, 99).toFixed(2)} ms |`,
+    );
     await app.close();
   } finally {
     await standIn.stop();
