@@ -1,4 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { BrokerageAccountEntity, DECIMAL } from './brokerage-account.entity';
 
 /**
@@ -13,12 +13,12 @@ export class AccountTransactionEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_account_transactions' })
   id: string;
 
+  @ForeignKey(() => BrokerageAccountEntity, {
+    name: 'FK_account_transactions_account',
+    onDelete: 'CASCADE',
+  })
   @Column({ name: 'account_id', type: 'uuid' })
   accountId: string;
-
-  @ManyToOne(() => BrokerageAccountEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'account_id', foreignKeyConstraintName: 'FK_account_transactions_account' })
-  account?: BrokerageAccountEntity;
 
   @Column({ name: 'external_id', type: 'text' })
   externalId: string;

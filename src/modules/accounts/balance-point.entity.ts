@@ -1,4 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { BrokerageAccountEntity, DECIMAL } from './brokerage-account.entity';
 
 /** The balance history: one point per account per sync, append-only. */
@@ -8,12 +8,12 @@ export class BalancePointEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_account_balances' })
   id: string;
 
+  @ForeignKey(() => BrokerageAccountEntity, {
+    name: 'FK_account_balances_account',
+    onDelete: 'CASCADE',
+  })
   @Column({ name: 'account_id', type: 'uuid' })
   accountId: string;
-
-  @ManyToOne(() => BrokerageAccountEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'account_id', foreignKeyConstraintName: 'FK_account_balances_account' })
-  account?: BrokerageAccountEntity;
 
   @Column({ name: 'as_of', type: 'timestamptz' })
   asOf: Date;

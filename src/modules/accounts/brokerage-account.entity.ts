@@ -1,5 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { ProviderConnectionEntity } from '../providers/provider-connection.entity';
+import { Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type AccountStatus = 'open' | 'closed';
 
@@ -21,15 +20,13 @@ export class BrokerageAccountEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_brokerage_accounts' })
   id: string;
 
+  // By table name: no import of another module's entity; the cascade is the point (see the migration).
+  @ForeignKey('provider_connections', {
+    name: 'FK_brokerage_accounts_connection',
+    onDelete: 'CASCADE',
+  })
   @Column({ name: 'connection_id', type: 'uuid' })
   connectionId: string;
-
-  @ManyToOne(() => ProviderConnectionEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({
-    name: 'connection_id',
-    foreignKeyConstraintName: 'FK_brokerage_accounts_connection',
-  })
-  connection?: ProviderConnectionEntity;
 
   /** Denormalised owner: every read is `WHERE user_id = $me`, one index, no join. */
   @Column({ name: 'user_id', type: 'uuid' })

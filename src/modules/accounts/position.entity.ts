@@ -1,4 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { BrokerageAccountEntity, DECIMAL } from './brokerage-account.entity';
 
 /** The latest positions snapshot of an account: replaced as a whole by each sync. */
@@ -8,12 +8,12 @@ export class PositionEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_account_positions' })
   id: string;
 
+  @ForeignKey(() => BrokerageAccountEntity, {
+    name: 'FK_account_positions_account',
+    onDelete: 'CASCADE',
+  })
   @Column({ name: 'account_id', type: 'uuid' })
   accountId: string;
-
-  @ManyToOne(() => BrokerageAccountEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'account_id', foreignKeyConstraintName: 'FK_account_positions_account' })
-  account?: BrokerageAccountEntity;
 
   @Column({ type: 'text' })
   symbol: string;

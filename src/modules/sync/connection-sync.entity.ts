@@ -1,5 +1,4 @@
-import { Column, Entity, Index, JoinColumn, OneToOne, PrimaryColumn } from 'typeorm';
-import { ProviderConnectionEntity } from '../providers/provider-connection.entity';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * The sync schedule of one connection and its cross-instance claim: a claimer sets `lease_owner` and
@@ -8,16 +7,16 @@ import { ProviderConnectionEntity } from '../providers/provider-connection.entit
 @Entity({ name: 'connection_syncs' })
 @Index('IDX_connection_syncs_next', ['nextSyncAt'])
 export class ConnectionSyncEntity {
+  @ForeignKey('provider_connections', {
+    name: 'FK_connection_syncs_connection',
+    onDelete: 'CASCADE',
+  })
   @PrimaryColumn({
     name: 'connection_id',
     type: 'uuid',
     primaryKeyConstraintName: 'PK_connection_syncs',
   })
   connectionId: string;
-
-  @OneToOne(() => ProviderConnectionEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'connection_id', foreignKeyConstraintName: 'FK_connection_syncs_connection' })
-  connection?: ProviderConnectionEntity;
 
   @Column({ name: 'next_sync_at', type: 'timestamptz' })
   nextSyncAt: Date;
