@@ -307,13 +307,20 @@ async function main(): Promise<void> {
         connectionId,
       ])
       .then((r: [Array<{ id: string }>, number]) => r[0]);
-    await ds.query(
-      `INSERT INTO account_transactions (account_id, external_id, date, type, description, symbol, quantity, price, amount, currency)
-       SELECT $1, 'bulk-' || g, DATE '2026-01-01' - (g / 300), (ARRAY['trade','dividend','transfer','fee'])[1 + g % 4], 'bulk', 'AAPL', 1, 10.5, -10.5, 'USD'
-       FROM generate_series(1, $2) g`,
-      [accountId, ROWS],
-    );
-    await ds.query(`ANALYZE account_transactions`);
+    // Bulk rows straight through SQL on a connection of our own (no statement timeout), in chunks.
+    const bulk = new Client({ connectionString: dbUrl });
+    await bulk.connect();
+    for (let from = 1; from <= ROWS; from += 200_000) {
+      await bulk.query(
+        `INSERT INTO account_transactions (account_id, external_id, date, type, description, symbol, quantity, price, amount, currency)
+         SELECT $1, 'bulk-' || g, DATE '2026-01-01' - (g / 300), (ARRAY['trade','dividend','transfer','fee'])[1 + g % 4],
+           'bulk', 'AAPL', 1, 10.5, -10.5, 'USD'
+         FROM generate_series($2::int, $3::int) g`,
+        [accountId, from, Math.min(ROWS, from + 199_999)],
+      );
+    }
+    await bulk.query(`VACUUM ANALYZE account_transactions`);
+    await bulk.end();
     const [deep] = await ds.query(
       `SELECT to_char(date, 'YYYY-MM-DD') AS date, id FROM account_transactions WHERE account_id = $1 ORDER BY date DESC, id DESC OFFSET $2 LIMIT 1`,
       [accountId, Math.floor(ROWS * 0.9)],
