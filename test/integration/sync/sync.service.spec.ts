@@ -10,8 +10,9 @@ import { EncryptionService } from '../../../src/modules/encryption/encryption.se
 import { RANDOM } from '../../../src/modules/tokens/backoff';
 import { TokensService } from '../../../src/modules/tokens/tokens.service';
 import { SyncRequestsService } from '../../../src/modules/sync/sync-requests.service';
+import { SyncScheduleRepository } from '../../../src/modules/sync/sync-schedule.repository';
 import { SyncSchedulerService } from '../../../src/modules/sync/sync-scheduler.service';
-import { ACCOUNT_SECRET_OWNER } from '../../../src/modules/sync/sync.service';
+import { ACCOUNT_SECRET_OWNER, SyncService } from '../../../src/modules/sync/sync.service';
 import { SyncModule } from '../../../src/modules/sync/sync.module';
 import { SyncError, SyncErrorCode } from '../../../src/modules/sync/sync.errors';
 import { useTestModule } from '../../harness';
@@ -359,5 +360,60 @@ describe('sync', () => {
       [],
     );
     expect(await q(`SELECT 1 FROM connection_syncs WHERE connection_id = $1`, [id])).toEqual([]);
+  });
+
+  it('answers "running" while a claim holds the connection; a claim on a connection gone unsyncable is given back', async () => {
+    const id = await connection();
+    const [{ user_id: owner }] = await q<{ user_id: string }>(
+      `SELECT user_id FROM provider_connections WHERE id = $1`,
+      [id],
+    );
+    const schedule = m.get<SyncScheduleRepository>(SyncScheduleRepository);
+    const lease = randomUUID();
+    const now = clock.now();
+    await m.get<Transactions>(Transactions).run(async (tx) => {
+      await schedule.ensureScheduled(tx.manager, now);
+      expect(
+        await schedule.claimDue(tx.manager, lease, now, new Date(now.getTime() + 60_000), 10),
+      ).toEqual([id]);
+    });
+    expect(await m.get<SyncRequestsService>(SyncRequestsService).request(owner, id)).toEqual({
+      status: 'running',
+    });
+    await q(`UPDATE provider_connections SET status = 'reauth_required' WHERE id = $1`, [id]);
+    expect(await m.get<SyncService>(SyncService).syncLeased(id, lease)).toEqual({
+      result: 'skipped',
+      code: 'not_syncable',
+    });
+    expect(
+      await q(`SELECT lease_owner FROM connection_syncs WHERE connection_id = $1`, [id]),
+    ).toEqual([{ lease_owner: null }]);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('a tick during a pass runs one more pass after it instead of a second one alongside', async () => {
+    const s = scheduler();
+    let release!: () => void;
+    const first = new Promise<void>((resolve) => (release = resolve));
+    const spy = jest
+      .spyOn(s, 'runOnce')
+      .mockImplementationOnce(async () => {
+        await first;
+        return { claimed: 0, synced: 0, failed: 0, skipped: 0 };
+      })
+      .mockResolvedValue({ claimed: 1, synced: 1, failed: 0, skipped: 0 });
+    try {
+      const a = s.tick();
+      const b = s.tick();
+      await b;
+      expect(spy).toHaveBeenCalledTimes(1);
+      release();
+      await a;
+      expect(spy).toHaveBeenCalledTimes(2);
+      s.nudge(); // the scheduler is off under NODE_ENV=test: nothing is started
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
