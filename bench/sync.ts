@@ -1,4 +1,6 @@
 /**
+ * (One file over 300 lines on purpose, like bench/refresh.ts: parent, worker mode and the stand-in's JSON together.)
+ *
  * Financial-data sync benchmark (docs/financial-data.md has the figures and the reading of them).
  *
  *   node -r ./scripts/register-ts.cjs bench/sync.ts [--connections 1000] [--transactions 200] [--concurrency 8]
