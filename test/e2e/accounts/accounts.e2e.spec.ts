@@ -1,9 +1,8 @@
 import { Clock, FakeClock } from '../../../src/common/clock';
-import { AuthService } from '../../../src/modules/auth/auth.service';
 import { SyncSchedulerService } from '../../../src/modules/sync/sync-scheduler.service';
 import { AuthenticatedUser, createAuthenticatedUser } from '../../factories/auth.factory';
 import { useTestApp } from '../../harness';
-import { connectSandbox, freePort } from './connect';
+import { connectSandbox, freePort, freshAuthHeader } from './connect';
 
 const T0 = '2026-06-15T10:20:00.000Z';
 const clock = new FakeClock(T0);
@@ -154,13 +153,7 @@ describe('financial data over REST (sandbox brokerage)', () => {
     expect(tooSoon.body).toMatchObject({ code: 'sync_too_soon', retryAfterSeconds: 300 });
     clock.advance(3 * 3_600_000);
     // A fresh bearer token at the moved clock (the first one has expired).
-    const login = await t
-      .get<AuthService>(AuthService)
-      .login(
-        { email: user.email, password: user.password },
-        { ip: '127.0.0.1', userAgent: 'test' },
-      );
-    user.authHeader = { Authorization: `Bearer ${login.accessToken}` };
+    user.authHeader = await freshAuthHeader(t, user);
     await syncNow();
     expect(await count()).toBe(before);
     const balances = (await get(`/accounts/${account.id}/balances`).expect(200)).body.items;

@@ -1,4 +1,6 @@
 import { createServer } from 'node:net';
+import { AuthService } from '../../../src/modules/auth/auth.service';
+import type { AuthenticatedUser } from '../../factories/auth.factory';
 import type { TestAppContext } from '../../harness';
 
 /** A free port picked before the app is built, so PUBLIC_URL (the sandbox adapter's target) can name it. */
@@ -40,4 +42,15 @@ export async function connectSandbox(
     .send({ code: back.searchParams.get('code'), state: back.searchParams.get('state') })
     .expect(200);
   return id;
+}
+
+/** A new bearer token for `user` at the (fake) clock's current time, once the first one has expired. */
+export async function freshAuthHeader(
+  t: TestAppContext,
+  user: AuthenticatedUser,
+): Promise<{ Authorization: string }> {
+  const tokens = await t
+    .get<AuthService>(AuthService)
+    .login({ email: user.email, password: user.password }, { ip: '127.0.0.1', userAgent: 'test' });
+  return { Authorization: `Bearer ${tokens.accessToken}` };
 }

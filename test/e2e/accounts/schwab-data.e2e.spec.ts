@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Clock, FakeClock } from '../../../src/common/clock';
-import { AuthService } from '../../../src/modules/auth/auth.service';
-import { Transactions } from '../../../src/database/transactions';
-import { ConnectionsRepository } from '../../../src/modules/providers/connections.repository';
 import { SyncSchedulerService } from '../../../src/modules/sync/sync-scheduler.service';
-import { TokensService } from '../../../src/modules/tokens/tokens.service';
 import { AuthenticatedUser, createAuthenticatedUser } from '../../factories/auth.factory';
+import { createActiveConnection } from '../../factories/connection.factory';
 import { useTestApp } from '../../harness';
+import { freshAuthHeader } from './connect';
 import {
   json,
   SchwabStandIn,
@@ -54,27 +52,12 @@ beforeEach(async () => {
   override = undefined;
   standIn.requests.length = 0;
   user = await createAuthenticatedUser(t, { verified: true });
-  const now = clock.now();
-  id = await t.get<Transactions>(Transactions).run(async (tx) => {
-    const conn = await t.get<ConnectionsRepository>(ConnectionsRepository).insert(tx.manager, {
-      userId: user.userId,
-      providerKey: 'schwab',
-      alias: null,
-      status: 'active',
-      statusReason: null,
-      connectedAt: now,
-      disconnectedAt: null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    await t
-      .get<TokensService>(TokensService)
-      .storeFromExchange(
-        tx.manager,
-        { id: conn.id, userId: user.userId, providerKey: 'schwab', status: 'active' },
-        { accessToken: TOKEN, refreshToken: 'rt', expiresIn: 86_400 },
-      );
-    return conn.id;
+  id = await createActiveConnection(t, {
+    userId: user.userId,
+    providerKey: 'schwab',
+    accessToken: TOKEN,
+    expiresIn: 86_400,
+    now: clock.now(),
   });
 });
 
@@ -184,13 +167,7 @@ describe('Schwab data through HTTP (a stand-in serving Schwab-shaped JSON)', () 
     await sync();
     const before = (await get('/accounts').expect(200)).body.items;
     clock.advance(2 * 3_600_000);
-    const login = await t
-      .get<AuthService>(AuthService)
-      .login(
-        { email: user.email, password: user.password },
-        { ip: '127.0.0.1', userAgent: 'test' },
-      );
-    user.authHeader = { Authorization: `Bearer ${login.accessToken}` };
+    user.authHeader = await freshAuthHeader(t, user);
     override = (req) =>
       req.path.endsWith('/transactions')
         ? json(

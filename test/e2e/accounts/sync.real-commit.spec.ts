@@ -2,11 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Transactions } from '../../../src/database/transactions';
-import { ConnectionsRepository } from '../../../src/modules/providers/connections.repository';
 import { SyncScheduleRepository } from '../../../src/modules/sync/sync-schedule.repository';
 import { SyncSchedulerService } from '../../../src/modules/sync/sync-scheduler.service';
 import { SyncService } from '../../../src/modules/sync/sync.service';
-import { TokensService } from '../../../src/modules/tokens/tokens.service';
+import { createActiveConnection } from '../../factories/connection.factory';
 import { describeRealCommit, RealCommitApp } from '../../harness';
 import { json, SchwabStandIn } from '../../support/schwab-stand-in';
 
@@ -30,30 +29,16 @@ describeRealCommit('financial-data sync across instances (real commits)', (db) =
     const env = { SCHWAB_API_BASE_URL: standIn.url, SYNC_BATCH_SIZE: '5', SYNC_CONCURRENCY: '3' };
     a = await db.createApp({ env });
     b = await db.createApp({ env });
-    const now = new Date();
-    await a.get<Transactions>(Transactions).run(async (tx) => {
-      for (let i = 0; i < N; i++) {
-        const conn = await a.get<ConnectionsRepository>(ConnectionsRepository).insert(tx.manager, {
-          userId: randomUUID(),
+    for (let i = 0; i < N; i++) {
+      const userId = randomUUID();
+      ids.push(
+        await createActiveConnection(a, {
+          userId,
           providerKey: 'schwab',
-          alias: null,
-          status: 'active',
-          statusReason: null,
-          connectedAt: now,
-          disconnectedAt: null,
-          createdAt: now,
-          updatedAt: now,
-        });
-        await a
-          .get<TokensService>(TokensService)
-          .storeFromExchange(
-            tx.manager,
-            { id: conn.id, userId: conn.userId, providerKey: 'schwab', status: 'active' },
-            { accessToken: `at-${conn.id}`, refreshToken: `rt-${i}`, expiresIn: 3600 },
-          );
-        ids.push(conn.id);
-      }
-    });
+          accessToken: `at-${userId}`,
+        }),
+      );
+    }
   }, 60_000);
   afterAll(() => standIn.stop());
 
