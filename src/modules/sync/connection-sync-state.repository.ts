@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
 import type { ConnectionStatus, SyncStatus } from '../providers/provider-connection.entity';
 
 export interface SyncConnection {
@@ -27,7 +28,10 @@ const COLUMNS = `id, user_id AS "userId", provider_key AS "providerKey", status,
  */
 @Injectable()
 export class ConnectionSyncStateRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
 
   /** The user's live connection (missing, foreign and disconnected all answer null); locked when `manager` is. */
   async findOwned(
@@ -95,6 +99,14 @@ export class ConnectionSyncStateRepository {
     );
     if (conn.status !== to) {
       await this.record(manager, conn.id, 'status_changed', { from: conn.status, to, reason });
+    }
+    // As token refresh does: losing the grant is a security-relevant event for the user.
+    if (to === 'reauth_required' && conn.status !== to) {
+      await this.audit.record(manager, {
+        type: 'provider.reauth_required',
+        userId: conn.userId,
+        data: { connectionId: conn.id, providerKey: conn.providerKey, reason },
+      });
     }
   }
 

@@ -71,7 +71,12 @@ export class SyncService {
     try {
       return await this.write(conn, leaseOwner, snapshot);
     } catch (err) {
-      this.logger.error({ connectionId, err: { name: (err as Error).name } }, 'sync write failed');
+      // Name and SQLSTATE only: a database message may quote a brokerage value.
+      const code = (err as { driverError?: { code?: string } }).driverError?.code;
+      this.logger.error(
+        { connectionId, err: { name: (err as Error).name, code } },
+        'sync write failed',
+      );
       return this.fail(conn, leaseOwner, new BrokerageError('temporary', 'invalid_data'));
     }
   }

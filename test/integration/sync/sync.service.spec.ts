@@ -191,6 +191,9 @@ describe('sync', () => {
       status_reason: 'unauthorized',
       sync_status: 'failed',
     });
+    expect(await q(`SELECT type FROM audit_events WHERE data->>'connectionId' = $1`, [a])).toEqual([
+      { type: 'provider.reauth_required' },
+    ]);
     clock.advance(2 * HOUR);
     expect(await scheduler().runOnce()).toMatchObject({ claimed: 0 });
 
