@@ -96,10 +96,3 @@ export function isCalendarDate(value: string): boolean {
   const d = new Date(`${value}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
 }
-
-const CURRENCY = /^[A-Z]{3}$/;
-
-export function currency(value: string, path: string): string {
-  if (!CURRENCY.test(value)) throw new BrokeragePayloadError(path);
-  return value;
-}

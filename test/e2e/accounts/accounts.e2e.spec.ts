@@ -70,6 +70,20 @@ describe('financial data over REST (sandbox brokerage)', () => {
       lastSyncedAt: T0,
     });
     expect((await get(`/accounts/${first.id}`).expect(200)).body).toEqual(first);
+    // Keyset pages of one: every account once, in the same order as the single page.
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await get(
+        `/accounts?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+      ).expect(200);
+      paged.push(...res.body.items.map((a) => a.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(accounts.items.map((a: { id: string }) => a.id));
+    expect(
+      (await get(`/accounts?connectionId=${connectionId}`).expect(200)).body.items,
+    ).toHaveLength(accounts.items.length);
 
     const positions = (await get(`/accounts/${first.id}/positions`).expect(200)).body;
     expect(positions.asOf).toBe(T0);
@@ -201,6 +215,9 @@ describe('financial data over REST (sandbox brokerage)', () => {
         'invalid_cursor',
       ],
       [`${base}/balances?from=2024-01-01&to=2026-01-01`, 'invalid_date_range'],
+      [`${base}/transactions?to=2026-02-30`, 'invalid_date_range'],
+      [`${base}/balances?to=2026-02-30`, 'invalid_date_range'],
+      [`${base}/balances?from=2026-05-02&to=2026-05-01`, 'invalid_date_range'],
       [
         `/accounts?cursor=${Buffer.from('yesterday|00000000-0000-4000-8000-000000000000').toString('base64url')}`,
         'invalid_cursor',

@@ -136,6 +136,78 @@ describe('Schwab data mapping', () => {
     expect(run).toThrow(`brokerage payload rejected at ${path}`);
   });
 
+  it('maps the remaining account, asset and transaction kinds', () => {
+    const numbers = [{ accountNumber: '11112222', hashValue: 'H' }];
+    const positions = [
+      ['EQUITY', 'EXCHANGE_TRADED_FUND', 'etf'],
+      ['ETF', null, 'etf'],
+      ['COLLECTIVE_INVESTMENT', 'CLOSED_END_FUND', 'other'],
+      ['FUTURE', null, 'other'],
+    ].map(([assetType, type]) => ({
+      longQuantity: 1,
+      marketValue: 1,
+      instrument: { assetType, type, symbol: 'S' },
+    }));
+    const [ira] = mapSchwabAccounts(
+      numbers,
+      parseLosslessJson(
+        JSON.stringify([
+          {
+            securitiesAccount: {
+              type: 'IRA',
+              accountNumber: '11112222',
+              positions,
+              currentBalances: { cashBalance: 0, liquidationValue: 4 },
+            },
+          },
+        ]),
+      ),
+    );
+    expect(ira).toMatchObject({
+      name: 'Schwab Brokerage …2222',
+      type: 'ira',
+      cash: '0',
+      marketValue: '4',
+    });
+    expect(ira.positions.map((x) => x.assetType)).toEqual(['etf', 'etf', 'other', 'other']);
+    const txs = mapSchwabTransactions(
+      parseLosslessJson(
+        JSON.stringify([
+          {
+            activityId: 1,
+            status: 'VALID',
+            type: 'RECEIVE_AND_DELIVER',
+            tradeDate: '2025-01-02',
+            netAmount: 0,
+            transferItems: [{ instrument: { assetType: 'EQUITY', symbol: 'KO' }, amount: 5 }],
+          },
+          {
+            activityId: 2,
+            status: 'VALID',
+            type: 'MEMORANDUM',
+            tradeDate: '2025-01-03',
+            netAmount: 0,
+          },
+          {
+            activityId: 3,
+            status: 'VALID',
+            type: 'DIVIDEND_OR_INTEREST',
+            tradeDate: '2025-01-04',
+            netAmount: 1,
+          },
+        ]),
+      ),
+    );
+    expect(txs.map((t) => [t.type, t.symbol, t.quantity, t.description])).toEqual([
+      ['transfer', 'KO', null, 'RECEIVE_AND_DELIVER'],
+      ['other', null, null, 'MEMORANDUM'],
+      ['dividend', null, null, 'DIVIDEND_OR_INTEREST'],
+    ]);
+    expect(() => mapSchwabAccounts([{ accountNumber: '12-34', hashValue: 'H' }], [])).toThrow(
+      'rejected at $[0].accountNumber',
+    );
+  });
+
   it('rejects text that is not JSON', () => {
     expect(() => parseLosslessJson('<html>')).toThrow(BrokeragePayloadError);
   });
