@@ -192,9 +192,9 @@ describe('fetchSnapshot', () => {
     ],
   ])('refuses %s, naming the path', async (_name, accounts, positions, txs, path) => {
     const { a } = adapter(
-      accounts as BrokerageAccountData[],
-      positions as PositionData[],
-      txs as TransactionData[],
+      accounts,
+      positions,
+      txs,
     );
     const err = await fetchSnapshot(a, req, [], window).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BrokeragePayloadError);
