@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { queryRows } from '../../database/query-result';
 import { ConnectionSyncEntity } from './connection-sync.entity';
 import { SYNCABLE } from './connection-sync-state.repository';
@@ -7,8 +7,6 @@ import { SYNCABLE } from './connection-sync-state.repository';
 /** All SQL on connection_syncs: the per-connection schedule and the cross-instance claim. */
 @Injectable()
 export class SyncScheduleRepository {
-  constructor(private readonly dataSource: DataSource) {}
-
   /** Gives every syncable connection without a schedule one, due at `now` (new connections sync at once). */
   async ensureScheduled(manager: EntityManager, now: Date): Promise<void> {
     await manager.query(
@@ -37,13 +35,6 @@ export class SyncScheduleRepository {
       .where('s.connection_id = :connectionId', { connectionId })
       .setLock('pessimistic_write')
       .getOne())!;
-  }
-
-  async find(
-    connectionId: string,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<ConnectionSyncEntity | null> {
-    return manager.findOne(ConnectionSyncEntity, { where: { connectionId } });
   }
 
   async update(
