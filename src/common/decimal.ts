@@ -5,7 +5,6 @@
 export const DECIMAL_SCALE = 8;
 const FACTOR = 10n ** BigInt(DECIMAL_SCALE);
 const PATTERN = /^([+-]?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
-/** NUMERIC(28,8): 20 integer digits. */
 const MAX_INTEGER_DIGITS = 20;
 
 export class DecimalFormatError extends Error {
@@ -102,7 +101,6 @@ export function formatMoney(value: string): string {
   return `${int}.${frac.padEnd(2, '0')}`;
 }
 
-/** Quantities and prices for JSON: no trailing zeros ("10.00000000" → "10"). */
 export function formatQuantity(value: string): string {
   return normalizeDecimal(value);
 }

@@ -1,7 +1,6 @@
 import type { AppSettings } from './app.config';
 import { bool, Env, int, oneOf, url } from './env';
 
-/** Failures the sandbox brokerage's data API can be told to simulate (SANDBOX_DATA_FAIL). */
 export const SANDBOX_DATA_FAIL_MODES = [
   'none',
   'data_401',
@@ -13,13 +12,9 @@ export type SandboxDataFailMode = (typeof SANDBOX_DATA_FAIL_MODES)[number];
 
 /** Financial-data sync: schedule, windows, cross-instance claims, and the brokerages' data APIs. */
 export interface SyncSettings {
-  /** The background scheduler (on demand syncs are queued for it). */
   enabled: boolean;
-  /** Each connection is synced this often. */
   intervalMs: number;
-  /** How often the scheduler looks for due connections. */
   tickMs: number;
-  /** An on-demand sync within this time of the previous one answers 429. */
   minIntervalMs: number;
   historyDays: number;
   /** Later syncs re-read this many days before the last transaction date (de-duplicated). */

@@ -4,10 +4,7 @@ import { AccountsRepository } from './accounts.repository';
 import { AccountsService } from './accounts.service';
 import { FinancialDataRepository } from './financial-data.repository';
 
-/**
- * Financial data: its tables, the REST read side, and the write repository the sync uses (exported; the sync
- * module imports this one, never the other way round).
- */
+/** Financial data: tables, the REST read side, and the write repository the sync module imports. */
 @Module({
   controllers: [AccountsController],
   providers: [AccountsRepository, AccountsService, FinancialDataRepository],

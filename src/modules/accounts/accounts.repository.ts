@@ -29,7 +29,6 @@ export interface TransactionFilter {
 export class AccountsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Oldest first, keyset on (created_at, id). */
   async listOwned(
     userId: string,
     limit: number,
@@ -87,7 +86,6 @@ export class AccountsRepository {
     return qb.getMany();
   }
 
-  /** Balance points in [from, toExclusive), oldest first. */
   async balances(accountId: string, from: Date, toExclusive: Date): Promise<BalancePointEntity[]> {
     return this.dataSource.manager
       .createQueryBuilder(BalancePointEntity, 'b')

@@ -78,7 +78,6 @@ export interface BrokerageDataAdapter {
   readonly key: string;
   listAccounts(request: DataRequest): Promise<BrokerageAccountData[]>;
   getPositions(request: DataRequest, account: BrokerageAccountData): Promise<PositionData[]>;
-  /** Transactions dated `from`..`to` inclusive (`YYYY-MM-DD`). */
   getTransactions(
     request: DataRequest,
     account: BrokerageAccountData,

@@ -15,7 +15,6 @@ export interface SyncConnection {
 
 export type SyncEventType = 'sync_requested' | 'sync_completed' | 'sync_failed' | 'status_changed';
 
-/** Connection statuses a sync may run in. */
 export const SYNCABLE: readonly ConnectionStatus[] = ['active', 'expiring', 'degraded'];
 
 const COLUMNS = `id, user_id AS "userId", provider_key AS "providerKey", status, status_reason AS "statusReason",

@@ -4,7 +4,6 @@ import { queryRows } from '../../database/query-result';
 import { ConnectionSyncEntity } from './connection-sync.entity';
 import { SYNCABLE } from './connection-sync-state.repository';
 
-/** All SQL on connection_syncs: the per-connection schedule and the cross-instance claim. */
 @Injectable()
 export class SyncScheduleRepository {
   /** Gives every syncable connection without a schedule one, due at `now` (new connections sync at once). */
@@ -19,7 +18,6 @@ export class SyncScheduleRepository {
     );
   }
 
-  /** The schedule row of one connection, created if missing, locked until the transaction ends. */
   async lockOrCreate(
     manager: EntityManager,
     connectionId: string,

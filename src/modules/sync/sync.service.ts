@@ -16,7 +16,6 @@ import type { SyncConnection } from './connection-sync-state.repository';
 import { AccountSnapshot, fetchSnapshot } from './snapshot';
 import { SyncScheduleRepository } from './sync-schedule.repository';
 
-/** Owner type of an account's API handle (Schwab's hashValue) in the encryption module. */
 export const ACCOUNT_SECRET_OWNER = 'brokerage_account';
 
 export interface SyncResult {
@@ -195,7 +194,6 @@ export class SyncService {
     });
   }
 
-  /** A claimed connection that is no longer syncable: give the claim back. */
   private async release(connectionId: string, leaseOwner: string): Promise<SyncResult> {
     await this.transactions.run(async (tx) => {
       if (await this.schedule.lockLease(tx.manager, connectionId, leaseOwner)) {
