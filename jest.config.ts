@@ -46,6 +46,7 @@ const database = {
   testEnvironment: '<rootDir>/test/harness/environment.ts',
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/support/cheap-primitives.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/harness/setup-after-env.ts'],
 };
 
