@@ -50,8 +50,7 @@ const database = {
   setupFilesAfterEnv: ['<rootDir>/test/harness/setup-after-env.ts'],
 };
 
-// Two workers on this 2-core machine when a PostgreSQL server serves the tests (each worker gets its own clone
-// of the template); one when the tests will fall back to embedded PGlite, which runs everything serially.
+// Whether a PostgreSQL server will serve the tests (else they fall back to embedded PGlite).
 const serverAvailable = Boolean(
   process.env.TEST_DATABASE_URL || process.env.DOCKER_HOST || existsSync('/var/run/docker.sock'),
 );
@@ -71,7 +70,9 @@ const SLICING =
 const wholeSuite = !process.argv.slice(2).some((arg) => !arg.startsWith('-') || SLICING.test(arg));
 
 const config: Config = {
-  maxWorkers: serverAvailable ? 2 : 1,
+  // Two workers for these 2-core machines. On a server each worker gets its own clone of the template; on
+  // PGlite every file restores a private copy anyway, so two workers are as safe as one (measured 191 s → 151 s).
+  maxWorkers: 2,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...database, displayName: 'harness', testMatch: ['<rootDir>/test/harness/**/*.spec.ts'] },
