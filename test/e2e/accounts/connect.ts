@@ -20,6 +20,8 @@ export function freePort(): Promise<number> {
 export async function connectSandbox(
   t: TestAppContext,
   auth: { Authorization: string },
+  /** The sandbox's per-connection OAuth failure flag (`sandbox_fail`), e.g. `refresh_invalid_grant`. */
+  fail?: string,
 ): Promise<string> {
   const created = await t
     .http()
@@ -33,7 +35,9 @@ export async function connectSandbox(
     .post(`/api/v1/providers/${id}/authorization`)
     .set(auth)
     .expect(201);
-  const page = await fetch(started.body.authorizationUrl as string, { redirect: 'manual' });
+  const url = new URL(started.body.authorizationUrl as string);
+  if (fail) url.searchParams.set('sandbox_fail', fail);
+  const page = await fetch(url, { redirect: 'manual' });
   const back = new URL(page.headers.get('location')!);
   await t
     .http()
