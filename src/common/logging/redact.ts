@@ -1,24 +1,58 @@
-/** Field names that may carry a credential: password, token, secret, key (and auth headers, cookies, codes). */
-const SENSITIVE = /pass(word)?|token|secret|key|authorization|cookie|^code$|^state$|code_?verifier/i;
-const CENSOR = '[redacted]';
+/**
+ * What never reaches a log line. Request lines carry no headers and no body at all (see the serializers in
+ * pino-options.ts); for everything else pino's own `redact` censors these field names, up to REDACT_DEPTH
+ * levels deep. Paths are compiled once at start, so the cost per line is a few property reads, not a copy.
+ */
+export const SENSITIVE_FIELDS = [
+  'password',
+  'currentPassword',
+  'newPassword',
+  'passwordHash',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'idToken',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'secret',
+  'clientSecret',
+  'client_secret',
+  'apiKey',
+  'key',
+  'keys',
+  'privateKey',
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'code',
+  'state',
+  'codeVerifier',
+  'code_verifier',
+] as const;
 
-/** Copies `value`, replacing every field whose name looks sensitive. Used by the log formatter. */
-export function redactDeep(value: unknown, depth = 0): unknown {
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = SENSITIVE.test(k) && v !== undefined ? CENSOR : redactDeep(v, depth + 1);
+export const REDACT_DEPTH = 4;
+export const CENSOR = '[redacted]';
+
+/** `password`, `*.password`, `*.*.password`, … for every sensitive name (bracket notation for `set-cookie`). */
+export function redactPaths(depth = REDACT_DEPTH): string[] {
+  const paths: string[] = [];
+  for (let level = 0; level < depth; level++) {
+    const prefix = '*.'.repeat(level);
+    for (const name of SENSITIVE_FIELDS) {
+      paths.push(/^[A-Za-z_$][\w$]*$/.test(name) ? `${prefix}${name}` : `${prefix}["${name}"]`);
+    }
   }
-  return out;
+  return paths;
 }
+
+const SENSITIVE_QUERY = /pass(word)?|token|secret|key|^code$|^state$|code_?verifier/i;
 
 /** Query parameters with sensitive names are masked so OAuth codes and states never reach a log line. */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));
-  for (const name of [...params.keys()]) if (SENSITIVE.test(name)) params.set(name, CENSOR);
+  for (const name of [...params.keys()]) if (SENSITIVE_QUERY.test(name)) params.set(name, CENSOR);
   return `${url.slice(0, q)}?${params.toString()}`;
 }
