@@ -7,7 +7,7 @@ const BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplor
 /** The application logger: nestjs-pino's, with Nest's per-route boot lines moved from info to debug. */
 @Injectable()
 export class AppLogger extends Logger {
-  log(message: unknown, ...optionalParams: unknown[]): void {
+  override log(message: unknown, ...optionalParams: unknown[]): void {
     const context = optionalParams[optionalParams.length - 1];
     if (typeof context === 'string' && BOOT_CONTEXTS.has(context)) {
       super.debug(message, ...optionalParams);

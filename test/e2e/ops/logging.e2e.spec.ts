@@ -11,7 +11,7 @@ import { useTestApp } from '../../harness';
  */
 class Capture extends Writable {
   text = '';
-  _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
     this.text += chunk.toString();
     done();
   }
