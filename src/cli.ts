@@ -27,7 +27,7 @@ import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { CliCommand, CliIo, commandSpecOf } from './common/cli/cli-command';
 import { ClockModule } from './common/clock';
-import { ConfigError, ConfigModule, loadConfig } from './config';
+import { ConfigError, ConfigModule, loadConfig, loadEnvFile } from './config';
 import { CreateAdminCommand } from './modules/auth/create-admin.command';
 import { ENCRYPTION_COMMANDS } from './modules/encryption/encryption.commands';
 
@@ -111,7 +111,15 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
 }
 
 if (require.main === module) {
-  void runCli(process.argv.slice(2)).then((code) => {
+  void (async () => {
+    try {
+      loadEnvFile();
+    } catch (err) {
+      processIo.err((err as Error).message);
+      return 1;
+    }
+    return runCli(process.argv.slice(2));
+  })().then((code) => {
     process.exitCode = code;
   });
 }

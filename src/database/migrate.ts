@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { DataSource, MigrationExecutor, MigrationInterface } from 'typeorm';
 import { MigrationGenerateCommand } from 'typeorm/commands/MigrationGenerateCommand';
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig, loadEnvFile } from '../config';
 import { buildDataSourceOptions, MIGRATIONS_GLOB } from './data-source.options';
 import { EmbeddedPostgres } from './embedded-postgres';
 
@@ -157,6 +157,7 @@ async function main(argv: string[]): Promise<number> {
   const command = commands[args.command];
   if (!command) throw new CliError(`unknown command "${args.command}"\n${USAGE}`);
 
+  loadEnvFile();
   const config = loadConfig();
   let embedded: EmbeddedPostgres | undefined;
   let url = config.database.url;
