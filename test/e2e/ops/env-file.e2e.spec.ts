@@ -47,13 +47,13 @@ function startServer(): Promise<{ child: ChildProcess; output: () => string }> {
     },
   );
   let output = '';
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   return new Promise((resolve, reject) => {
     const guard = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`src/main.ts did not start within 90 s:\n${output}`));
     }, 90_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       output += `${line}\n`;
       if (line.includes('Nest application successfully started')) {
         clearTimeout(guard);
