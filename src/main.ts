@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
 import { ConfigError, loadConfig, loadEnvFile } from './config';
+import { assertDataDirFree, EmbeddedDatabaseLockedError } from './database/embedded-postgres';
 
 async function bootstrap(): Promise<void> {
   // Validate configuration before Nest starts, so a bad variable is one clear line and exit code 1.
@@ -11,8 +12,9 @@ async function bootstrap(): Promise<void> {
   try {
     loadEnvFile();
     config = loadConfig();
+    if (!config.database.url) assertDataDirFree(config.database.pgliteDir);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof EmbeddedDatabaseLockedError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(1);
     }
