@@ -3,7 +3,7 @@ import type { DestinationStream, Level } from 'pino';
 import type { Options } from 'pino-http';
 import type { AppConfig } from '../../config';
 import { requestIdFor } from '../http/request-id';
-import { CENSOR, redactPaths, redactUrl } from './redact';
+import { CENSOR, maskNested, redactPaths, redactUrl } from './redact';
 
 interface SerializedReq {
   id: string;
@@ -15,7 +15,7 @@ interface SerializedReq {
 /**
  * pino-http options. The serializers whitelist what a request line carries (no headers, no body), so the
  * expensive part of the old approach — deep-copying the IncomingMessage/ServerResponse graph for every
- * line — is gone; `redact` covers objects the application logs itself.
+ * line — is gone; `redact` and `maskNested` cover objects the application logs itself (see redact.ts).
  */
 export function pinoHttpOptions(config: AppConfig): Options {
   return {
@@ -41,6 +41,7 @@ export function pinoHttpOptions(config: AppConfig): Options {
       }),
     },
     redact: { paths: redactPaths(), censor: CENSOR },
+    formatters: { log: maskNested },
     autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
   };
 }

@@ -5,7 +5,7 @@ import pino from 'pino';
 import pinoHttp, { Options } from 'pino-http';
 import { loadConfig } from '../../config';
 import { pinoHttpOptions, pinoHttpParams } from './pino-options';
-import { REDACT_DEPTH, redactUrl, SENSITIVE_FIELDS } from './redact';
+import { MASK_DEPTH, redactUrl, SENSITIVE_FIELDS } from './redact';
 
 /** The redaction guarantee, checked on real pino output with the application's own options. */
 const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', LOG_PRETTY: 'false' });
@@ -67,12 +67,12 @@ describe('log redaction', () => {
     '%s never reaches a line, at any depth up to the limit',
     (field) => {
       const { logger, raw } = appLogger();
-      for (let depth = 0; depth < REDACT_DEPTH; depth++) {
+      for (let depth = 0; depth < MASK_DEPTH; depth++) {
         let obj: Record<string, unknown> = { [field]: `SECRET-${field}-${depth}` };
         for (let d = 0; d < depth; d++) obj = { [`level${d}`]: obj };
         logger.info(obj, 'line');
       }
-      expect(raw().split('\n').filter(Boolean)).toHaveLength(REDACT_DEPTH);
+      expect(raw().split('\n').filter(Boolean)).toHaveLength(MASK_DEPTH);
       expect(raw()).not.toContain('SECRET-');
       expect(raw()).toContain('[redacted]');
     },
