@@ -13,6 +13,7 @@
  * the server process's CPU time per request (from /proc; the steadier figure on a shared machine).
  * A scratch database (ADMIN_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres) is created,
  * migrated, seeded and dropped. Loopback only; every load phase is bounded by --duration.
+ * (Over 300 lines: the servers and the driver share one file because the driver re-runs it with --serve.)
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
