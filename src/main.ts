@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
@@ -23,6 +24,8 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, APP_OPTIONS);
   configureApp(app);
   await app.listen(config.app.port, config.app.host);
+  // The default interface depends on where it runs (loopback on a laptop, all in production/containers): say it.
+  new Logger('Bootstrap').log(`Listening on http://${config.app.host}:${config.app.port}`);
 }
 
 void bootstrap();

@@ -55,7 +55,7 @@ function startServer(): Promise<{ child: ChildProcess; output: () => string }> {
     }, 90_000);
     createInterface({ input: child.stdout }).on('line', (line) => {
       output += `${line}\n`;
-      if (line.includes('Nest application successfully started')) {
+      if (line.includes('"msg":"Listening on http://')) {
         clearTimeout(guard);
         resolve({ child, output: () => output });
       }
@@ -85,8 +85,9 @@ describe('.env is honoured by every entry point', () => {
       LOG_PRETTY: 'false',
       TOKEN_SWEEP_ENABLED: 'false',
     });
-    const { child } = await startServer();
+    const { child, output } = await startServer();
     try {
+      expect(output()).toContain(`Listening on http://127.0.0.1:${port}`);
       const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
       expect(res.status).toBe(200);
     } finally {
