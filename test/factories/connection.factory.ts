@@ -29,17 +29,15 @@ export async function createActiveConnection(
       createdAt: now,
       updatedAt: now,
     });
-    await t
-      .get<TokensService>(TokensService)
-      .storeFromExchange(
-        tx.manager,
-        { id: conn.id, userId: opts.userId, providerKey: opts.providerKey, status: 'active' },
-        {
-          accessToken: opts.accessToken,
-          refreshToken: `rt-${conn.id}`,
-          expiresIn: opts.expiresIn ?? 3600,
-        },
-      );
+    await t.get<TokensService>(TokensService).storeFromExchange(
+      tx.manager,
+      { id: conn.id, userId: opts.userId, providerKey: opts.providerKey, status: 'active' },
+      {
+        accessToken: opts.accessToken,
+        refreshToken: `rt-${conn.id}`,
+        expiresIn: opts.expiresIn ?? 3600,
+      },
+    );
     return conn.id;
   });
 }

@@ -191,11 +191,7 @@ describe('fetchSnapshot', () => {
       'accounts[0].transactions[0].description',
     ],
   ])('refuses %s, naming the path', async (_name, accounts, positions, txs, path) => {
-    const { a } = adapter(
-      accounts,
-      positions,
-      txs,
-    );
+    const { a } = adapter(accounts, positions, txs);
     const err = await fetchSnapshot(a, req, [], window).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BrokeragePayloadError);
     expect((err as Error).message).toBe(`brokerage payload rejected at ${path}`);
