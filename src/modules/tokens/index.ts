@@ -1,6 +1,3 @@
-export * from './backoff';
-export * from './connection-event.entity';
-export * from './provider-token.entity';
-export * from './token-sweep.service';
+export * from './tokens.errors';
 export * from './tokens.module';
 export * from './tokens.service';

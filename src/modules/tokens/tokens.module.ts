@@ -1,23 +1,30 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { DatabaseModule } from '../../database/database.module';
+import { BrokeragesModule } from '../brokerages/brokerages.module';
+import { ConnectionsModule } from '../connections/connections.module';
 import { EncryptionModule } from '../encryption/encryption.module';
-import { BrokerageAdaptersModule } from '../providers/adapters/brokerage-adapters.module';
 import { RANDOM } from './backoff';
-import { ConnectionEventsRepository } from './connection-events.repository';
+import { ProviderTokenEntity } from './provider-token.entity';
 import { ProviderTokensRepository } from './provider-tokens.repository';
 import { TokenSweepService } from './token-sweep.service';
 import { TokensService } from './tokens.service';
 
-/** Encrypted brokerage tokens, refresh (on demand and by the sweep) and the per-connection event trail. */
+/** Encrypted brokerage tokens and their refresh (on demand and by the sweep). */
 @Module({
-  imports: [BrokerageAdaptersModule, EncryptionModule, ScheduleModule.forRoot()],
+  imports: [
+    BrokeragesModule,
+    ConnectionsModule,
+    DatabaseModule.forFeature([ProviderTokenEntity]),
+    EncryptionModule,
+    ScheduleModule.forRoot(),
+  ],
   providers: [
-    ConnectionEventsRepository,
     ProviderTokensRepository,
     TokenSweepService,
     TokensService,
     { provide: RANDOM, useValue: Math.random },
   ],
-  exports: [ConnectionEventsRepository, TokenSweepService, TokensService],
+  exports: [TokenSweepService, TokensService],
 })
 export class TokensModule {}

@@ -1,19 +1,20 @@
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, type DataSource as DataSourceT, EntityManager } from 'typeorm';
-import { Clock, type Clock as ClockT } from '../../common/clock';
-import { AppException } from '../../common/errors/app.exception';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { Clock } from '../../common/clock';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
-import { Transactions, type Transactions as TransactionsT, Tx } from '../../database/transactions';
-import { AuditService, type AuditService as AuditServiceT } from '../audit/audit.service';
-import { EncryptionService, type EncryptionService as EncryptionServiceT } from '../encryption/encryption.service';
-import { BROKERAGE_ADAPTERS, BrokerageError } from '../providers/adapters/brokerage-adapter';
-import type { BrokerageAdapters, TokenSet } from '../providers/adapters/brokerage-adapter';
+import { Transactions, Tx } from '../../database/transactions';
+import { EncryptionService } from '../encryption/encryption.service';
+import { BROKERAGE_ADAPTERS, BrokerageError } from '../brokerages/brokerage-adapter';
+import type { BrokerageAdapters, TokenSet } from '../brokerages/brokerage-adapter';
+import type { ConnectionStatus } from '../connections/connection-status';
+import { ConnectionsService } from '../connections/connections.service';
+import type { ConnectionRef } from '../connections/connections.service';
 import { backoffDelayMs, parseRetryAfterMs, RANDOM } from './backoff';
 import type { RandomSource } from './backoff';
-import { ConnectionEventsRepository, type ConnectionEventsRepository as ConnectionEventsRepositoryT } from './connection-events.repository';
-import { ProviderTokensRepository, type ProviderTokensRepository as ProviderTokensRepositoryT, TokenConnectionStatus, TokenRow } from './provider-tokens.repository';
+import { ProviderTokensRepository, TokenRow } from './provider-tokens.repository';
 import { RateBudget } from './rate-budget';
+import { TokensError, TokensErrorCode } from './tokens.errors';
 
 /** Owner type of the token secrets in the encryption module; owner id = the provider_tokens row id. */
 export const TOKEN_SECRET_OWNER = 'provider_token';
@@ -29,20 +30,13 @@ export interface TokenMetadata {
   scopes: string[];
 }
 
-export interface ConnectionRef {
-  id: string;
-  userId: string;
-  providerKey: string;
-  status: TokenConnectionStatus;
-}
-
 /**
  * `refreshed`: this call refreshed; `shared`: another caller or instance refreshed while we waited for the lock;
  * `fresh`: nothing to do; `failed`: see `error` (state already recorded).
  */
 export interface RefreshOutcome {
   result: 'refreshed' | 'shared' | 'fresh' | 'failed';
-  error?: AppException;
+  error?: TokensError;
   brokerageError?: BrokerageError;
 }
 
@@ -67,15 +61,13 @@ export class TokensService {
   /** Token-endpoint calls per brokerage (shared with the sweep, which only uses what is left). */
   readonly budget = new RateBudget();
 
-  // Explicit @Inject tokens with type-only parameter types: see metadata-types.ts for why.
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSourceT,
-    @Inject(Transactions) private readonly transactions: TransactionsT,
-    @Inject(ProviderTokensRepository) private readonly repo: ProviderTokensRepositoryT,
-    @Inject(ConnectionEventsRepository) private readonly events: ConnectionEventsRepositoryT,
-    @Inject(EncryptionService) private readonly encryption: EncryptionServiceT,
-    @Inject(AuditService) private readonly audit: AuditServiceT,
-    @Inject(Clock) private readonly clock: ClockT,
+    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly repo: ProviderTokensRepository,
+    private readonly connections: ConnectionsService,
+    private readonly encryption: EncryptionService,
+    private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
     @Inject(BROKERAGE_ADAPTERS) private readonly adapters: BrokerageAdapters,
     @Inject(RANDOM) private readonly random: RandomSource,
@@ -89,19 +81,23 @@ export class TokensService {
   async getValidAccessToken(connectionId: string): Promise<string> {
     const row = await this.repo.find(connectionId);
     this.assertUsable(row);
-    if (row.accessTokenExpiresAt.getTime() - this.clock.now().getTime() > this.config.providers.refreshThresholdMs) {
+    if (
+      row.accessTokenExpiresAt.getTime() - this.clock.now().getTime() >
+      this.config.providers.refreshThresholdMs
+    ) {
       return this.readAccessToken(row.id);
     }
     const outcome = await this.refresh(connectionId);
     if (outcome.result === 'failed') {
       // A temporary failure must not take away a token that still works.
       const stillWorks = row.accessTokenExpiresAt.getTime() > this.clock.now().getTime();
-      if (!stillWorks || outcome.error!.code !== 'brokerage_unavailable') throw outcome.error!;
+      if (!stillWorks || outcome.error!.code !== TokensErrorCode.BROKERAGE_UNAVAILABLE)
+        throw outcome.error!;
     }
     return this.readAccessToken(row.id);
   }
 
-  /** Forced refresh for the API: concurrent calls share one brokerage call; failures become problem responses. */
+  /** Forced refresh for the API: concurrent calls share one brokerage call; failures are thrown as TokensError. */
   async forceRefresh(connectionId: string): Promise<TokenMetadata> {
     const outcome = await this.refresh(connectionId, { force: true });
     if (outcome.result === 'failed') throw outcome.error!;
@@ -118,7 +114,9 @@ export class TokensService {
       return this.refresh(connectionId, opts);
     }
     const startedAt = this.clock.now();
-    const promise = this.refreshLocked(connectionId, force, startedAt).finally(() => this.inflight.delete(connectionId));
+    const promise = this.refreshLocked(connectionId, force, startedAt).finally(() =>
+      this.inflight.delete(connectionId),
+    );
     this.inflight.set(connectionId, { force, promise });
     return promise;
   }
@@ -139,11 +137,18 @@ export class TokensService {
    * Stores the tokens of a completed code exchange inside the caller's transaction (new connection or
    * re-authorisation: the same row and secrets owner are reused). Returns the status the connection should take.
    */
-  async storeFromExchange(manager: EntityManager, connection: ConnectionRef, tokens: TokenSet): Promise<TokenConnectionStatus> {
+  async storeFromExchange(
+    manager: EntityManager,
+    connection: ConnectionRef,
+    tokens: TokenSet,
+  ): Promise<ConnectionStatus> {
     const now = this.clock.now();
     const adapter = this.adapters.get(connection.providerKey);
     const accessExp = new Date(now.getTime() + (tokens.expiresIn ?? DEFAULT_ACCESS_TTL_S) * 1000);
-    const rtLifetimeMs = tokens.refreshTokenExpiresIn !== undefined ? tokens.refreshTokenExpiresIn * 1000 : adapter?.refreshTokenLifetimeMs;
+    const rtLifetimeMs =
+      tokens.refreshTokenExpiresIn !== undefined
+        ? tokens.refreshTokenExpiresIn * 1000
+        : adapter?.refreshTokenLifetimeMs;
     const refreshExp = rtLifetimeMs ? new Date(now.getTime() + rtLifetimeMs) : null;
     const fields = {
       providerKey: connection.providerKey,
@@ -166,10 +171,20 @@ export class TokensService {
       await this.encryption.deleteSecrets(manager, TOKEN_SECRET_OWNER, tokenId);
       await this.repo.update(manager, tokenId, fields);
     } else {
-      tokenId = await this.repo.insert(manager, { ...fields, connectionId: connection.id, createdAt: now });
+      tokenId = await this.repo.insert(manager, {
+        ...fields,
+        connectionId: connection.id,
+        createdAt: now,
+      });
     }
-    await this.storeSecrets(manager, tokenId, tokens.accessToken, tokens.refreshToken, tokens.idToken);
-    await this.events.record(manager, connection.id, 'token_stored', {
+    await this.storeSecrets(
+      manager,
+      tokenId,
+      tokens.accessToken,
+      tokens.refreshToken,
+      tokens.idToken,
+    );
+    await this.connections.recordEvent(manager, connection.id, 'token_stored', {
       accessTokenExpiresAt: accessExp.toISOString(),
       refreshTokenExpiresAt: refreshExp?.toISOString() ?? null,
       reauthorisation: existing !== null,
@@ -187,7 +202,7 @@ export class TokensService {
     const secrets = await this.encryption.readSecrets(tx.manager, TOKEN_SECRET_OWNER, row.id);
     await this.encryption.deleteSecrets(tx.manager, TOKEN_SECRET_OWNER, row.id);
     await this.repo.delete(tx.manager, row.id);
-    await this.events.record(tx.manager, connectionId, 'token_destroyed');
+    await this.connections.recordEvent(tx.manager, connectionId, 'token_destroyed');
     const adapter = this.adapters.get(row.providerKey);
     const token = secrets.refresh_token ?? secrets.access_token;
     if (adapter?.supportsRevocation && token) {
@@ -195,15 +210,27 @@ export class TokensService {
       tx.afterCommit(async () => {
         try {
           await adapter.revoke(token, hint);
-          await this.events.record(this.dataSource.manager, connectionId, 'token_revoked', { hint });
+          await this.connections.recordEvent(
+            this.dataSource.manager,
+            connectionId,
+            'token_revoked',
+            { hint },
+          );
         } catch (err) {
-          this.logger.warn({ connectionId, code: adapter.classifyError(err).code }, 'token revocation failed (ignored)');
+          this.logger.warn(
+            { connectionId, code: adapter.classifyError(err).code },
+            'token revocation failed (ignored)',
+          );
         }
       });
     }
   }
 
-  private async refreshLocked(connectionId: string, force: boolean, startedAt: Date): Promise<RefreshOutcome> {
+  private async refreshLocked(
+    connectionId: string,
+    force: boolean,
+    startedAt: Date,
+  ): Promise<RefreshOutcome> {
     return this.transactions.run(async (tx) => {
       const m = tx.manager;
       // Connection row first, then the token row: the order DELETE and the OAuth completion use.
@@ -213,21 +240,34 @@ export class TokensService {
       if (unusable) return { result: 'failed', error: unusable };
       const r = row!;
       const now = this.clock.now();
-      if (r.lastRefreshedAt && r.lastRefreshedAt.getTime() >= startedAt.getTime()) return { result: 'shared' };
-      if (force && r.lastRefreshedAt && now.getTime() - r.lastRefreshedAt.getTime() < FORCED_REFRESH_COOLDOWN_MS) return { result: 'shared' };
+      if (r.lastRefreshedAt && r.lastRefreshedAt.getTime() >= startedAt.getTime())
+        return { result: 'shared' };
+      if (
+        force &&
+        r.lastRefreshedAt &&
+        now.getTime() - r.lastRefreshedAt.getTime() < FORCED_REFRESH_COOLDOWN_MS
+      )
+        return { result: 'shared' };
       const due = this.nextDue(r.accessTokenExpiresAt, now);
       if (!force && !this.needsRefresh(r, now)) {
         // A sweeper's lease moved refresh_due_at forward; put it back where it belongs.
-        if (r.refreshDueAt?.getTime() !== due.getTime()) await this.repo.update(m, r.id, { refreshDueAt: due });
+        if (r.refreshDueAt?.getTime() !== due.getTime())
+          await this.repo.update(m, r.id, { refreshDueAt: due });
         return { result: 'fresh' };
       }
       // The hard end first: backing off cannot help an expired refresh token (409, not 503).
       if (r.refreshTokenExpiresAt && r.refreshTokenExpiresAt.getTime() <= now.getTime()) {
-        return this.requireReauth(m, r, new BrokerageError('reauth_required', 'refresh_token_expired'), now);
+        return this.requireReauth(
+          m,
+          r,
+          new BrokerageError('reauth_required', 'refresh_token_expired'),
+          now,
+        );
       }
       if (r.nextAttemptAt && r.nextAttemptAt.getTime() > now.getTime()) {
-        if (r.refreshDueAt?.getTime() !== r.nextAttemptAt.getTime()) await this.repo.update(m, r.id, { refreshDueAt: r.nextAttemptAt });
-        return { result: 'failed', error: this.unavailable(r.nextAttemptAt, now) };
+        if (r.refreshDueAt?.getTime() !== r.nextAttemptAt.getTime())
+          await this.repo.update(m, r.id, { refreshDueAt: r.nextAttemptAt });
+        return { result: 'failed', error: TokensError.unavailable(r.nextAttemptAt, now) };
       }
       const secrets = await this.encryption.readSecrets(m, TOKEN_SECRET_OWNER, r.id);
       const adapter = this.adapters.get(r.providerKey);
@@ -237,7 +277,13 @@ export class TokensService {
       }
       // Every token-endpoint call counts against the brokerage's budget (paused after a 429), forced ones too.
       if (this.budget.available(r.providerKey, adapter.ratePerMinute, now) <= 0) {
-        return { result: 'failed', error: this.unavailable(this.budget.nextSlotAt(r.providerKey, adapter.ratePerMinute, now), now) };
+        return {
+          result: 'failed',
+          error: TokensError.unavailable(
+            this.budget.nextSlotAt(r.providerKey, adapter.ratePerMinute, now),
+            now,
+          ),
+        };
       }
       this.budget.take(r.providerKey, 1, now);
       let tokens: TokenSet;
@@ -254,11 +300,23 @@ export class TokensService {
     });
   }
 
-  private async applyRefreshed(m: EntityManager, r: TokenRow, old: Record<string, string>, tokens: TokenSet, now: Date): Promise<void> {
+  private async applyRefreshed(
+    m: EntityManager,
+    r: TokenRow,
+    old: Record<string, string>,
+    tokens: TokenSet,
+    now: Date,
+  ): Promise<void> {
     const accessExp = new Date(now.getTime() + (tokens.expiresIn ?? DEFAULT_ACCESS_TTL_S) * 1000);
     // storeSecret replaces in place, inside this transaction: a failure before COMMIT keeps the old, working set.
     // Save a rotated refresh token when one is returned, but never extend the refresh token's hard end.
-    await this.storeSecrets(m, r.id, tokens.accessToken, tokens.refreshToken ?? old.refresh_token, tokens.idToken ?? old.id_token);
+    await this.storeSecrets(
+      m,
+      r.id,
+      tokens.accessToken,
+      tokens.refreshToken ?? old.refresh_token,
+      tokens.idToken ?? old.id_token,
+    );
     const refreshCount = r.refreshCount + 1;
     await this.repo.update(m, r.id, {
       accessTokenExpiresAt: accessExp,
@@ -271,11 +329,19 @@ export class TokensService {
       lastErrorCode: null,
       updatedAt: now,
     });
-    await this.events.record(m, r.connectionId, 'token_refreshed', { refreshCount, accessTokenExpiresAt: accessExp.toISOString() });
+    await this.connections.recordEvent(m, r.connectionId, 'token_refreshed', {
+      refreshCount,
+      accessTokenExpiresAt: accessExp.toISOString(),
+    });
     await this.changeStatus(m, r, this.statusAfterSuccess(r.refreshTokenExpiresAt, now), null, now);
   }
 
-  private async recordTemporaryFailure(m: EntityManager, r: TokenRow, failure: BrokerageError, now: Date): Promise<RefreshOutcome> {
+  private async recordTemporaryFailure(
+    m: EntityManager,
+    r: TokenRow,
+    failure: BrokerageError,
+    now: Date,
+  ): Promise<RefreshOutcome> {
     const failureCount = r.failureCount + 1;
     const p = this.config.providers;
     let delay = backoffDelayMs(failureCount, p.backoffBaseMs, p.backoffMaxMs, this.random);
@@ -284,8 +350,14 @@ export class TokensService {
     const nextAttemptAt = new Date(now.getTime() + delay);
     // A 429 speaks for the whole brokerage: stop calling it (sweep and API) until Retry-After.
     if (failure.kind === 'rate_limited') this.budget.pause(r.providerKey, nextAttemptAt);
-    await this.repo.update(m, r.id, { failureCount, nextAttemptAt, refreshDueAt: nextAttemptAt, lastErrorCode: failure.code, updatedAt: now });
-    await this.events.record(m, r.connectionId, 'token_refresh_failed', {
+    await this.repo.update(m, r.id, {
+      failureCount,
+      nextAttemptAt,
+      refreshDueAt: nextAttemptAt,
+      lastErrorCode: failure.code,
+      updatedAt: now,
+    });
+    await this.connections.recordEvent(m, r.connectionId, 'token_refresh_failed', {
       code: failure.code,
       kind: failure.kind,
       httpStatus: failure.status ?? null,
@@ -293,41 +365,88 @@ export class TokensService {
       nextAttemptAt: nextAttemptAt.toISOString(),
     });
     await this.changeStatus(m, r, 'degraded', failure.code, now);
-    this.logger.warn({ connectionId: r.connectionId, code: failure.code, failureCount }, 'token refresh failed temporarily');
-    return { result: 'failed', brokerageError: failure, error: this.unavailable(nextAttemptAt, now) };
+    this.logger.warn(
+      { connectionId: r.connectionId, code: failure.code, failureCount },
+      'token refresh failed temporarily',
+    );
+    return {
+      result: 'failed',
+      brokerageError: failure,
+      error: TokensError.unavailable(nextAttemptAt, now),
+    };
   }
 
-  private async requireReauth(m: EntityManager, r: TokenRow, failure: BrokerageError, now: Date): Promise<RefreshOutcome> {
-    await this.repo.update(m, r.id, { refreshDueAt: null, nextAttemptAt: null, lastErrorCode: failure.code, updatedAt: now });
-    await this.events.record(m, r.connectionId, 'token_refresh_failed', { code: failure.code, kind: failure.kind, httpStatus: failure.status ?? null });
+  private async requireReauth(
+    m: EntityManager,
+    r: TokenRow,
+    failure: BrokerageError,
+    now: Date,
+  ): Promise<RefreshOutcome> {
+    await this.repo.update(m, r.id, {
+      refreshDueAt: null,
+      nextAttemptAt: null,
+      lastErrorCode: failure.code,
+      updatedAt: now,
+    });
+    await this.connections.recordEvent(m, r.connectionId, 'token_refresh_failed', {
+      code: failure.code,
+      kind: failure.kind,
+      httpStatus: failure.status ?? null,
+    });
     await this.changeStatus(m, r, 'reauth_required', failure.code, now);
-    return { result: 'failed', brokerageError: failure, error: reauthRequired() };
+    return {
+      result: 'failed',
+      brokerageError: failure,
+      error: new TokensError(TokensErrorCode.REAUTH_REQUIRED),
+    };
   }
 
-  private async changeStatus(m: EntityManager, r: TokenRow, to: TokenConnectionStatus, reason: string | null, now: Date): Promise<void> {
-    if (r.status === to) return;
-    await this.repo.setConnectionStatus(m, r.connectionId, to, reason, now);
-    await this.events.record(m, r.connectionId, 'status_changed', { from: r.status, to, reason });
-    if (to === 'reauth_required' || to === 'expiring') {
-      await this.audit.record(m, { type: `provider.${to}`, userId: r.userId, data: { connectionId: r.connectionId, providerKey: r.providerKey, reason } });
-    }
+  private async changeStatus(
+    m: EntityManager,
+    r: TokenRow,
+    to: ConnectionStatus,
+    reason: string | null,
+    now: Date,
+  ): Promise<void> {
+    const ref: ConnectionRef = {
+      id: r.connectionId,
+      userId: r.userId,
+      providerKey: r.providerKey,
+      status: r.status,
+    };
+    await this.connections.transition(m, ref, to, reason, now);
   }
 
   private needsRefresh(r: TokenRow, now: Date): boolean {
-    return r.status === 'degraded' || r.accessTokenExpiresAt.getTime() - now.getTime() <= this.config.providers.refreshThresholdMs;
+    return (
+      r.status === 'degraded' ||
+      r.accessTokenExpiresAt.getTime() - now.getTime() <= this.config.providers.refreshThresholdMs
+    );
   }
 
   /** Threshold before expiry, but never sooner than halfway to it (a token shorter-lived than the threshold). */
   private nextDue(accessExp: Date, now: Date): Date {
     const left = accessExp.getTime() - now.getTime();
-    return new Date(now.getTime() + Math.max(left - this.config.providers.refreshThresholdMs, Math.floor(left / 2), 0));
+    return new Date(
+      now.getTime() +
+        Math.max(left - this.config.providers.refreshThresholdMs, Math.floor(left / 2), 0),
+    );
   }
 
-  private statusAfterSuccess(refreshExp: Date | null, now: Date): TokenConnectionStatus {
-    return refreshExp && refreshExp.getTime() - now.getTime() <= this.config.providers.expiringWindowMs ? 'expiring' : 'active';
+  private statusAfterSuccess(refreshExp: Date | null, now: Date): ConnectionStatus {
+    return refreshExp &&
+      refreshExp.getTime() - now.getTime() <= this.config.providers.expiringWindowMs
+      ? 'expiring'
+      : 'active';
   }
 
-  private async storeSecrets(m: EntityManager, tokenId: string, access: string, refresh?: string, idToken?: string): Promise<void> {
+  private async storeSecrets(
+    m: EntityManager,
+    tokenId: string,
+    access: string,
+    refresh?: string,
+    idToken?: string,
+  ): Promise<void> {
     const owner = (field: string) => ({ ownerType: TOKEN_SECRET_OWNER, ownerId: tokenId, field });
     // Sequential on purpose: one transaction, one connection.
     await this.encryption.storeSecret(m, owner('access_token'), access);
@@ -336,8 +455,12 @@ export class TokensService {
   }
 
   private async readAccessToken(tokenId: string): Promise<string> {
-    const value = await this.encryption.readSecret(this.dataSource.manager, { ownerType: TOKEN_SECRET_OWNER, ownerId: tokenId, field: 'access_token' });
-    if (!value) throw notConnected();
+    const value = await this.encryption.readSecret(this.dataSource.manager, {
+      ownerType: TOKEN_SECRET_OWNER,
+      ownerId: tokenId,
+      field: 'access_token',
+    });
+    if (!value) throw new TokensError(TokensErrorCode.NOT_CONNECTED);
     return value;
   }
 
@@ -346,29 +469,10 @@ export class TokensService {
     if (err) throw err;
   }
 
-  private unusableError(row: TokenRow | null): AppException | undefined {
-    if (!row || row.status === 'pending_auth' || row.status === 'disconnected') return notConnected();
-    if (row.status === 'reauth_required') return reauthRequired();
+  private unusableError(row: TokenRow | null): TokensError | undefined {
+    if (!row || row.status === 'pending_auth' || row.status === 'disconnected')
+      return new TokensError(TokensErrorCode.NOT_CONNECTED);
+    if (row.status === 'reauth_required') return new TokensError(TokensErrorCode.REAUTH_REQUIRED);
     return undefined;
   }
-
-  private unavailable(retryAt: Date, now: Date): AppException {
-    const seconds = Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000));
-    return new AppException(
-      HttpStatus.SERVICE_UNAVAILABLE,
-      'brokerage_unavailable',
-      'The brokerage is temporarily unavailable; the refresh will be retried.',
-      { retryAfterSeconds: seconds },
-      { 'Retry-After': String(seconds) },
-    );
-  }
-}
-
-/** 409 for a connection without tokens (also used by the providers controller). */
-export function notConnected(): AppException {
-  return new AppException(HttpStatus.CONFLICT, 'not_connected', 'The connection has no tokens; complete the authorisation first.');
-}
-
-function reauthRequired(): AppException {
-  return new AppException(HttpStatus.CONFLICT, 'reauth_required', 'The brokerage no longer accepts this authorisation; authorise the connection again.');
 }

@@ -1,4 +1,4 @@
-import { BrokerageAdapter, BrokerageError, TokenSet } from '../../../src/modules/providers/adapters/brokerage-adapter';
+import { BrokerageAdapter, BrokerageError, TokenSet } from '../../../src/modules/brokerages/brokerage-adapter';
 
 /** A scriptable brokerage: each refresh pops the next scripted answer (a TokenSet or an error to throw). */
 export class FakeAdapter implements BrokerageAdapter {

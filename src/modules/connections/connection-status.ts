@@ -1,0 +1,26 @@
+export const CONNECTION_STATUSES = [
+  'pending_auth',
+  'active',
+  'expiring',
+  'degraded',
+  'reauth_required',
+  'disconnected',
+] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+/** The statuses a connection may move to from each status; `disconnected` is final. */
+const TRANSITIONS: Record<ConnectionStatus, readonly ConnectionStatus[]> = {
+  pending_auth: ['active', 'expiring', 'disconnected'],
+  active: ['expiring', 'degraded', 'reauth_required', 'disconnected'],
+  expiring: ['active', 'degraded', 'reauth_required', 'disconnected'],
+  degraded: ['active', 'expiring', 'reauth_required', 'disconnected'],
+  reauth_required: ['active', 'expiring', 'disconnected'],
+  disconnected: [],
+};
+
+export function canTransition(from: ConnectionStatus, to: ConnectionStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Statuses in which a connection holds tokens that the refresh may use. */
+export const REFRESHABLE_STATUSES: readonly ConnectionStatus[] = ['active', 'expiring', 'degraded'];
