@@ -17,9 +17,8 @@ describe('sandbox disabled (e2e)', () => {
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.body).toMatchObject({ code: 'not_found', detail: 'No such route.' });
     }
-    const controllers = [...t.get(ModulesContainer).values()].flatMap((m) => [
-      ...m.controllers.keys(),
-    ]);
+    const modules = t.get<ModulesContainer>(ModulesContainer);
+    const controllers = [...modules.values()].flatMap((m) => [...m.controllers.keys()]);
     expect(controllers).not.toContain(SandboxOAuthController);
   });
 
