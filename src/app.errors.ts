@@ -1,7 +1,9 @@
 import type { DomainError, ErrorHttpMapping, ErrorHttpTable } from './common/errors/domain.error';
+import { EdgeErrorCode } from './common/errors/edge-error-code';
 import { AuthErrorCode } from './modules/auth/auth.errors';
 import { ConnectionsErrorCode } from './modules/connections/connections.errors';
 import { ProvidersErrorCode } from './modules/providers/providers.errors';
+import { AUTHORIZATION_FAILURES } from './modules/providers/providers.service';
 import { TokensErrorCode } from './modules/tokens/tokens.errors';
 
 const retryAfter = (e: DomainError): Record<string, string> => ({
@@ -55,3 +57,16 @@ export function mergeErrorTables(
 
 /** code → status and headers for every domain error: the one table the problem+json filter consults. */
 export const DOMAIN_ERROR_HTTP = mergeErrorTables(AUTH, CONNECTIONS, PROVIDERS, TOKENS);
+
+/**
+ * Every `code` a problem body can carry: domain codes, edge codes and the OAuth callback's failure reasons
+ * (POST …/authorization/callback answers them as problems). For the OpenAPI `Problem.code` enum. Statuses Nest
+ * raises itself (e.g. 405) add their lower-cased reason phrase, which is not listed.
+ */
+export const PROBLEM_CODES: readonly string[] = [
+  ...new Set([
+    ...DOMAIN_ERROR_HTTP.keys(),
+    ...Object.values(EdgeErrorCode),
+    ...AUTHORIZATION_FAILURES,
+  ]),
+].sort();

@@ -11,6 +11,7 @@ import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { AppException } from '../errors/app.exception';
 import { DomainError, ErrorHttpMapping } from '../errors/domain.error';
+import { EdgeErrorCode } from '../errors/edge-error-code';
 import { requestIdFor } from './request-id';
 
 export interface FieldError {
@@ -96,18 +97,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof ValidationFailedException) {
       const fields = exception.fieldErrors.map((e) => e.field).join(', ');
       return {
-        ...base(400, 'validation_failed', `Invalid request: ${fields}`),
+        ...base(400, EdgeErrorCode.VALIDATION_FAILED, `Invalid request: ${fields}`),
         errors: exception.fieldErrors,
       };
     }
     if (exception instanceof QueryFailedError) {
       const code = (exception as QueryFailedError & { driverError?: { code?: string } }).driverError
         ?.code;
-      if (code === '23505') return base(409, 'conflict', 'The resource already exists.');
+      if (code === '23505')
+        return base(409, EdgeErrorCode.CONFLICT, 'The resource already exists.');
       // Class 22 (data exception: bad text representation, NUL bytes, out-of-range numbers...) is always
       // the client's value, never our fault.
       if (code?.startsWith('22'))
-        return base(400, 'invalid_input', 'A value has an invalid format.');
+        return base(400, EdgeErrorCode.INVALID_INPUT, 'A value has an invalid format.');
     }
     // Express adapters wrap body-parser errors in an HttpException whose `cause` keeps the parser's `type`.
     const bodyParser = ((exception as { cause?: unknown })?.cause ?? exception) as {
@@ -116,10 +118,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       expose?: boolean;
     };
     if (bodyParser?.type === 'entity.too.large') {
-      return base(413, 'payload_too_large', 'The request body is larger than allowed.');
+      return base(413, EdgeErrorCode.PAYLOAD_TOO_LARGE, 'The request body is larger than allowed.');
     }
     if (bodyParser?.type === 'entity.parse.failed') {
-      return base(400, 'malformed_json', 'The request body is not valid JSON.');
+      return base(400, EdgeErrorCode.MALFORMED_JSON, 'The request body is not valid JSON.');
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -134,11 +136,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
               : exception.message;
       if (status === 404 && message.startsWith('Cannot ')) {
         // Nest's "Cannot GET /path?query" would echo the query string (which may hold a secret).
-        return base(404, 'not_found', 'No such route.');
+        return base(404, EdgeErrorCode.NOT_FOUND, 'No such route.');
       }
       const code =
         status === 404
-          ? 'not_found'
+          ? EdgeErrorCode.NOT_FOUND
           : (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/\W+/g, '_');
       return base(status, code, status >= 500 ? undefined : message);
     }
@@ -148,9 +150,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       bodyParser.status < 500 &&
       bodyParser.expose
     ) {
-      return base(bodyParser.status, 'bad_request', 'The request could not be read.');
+      return base(bodyParser.status, EdgeErrorCode.BAD_REQUEST, 'The request could not be read.');
     }
-    return base(500, 'internal_error', 'An unexpected error occurred.');
+    return base(500, EdgeErrorCode.INTERNAL_ERROR, 'An unexpected error occurred.');
   }
 
   /** Response headers an error asks for (e.g. Retry-After); none for anything else. */

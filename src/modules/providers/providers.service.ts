@@ -34,17 +34,19 @@ import type {
 const VERIFIER_OWNER = 'oauth_state';
 
 /** Reasons the callback can report (`result=error&reason=<code>`): a fixed, documented vocabulary. */
-export type AuthorizationFailure =
-  | 'invalid_state'
-  | 'state_mismatch'
-  | 'state_expired'
-  | 'state_replayed'
-  | 'access_denied'
-  | 'authorization_failed'
-  | 'missing_code'
-  | 'exchange_failed'
-  | 'brokerage_unavailable'
-  | 'provider_unavailable';
+export const AUTHORIZATION_FAILURES = [
+  'invalid_state',
+  'state_mismatch',
+  'state_expired',
+  'state_replayed',
+  'access_denied',
+  'authorization_failed',
+  'missing_code',
+  'exchange_failed',
+  'brokerage_unavailable',
+  'provider_unavailable',
+] as const;
+export type AuthorizationFailure = (typeof AUTHORIZATION_FAILURES)[number];
 
 type StateClaim =
   | {
