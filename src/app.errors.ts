@@ -37,6 +37,7 @@ const TOKENS: ErrorHttpTable<TokensErrorCode> = {
   [TokensErrorCode.NOT_CONNECTED]: { status: 409 },
   [TokensErrorCode.REAUTH_REQUIRED]: { status: 409 },
   [TokensErrorCode.BROKERAGE_UNAVAILABLE]: { status: 503, headers: retryAfter },
+  [TokensErrorCode.TOO_MANY_REFRESHES]: { status: 429 },
 };
 
 /** Merges the module tables; one code means one thing everywhere, so a code mapped two ways is refused. */

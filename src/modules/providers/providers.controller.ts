@@ -225,7 +225,7 @@ export class ProvidersController {
   @ApiOkResponse({ type: TokenMetadataView })
   async refresh(@CurrentUser() user: AuthUser, @Id() id: string): Promise<TokenMetadataView> {
     await this.providers.owned(user.id, id);
-    return this.tokens.forceRefresh(id);
+    return this.tokens.forceRefresh(id, user.id);
   }
 
   @Get(':id/events')

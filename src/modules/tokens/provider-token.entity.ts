@@ -50,6 +50,13 @@ export class ProviderTokenEntity {
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
   nextAttemptAt: Date | null;
 
+  /** The claim of the refresh in progress (any instance): its id is the compare-and-swap token of the write. */
+  @Column({ name: 'refresh_lease_id', type: 'uuid', nullable: true })
+  refreshLeaseId: string | null;
+
+  @Column({ name: 'refresh_lease_until', type: 'timestamptz', nullable: true })
+  refreshLeaseUntil: Date | null;
+
   @Column({ name: 'last_error_code', type: 'text', nullable: true })
   lastErrorCode: string | null;
 

@@ -14,6 +14,7 @@ const COLUMNS = `t.id, t.connection_id AS "connectionId", t.provider_key AS "pro
   t.obtained_at AS "obtainedAt", t.last_refreshed_at AS "lastRefreshedAt", t.refresh_count AS "refreshCount",
   t.scopes, t.refresh_due_at AS "refreshDueAt", t.failure_count AS "failureCount",
   t.next_attempt_at AS "nextAttemptAt", t.last_error_code AS "lastErrorCode",
+  t.refresh_lease_id AS "refreshLeaseId", t.refresh_lease_until AS "refreshLeaseUntil",
   t.created_at AS "createdAt", t.updated_at AS "updatedAt", c.status, c.user_id AS "userId"`;
 
 /**
@@ -53,6 +54,26 @@ export class ProviderTokensRepository {
       `SELECT ${COLUMNS} FROM provider_tokens t JOIN provider_connections c ON c.id = t.connection_id
        WHERE t.connection_id = $1 FOR UPDATE OF t`,
       [connectionId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * The token row for writing a refresh result, only while `leaseId` is still its claim; locks the connection
+   * first, like every other path.
+   */
+  async lockClaimed(
+    manager: EntityManager,
+    connectionId: string,
+    leaseId: string,
+  ): Promise<TokenRow | null> {
+    await manager.query(`SELECT 1 FROM provider_connections WHERE id = $1 FOR NO KEY UPDATE`, [
+      connectionId,
+    ]);
+    const rows: TokenRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM provider_tokens t JOIN provider_connections c ON c.id = t.connection_id
+       WHERE t.connection_id = $1 AND t.refresh_lease_id = $2 FOR UPDATE OF t`,
+      [connectionId, leaseId],
     );
     return rows[0] ?? null;
   }

@@ -24,7 +24,8 @@ export class RateBudget {
   nextSlotAt(key: string, perWindow: number, now: Date): Date {
     if (this.available(key, perWindow, now) > 0) return now;
     const list = this.prune(key, now);
-    const windowFrees = list.length >= perWindow ? list[list.length - perWindow]! + this.windowMs : now.getTime();
+    const windowFrees =
+      list.length >= perWindow ? list[list.length - perWindow]! + this.windowMs : now.getTime();
     return new Date(Math.max(windowFrees, this.pausedUntil.get(key) ?? 0));
   }
 

@@ -4,6 +4,7 @@ export enum TokensErrorCode {
   NOT_CONNECTED = 'not_connected',
   REAUTH_REQUIRED = 'reauth_required',
   BROKERAGE_UNAVAILABLE = 'brokerage_unavailable',
+  TOO_MANY_REFRESHES = 'too_many_refreshes',
 }
 
 const MESSAGES: Record<TokensErrorCode, string> = {
@@ -13,6 +14,8 @@ const MESSAGES: Record<TokensErrorCode, string> = {
     'The brokerage no longer accepts this authorisation; authorise the connection again.',
   [TokensErrorCode.BROKERAGE_UNAVAILABLE]:
     'The brokerage is temporarily unavailable; the refresh will be retried.',
+  [TokensErrorCode.TOO_MANY_REFRESHES]:
+    'Too many refreshes of your connections are in progress; wait for them to finish.',
 };
 
 export class TokensError extends DomainError<TokensErrorCode> {

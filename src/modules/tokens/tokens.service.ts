@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock';
 import type { AppConfig } from '../../config';
@@ -6,21 +7,27 @@ import { InjectConfig } from '../../config';
 import { Transactions, Tx } from '../../database/transactions';
 import { EncryptionService } from '../encryption/encryption.service';
 import { BROKERAGE_ADAPTERS, BrokerageError } from '../brokerages/brokerage-adapter';
-import type { BrokerageAdapters, TokenSet } from '../brokerages/brokerage-adapter';
+import type {
+  BrokerageAdapter,
+  BrokerageAdapters,
+  TokenSet,
+} from '../brokerages/brokerage-adapter';
 import type { ConnectionStatus } from '../connections/connection-status';
 import { ConnectionsService } from '../connections/connections.service';
 import type { ConnectionRef } from '../connections/connections.service';
 import { backoffDelayMs, parseRetryAfterMs, RANDOM } from './backoff';
 import type { RandomSource } from './backoff';
 import { ProviderTokensRepository, TokenRow } from './provider-tokens.repository';
+import { ConcurrencyCap } from './concurrency-cap';
 import { RateBudget } from './rate-budget';
 import { TokensError, TokensErrorCode } from './tokens.errors';
 
 /** Owner type of the token secrets in the encryption module; owner id = the provider_tokens row id. */
 export const TOKEN_SECRET_OWNER = 'provider_token';
 const DEFAULT_ACCESS_TTL_S = 1800;
-/** A forced refresh this soon after the last one answers with the current tokens ("shared"), no brokerage call. */
-export const FORCED_REFRESH_COOLDOWN_MS = 30_000;
+/** How often a caller looks again while another instance holds the refresh lease of the same connection. */
+const LEASE_POLL_MS = 25;
+const NO_LEASE = { refreshLeaseId: null, refreshLeaseUntil: null };
 
 export interface TokenMetadata {
   accessTokenExpiresAt: string;
@@ -40,6 +47,19 @@ export interface RefreshOutcome {
   brokerageError?: BrokerageError;
 }
 
+type CallResult = { tokens?: TokenSet; failure?: BrokerageError };
+
+type Claim =
+  | { kind: 'done'; outcome: RefreshOutcome }
+  | { kind: 'wait'; until: Date }
+  | {
+      kind: 'call';
+      connectionId: string;
+      leaseId: string;
+      call: Promise<CallResult>;
+      secrets: Record<string, string>;
+    };
+
 interface Flight {
   force: boolean;
   promise: Promise<RefreshOutcome>;
@@ -58,6 +78,8 @@ interface Flight {
 export class TokensService {
   private readonly logger = new Logger('Tokens');
   private readonly inflight = new Map<string, Flight>();
+  /** Flights started by forced refreshes, per user (this instance). */
+  private readonly forcedBy = new ConcurrencyCap();
   /** Token-endpoint calls per brokerage (shared with the sweep, which only uses what is left). */
   readonly budget = new RateBudget();
 
@@ -97,15 +119,27 @@ export class TokensService {
     return this.readAccessToken(row.id);
   }
 
-  /** Forced refresh for the API: concurrent calls share one brokerage call; failures are thrown as TokensError. */
-  async forceRefresh(connectionId: string): Promise<TokenMetadata> {
-    const outcome = await this.refresh(connectionId, { force: true });
+  /**
+   * Forced refresh for the API: concurrent calls share one brokerage call; failures are thrown as TokensError.
+   * With `userId`, at most `forcedRefreshesPerUser` of that user's connections wait on brokerages at once.
+   */
+  async forceRefresh(connectionId: string, userId?: string): Promise<TokenMetadata> {
+    const outcome = await this.refresh(connectionId, { force: true, userId });
     if (outcome.result === 'failed') throw outcome.error!;
-    return (await this.getMetadata(connectionId))!;
+    const meta = await this.getMetadata(connectionId);
+    // Removed while the brokerage answered: the result was not stored.
+    if (!meta) throw new TokensError(TokensErrorCode.NOT_CONNECTED);
+    return meta;
   }
 
-  /** Single-flight refresh. A forced caller that finds a non-forced flight which did nothing starts its own. */
-  async refresh(connectionId: string, opts: { force?: boolean } = {}): Promise<RefreshOutcome> {
+  /**
+   * Single-flight refresh. A forced caller that finds a non-forced flight which did nothing starts its own.
+   * Joining a flight is free; starting one on behalf of `userId` counts against that user's cap.
+   */
+  async refresh(
+    connectionId: string,
+    opts: { force?: boolean; userId?: string } = {},
+  ): Promise<RefreshOutcome> {
     const force = opts.force ?? false;
     const existing = this.inflight.get(connectionId);
     if (existing) {
@@ -113,10 +147,15 @@ export class TokensService {
       if (!(force && !existing.force && outcome.result === 'fresh')) return outcome;
       return this.refresh(connectionId, opts);
     }
+    const user = opts.userId;
+    if (user && !this.forcedBy.tryEnter(user, this.config.providers.forcedRefreshesPerUser)) {
+      return { result: 'failed', error: new TokensError(TokensErrorCode.TOO_MANY_REFRESHES) };
+    }
     const startedAt = this.clock.now();
-    const promise = this.refreshLocked(connectionId, force, startedAt).finally(() =>
-      this.inflight.delete(connectionId),
-    );
+    const promise = this.refreshLocked(connectionId, force, startedAt).finally(() => {
+      this.inflight.delete(connectionId);
+      if (user) this.forcedBy.leave(user);
+    });
     this.inflight.set(connectionId, { force, promise });
     return promise;
   }
@@ -162,6 +201,7 @@ export class TokensService {
       failureCount: 0,
       nextAttemptAt: null,
       lastErrorCode: null,
+      ...NO_LEASE,
       updatedAt: now,
     };
     const existing = await this.repo.lock(manager, connection.id);
@@ -226,76 +266,111 @@ export class TokensService {
     }
   }
 
+  /**
+   * Claim, call, store: the brokerage call runs with no transaction open, so a slow brokerage holds no pooled
+   * connection. The claim (a lease on the token row, taken under the row lock in a short transaction) makes the
+   * call exclusive across instances; the result is written only if that lease is still ours (compare-and-swap).
+   */
   private async refreshLocked(
     connectionId: string,
     force: boolean,
     startedAt: Date,
   ): Promise<RefreshOutcome> {
-    return this.transactions.run(async (tx) => {
-      const m = tx.manager;
-      // Connection row first, then the token row: the order DELETE and the OAuth completion use.
-      await this.repo.lockConnection(m, connectionId);
-      const row = await this.repo.lock(m, connectionId);
-      const unusable = this.unusableError(row);
-      if (unusable) return { result: 'failed', error: unusable };
-      const r = row!;
-      const now = this.clock.now();
-      if (r.lastRefreshedAt && r.lastRefreshedAt.getTime() >= startedAt.getTime())
-        return { result: 'shared' };
-      if (
-        force &&
-        r.lastRefreshedAt &&
-        now.getTime() - r.lastRefreshedAt.getTime() < FORCED_REFRESH_COOLDOWN_MS
-      )
-        return { result: 'shared' };
-      const due = this.nextDue(r.accessTokenExpiresAt, now);
-      if (!force && !this.needsRefresh(r, now)) {
-        // A sweeper's lease moved refresh_due_at forward; put it back where it belongs.
-        if (r.refreshDueAt?.getTime() !== due.getTime())
-          await this.repo.update(m, r.id, { refreshDueAt: due });
-        return { result: 'fresh' };
-      }
-      // The hard end first: backing off cannot help an expired refresh token (409, not 503).
-      if (r.refreshTokenExpiresAt && r.refreshTokenExpiresAt.getTime() <= now.getTime()) {
-        return this.requireReauth(
+    const waitUntil = Date.now() + this.config.providers.refreshLeaseMs;
+    for (;;) {
+      const claim = await this.transactions.run((tx) =>
+        this.claim(tx.manager, connectionId, force, startedAt),
+      );
+      if (claim.kind === 'done') return claim.outcome;
+      if (claim.kind === 'call') return this.callAndStore(claim);
+      // Another instance is calling the brokerage for this connection: look again once it has written.
+      if (Date.now() >= waitUntil)
+        return { result: 'failed', error: TokensError.unavailable(claim.until, this.clock.now()) };
+      await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+    }
+  }
+
+  private async claim(
+    m: EntityManager,
+    connectionId: string,
+    force: boolean,
+    startedAt: Date,
+  ): Promise<Claim> {
+    const done = (outcome: RefreshOutcome): Claim => ({ kind: 'done', outcome });
+    // Connection row first, then the token row: the order DELETE and the OAuth completion use.
+    await this.repo.lockConnection(m, connectionId);
+    const row = await this.repo.lock(m, connectionId);
+    const unusable = this.unusableError(row);
+    if (unusable) return done({ result: 'failed', error: unusable });
+    const r = row!;
+    const now = this.clock.now();
+    if (r.lastRefreshedAt && r.lastRefreshedAt.getTime() >= startedAt.getTime())
+      return done({ result: 'shared' });
+    const cooldown = this.config.providers.forcedRefreshCooldownMs;
+    if (force && r.lastRefreshedAt && now.getTime() - r.lastRefreshedAt.getTime() < cooldown)
+      return done({ result: 'shared' });
+    if (r.refreshLeaseUntil && r.refreshLeaseUntil.getTime() > now.getTime())
+      return { kind: 'wait', until: r.refreshLeaseUntil };
+    const due = this.nextDue(r.accessTokenExpiresAt, now);
+    if (!force && !this.needsRefresh(r, now)) {
+      // A sweeper's lease moved refresh_due_at forward; put it back where it belongs.
+      if (r.refreshDueAt?.getTime() !== due.getTime())
+        await this.repo.update(m, r.id, { refreshDueAt: due });
+      return done({ result: 'fresh' });
+    }
+    // The hard end first: backing off cannot help an expired refresh token (409, not 503).
+    if (r.refreshTokenExpiresAt && r.refreshTokenExpiresAt.getTime() <= now.getTime()) {
+      return done(
+        await this.requireReauth(
           m,
           r,
           new BrokerageError('reauth_required', 'refresh_token_expired'),
           now,
-        );
-      }
-      if (r.nextAttemptAt && r.nextAttemptAt.getTime() > now.getTime()) {
-        if (r.refreshDueAt?.getTime() !== r.nextAttemptAt.getTime())
-          await this.repo.update(m, r.id, { refreshDueAt: r.nextAttemptAt });
-        return { result: 'failed', error: TokensError.unavailable(r.nextAttemptAt, now) };
-      }
-      const secrets = await this.encryption.readSecrets(m, TOKEN_SECRET_OWNER, r.id);
-      const adapter = this.adapters.get(r.providerKey);
-      if (!secrets.refresh_token || !adapter) {
-        const code = adapter ? 'no_refresh_token' : 'provider_unavailable';
-        return this.requireReauth(m, r, new BrokerageError('reauth_required', code), now);
-      }
-      // Every token-endpoint call counts against the brokerage's budget (paused after a 429), forced ones too.
-      if (this.budget.available(r.providerKey, adapter.ratePerMinute, now) <= 0) {
-        return {
-          result: 'failed',
-          error: TokensError.unavailable(
-            this.budget.nextSlotAt(r.providerKey, adapter.ratePerMinute, now),
-            now,
-          ),
-        };
-      }
-      this.budget.take(r.providerKey, 1, now);
-      let tokens: TokenSet;
-      try {
-        tokens = await adapter.refresh(secrets.refresh_token);
-      } catch (err) {
-        const failure = adapter.classifyError(err);
+        ),
+      );
+    }
+    if (r.nextAttemptAt && r.nextAttemptAt.getTime() > now.getTime()) {
+      if (r.refreshDueAt?.getTime() !== r.nextAttemptAt.getTime())
+        await this.repo.update(m, r.id, { refreshDueAt: r.nextAttemptAt });
+      return done({ result: 'failed', error: TokensError.unavailable(r.nextAttemptAt, now) });
+    }
+    const secrets = await this.encryption.readSecrets(m, TOKEN_SECRET_OWNER, r.id);
+    const adapter = this.adapters.get(r.providerKey);
+    if (!secrets.refresh_token || !adapter) {
+      const code = adapter ? 'no_refresh_token' : 'provider_unavailable';
+      return done(await this.requireReauth(m, r, new BrokerageError('reauth_required', code), now));
+    }
+    // Every token-endpoint call counts against the brokerage's budget (paused after a 429), forced ones too.
+    if (this.budget.available(r.providerKey, adapter.ratePerMinute, now) <= 0) {
+      const at = this.budget.nextSlotAt(r.providerKey, adapter.ratePerMinute, now);
+      return done({ result: 'failed', error: TokensError.unavailable(at, now) });
+    }
+    this.budget.take(r.providerKey, 1, now);
+    // Started under the row lock, before the lease is written: no other claimer can read the row until the
+    // lease commits (moments later), and the call then runs on with no transaction open.
+    const call = adapter.refresh(secrets.refresh_token).then(
+      (tokens): CallResult => ({ tokens }),
+      (err: unknown): CallResult => ({ failure: adapter.classifyError(err) }),
+    );
+    const leaseId = randomUUID();
+    const leaseUntil = new Date(now.getTime() + this.config.providers.refreshLeaseMs);
+    await this.repo.update(m, r.id, { refreshLeaseId: leaseId, refreshLeaseUntil: leaseUntil });
+    return { kind: 'call', connectionId, leaseId, call, secrets };
+  }
+
+  private async callAndStore(claim: Extract<Claim, { kind: 'call' }>): Promise<RefreshOutcome> {
+    const { tokens, failure } = await claim.call;
+    return this.transactions.run(async ({ manager: m }) => {
+      const r = await this.repo.lockClaimed(m, claim.connectionId, claim.leaseId);
+      // The lease lapsed (someone else may have refreshed since) or the connection was removed: keep theirs.
+      if (!r) return { result: 'shared' };
+      const now = this.clock.now();
+      if (failure) {
         return failure.kind === 'reauth_required'
-          ? this.requireReauth(m, r, failure, this.clock.now())
-          : this.recordTemporaryFailure(m, r, failure, this.clock.now());
+          ? this.requireReauth(m, r, failure, now)
+          : this.recordTemporaryFailure(m, r, failure, now);
       }
-      await this.applyRefreshed(m, r, secrets, tokens, this.clock.now());
+      await this.applyRefreshed(m, r, claim.secrets, tokens!, now);
       return { result: 'refreshed' };
     });
   }
@@ -327,6 +402,7 @@ export class TokensService {
       failureCount: 0,
       nextAttemptAt: null,
       lastErrorCode: null,
+      ...NO_LEASE,
       updatedAt: now,
     });
     await this.connections.recordEvent(m, r.connectionId, 'token_refreshed', {
@@ -355,6 +431,7 @@ export class TokensService {
       nextAttemptAt,
       refreshDueAt: nextAttemptAt,
       lastErrorCode: failure.code,
+      ...NO_LEASE,
       updatedAt: now,
     });
     await this.connections.recordEvent(m, r.connectionId, 'token_refresh_failed', {
@@ -386,6 +463,7 @@ export class TokensService {
       refreshDueAt: null,
       nextAttemptAt: null,
       lastErrorCode: failure.code,
+      ...NO_LEASE,
       updatedAt: now,
     });
     await this.connections.recordEvent(m, r.connectionId, 'token_refresh_failed', {
