@@ -80,7 +80,7 @@ export class TokenSweepService implements OnApplicationBootstrap, OnApplicationS
         const now = this.clock.now();
         const limit = Math.min(
           batchSize,
-          this.tokens.budget.available(adapter.key, adapter.ratePerMinute, now),
+          await this.tokens.budget.remaining(adapter.key, adapter.ratePerMinute, now),
         );
         if (limit <= 0) break;
         const ids = await this.transactions.run((tx) =>

@@ -19,7 +19,8 @@ import { backoffDelayMs, parseRetryAfterMs, RANDOM } from './backoff';
 import type { RandomSource } from './backoff';
 import { ProviderTokensRepository, TokenRow } from './provider-tokens.repository';
 import { ConcurrencyCap } from './concurrency-cap';
-import { RateBudget } from './rate-budget';
+import { REFRESH_BUDGET } from './refresh-budget';
+import type { RefreshBudget } from './refresh-budget';
 import { TokensError, TokensErrorCode } from './tokens.errors';
 
 /** Owner type of the token secrets in the encryption module; owner id = the provider_tokens row id. */
@@ -80,8 +81,6 @@ export class TokensService {
   private readonly inflight = new Map<string, Flight>();
   /** Flights started by forced refreshes, per user (this instance). */
   private readonly forcedBy = new ConcurrencyCap();
-  /** Token-endpoint calls per brokerage (shared with the sweep, which only uses what is left). */
-  readonly budget = new RateBudget();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -93,6 +92,8 @@ export class TokensService {
     @InjectConfig() private readonly config: AppConfig,
     @Inject(BROKERAGE_ADAPTERS) private readonly adapters: BrokerageAdapters,
     @Inject(RANDOM) private readonly random: RandomSource,
+    /** Token-endpoint calls per brokerage (shared with the sweep, which only uses what is left). */
+    @Inject(REFRESH_BUDGET) readonly budget: RefreshBudget,
   ) {}
 
   /**
@@ -340,12 +341,18 @@ export class TokensService {
       const code = adapter ? 'no_refresh_token' : 'provider_unavailable';
       return done(await this.requireReauth(m, r, new BrokerageError('reauth_required', code), now));
     }
-    // Every token-endpoint call counts against the brokerage's budget (paused after a 429), forced ones too.
-    if (this.budget.available(r.providerKey, adapter.ratePerMinute, now) <= 0) {
-      const at = this.budget.nextSlotAt(r.providerKey, adapter.ratePerMinute, now);
-      return done({ result: 'failed', error: TokensError.unavailable(at, now) });
-    }
-    this.budget.take(r.providerKey, 1, now);
+    // Every token-endpoint call counts against the brokerage's budget (paused after a 429), forced ones too;
+    // one user's forced refreshes get at most their share of it, so they cannot starve everyone else.
+    const p = this.config.providers;
+    const share = force
+      ? {
+          key: `${r.providerKey}:user:${r.userId}`,
+          perWindow: Math.max(1, Math.floor(adapter.ratePerMinute * p.userRateShare)),
+        }
+      : undefined;
+    const refused = await this.budget.acquire(r.providerKey, adapter.ratePerMinute, now, share);
+    if (refused)
+      return done({ result: 'failed', error: TokensError.unavailable(refused.retryAt, now) });
     // Started under the row lock, before the lease is written: no other claimer can read the row until the
     // lease commits (moments later), and the call then runs on with no transaction open.
     const call = adapter.refresh(secrets.refresh_token).then(
@@ -425,7 +432,7 @@ export class TokensService {
     if (retryAfter !== undefined) delay = Math.max(delay, retryAfter);
     const nextAttemptAt = new Date(now.getTime() + delay);
     // A 429 speaks for the whole brokerage: stop calling it (sweep and API) until Retry-After.
-    if (failure.kind === 'rate_limited') this.budget.pause(r.providerKey, nextAttemptAt);
+    if (failure.kind === 'rate_limited') await this.budget.halt(r.providerKey, nextAttemptAt);
     await this.repo.update(m, r.id, {
       failureCount,
       nextAttemptAt,
