@@ -7,11 +7,7 @@ import { InjectConfig } from '../../config';
 import { Transactions, Tx } from '../../database/transactions';
 import { EncryptionService } from '../encryption/encryption.service';
 import { BROKERAGE_ADAPTERS, BrokerageError } from '../brokerages/brokerage-adapter';
-import type {
-  BrokerageAdapter,
-  BrokerageAdapters,
-  TokenSet,
-} from '../brokerages/brokerage-adapter';
+import type { BrokerageAdapters, TokenSet } from '../brokerages/brokerage-adapter';
 import type { ConnectionStatus } from '../connections/connection-status';
 import { ConnectionsService } from '../connections/connections.service';
 import type { ConnectionRef } from '../connections/connections.service';
