@@ -13,6 +13,8 @@ import { RedisRateBudget } from './redis-rate-budget';
 import { REFRESH_BUDGET } from './refresh-budget';
 import { ProviderTokenEntity } from './provider-token.entity';
 import { ProviderTokensRepository } from './provider-tokens.repository';
+import { TokenPolicy } from './token-policy';
+import { TokenStore } from './token-store.service';
 import { TokenSweepService } from './token-sweep.service';
 import { TokensService } from './tokens.service';
 
@@ -27,6 +29,8 @@ import { TokensService } from './tokens.service';
   ],
   providers: [
     ProviderTokensRepository,
+    TokenPolicy,
+    TokenStore,
     TokenSweepService,
     TokensService,
     { provide: RANDOM, useValue: Math.random },

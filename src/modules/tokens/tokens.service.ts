@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
 import { Transactions, Tx } from '../../database/transactions';
-import { EncryptionService } from '../encryption/encryption.service';
 import { BROKERAGE_ADAPTERS, BrokerageError } from '../brokerages/brokerage-adapter';
 import type { BrokerageAdapters, TokenSet } from '../brokerages/brokerage-adapter';
 import type { ConnectionStatus } from '../connections/connection-status';
@@ -17,22 +16,13 @@ import { ProviderTokensRepository, TokenRow } from './provider-tokens.repository
 import { ConcurrencyCap } from './concurrency-cap';
 import { REFRESH_BUDGET } from './refresh-budget';
 import type { RefreshBudget } from './refresh-budget';
+import { TokenPolicy } from './token-policy';
+import { NO_LEASE, TokenStore } from './token-store.service';
+import type { TokenMetadata } from './token-store.service';
 import { TokensError, TokensErrorCode } from './tokens.errors';
 
-/** Owner type of the token secrets in the encryption module; owner id = the provider_tokens row id. */
-export const TOKEN_SECRET_OWNER = 'provider_token';
-const DEFAULT_ACCESS_TTL_S = 1800;
 /** How often a caller looks again while another instance holds the refresh lease of the same connection. */
 const LEASE_POLL_MS = 25;
-const NO_LEASE = { refreshLeaseId: null, refreshLeaseUntil: null };
-
-export interface TokenMetadata {
-  accessTokenExpiresAt: string;
-  refreshTokenExpiresAt: string | null;
-  lastRefreshedAt: string | null;
-  refreshCount: number;
-  scopes: string[];
-}
 
 /**
  * `refreshed`: this call refreshed; `shared`: another caller or instance refreshed while we waited for the lock;
@@ -63,13 +53,12 @@ interface Flight {
 }
 
 /**
- * Encrypted storage and freshness of brokerage tokens.
+ * Freshness of brokerage tokens (the module's entry point; storage is TokenStore's).
  *
  * Single-flight per connection, two layers: an in-process promise map (concurrent callers in this instance
- * share one promise, hence one brokerage call) and the token row's `FOR UPDATE` lock held for the duration of
- * the brokerage call (other instances queue on it, then see `last_refreshed_at` moved past the moment they
- * started and reuse the result). Failures are recorded in the same transaction and committed, never thrown out
- * of it, and the stored tokens are replaced only after the brokerage answered with new ones.
+ * share one promise, hence one brokerage call) and a lease on the token row (other instances see it, wait
+ * without holding a connection, then reuse the result). Failures are recorded and committed, never thrown out
+ * of a transaction, and the stored tokens are replaced only after the brokerage answered with new ones.
  */
 @Injectable()
 export class TokensService {
@@ -79,11 +68,11 @@ export class TokensService {
   private readonly forcedBy = new ConcurrencyCap();
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly transactions: Transactions,
     private readonly repo: ProviderTokensRepository,
+    private readonly store: TokenStore,
+    private readonly policy: TokenPolicy,
     private readonly connections: ConnectionsService,
-    private readonly encryption: EncryptionService,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
     @Inject(BROKERAGE_ADAPTERS) private readonly adapters: BrokerageAdapters,
@@ -104,7 +93,7 @@ export class TokensService {
       row.accessTokenExpiresAt.getTime() - this.clock.now().getTime() >
       this.config.providers.refreshThresholdMs
     ) {
-      return this.readAccessToken(row.id);
+      return this.store.readAccessToken(row.id);
     }
     const outcome = await this.refresh(connectionId);
     if (outcome.result === 'failed') {
@@ -113,7 +102,7 @@ export class TokensService {
       if (!stillWorks || outcome.error!.code !== TokensErrorCode.BROKERAGE_UNAVAILABLE)
         throw outcome.error!;
     }
-    return this.readAccessToken(row.id);
+    return this.store.readAccessToken(row.id);
   }
 
   /**
@@ -157,110 +146,21 @@ export class TokensService {
     return promise;
   }
 
-  async getMetadata(connectionId: string): Promise<TokenMetadata | null> {
-    const row = await this.repo.find(connectionId);
-    if (!row) return null;
-    return {
-      accessTokenExpiresAt: row.accessTokenExpiresAt.toISOString(),
-      refreshTokenExpiresAt: row.refreshTokenExpiresAt?.toISOString() ?? null,
-      lastRefreshedAt: row.lastRefreshedAt?.toISOString() ?? null,
-      refreshCount: row.refreshCount,
-      scopes: row.scopes,
-    };
+  getMetadata(connectionId: string): Promise<TokenMetadata | null> {
+    return this.store.getMetadata(connectionId);
   }
 
-  /**
-   * Stores the tokens of a completed code exchange inside the caller's transaction (new connection or
-   * re-authorisation: the same row and secrets owner are reused). Returns the status the connection should take.
-   */
-  async storeFromExchange(
+  /** See TokenStore.storeFromExchange (the OAuth completion stores through here). */
+  storeFromExchange(
     manager: EntityManager,
     connection: ConnectionRef,
     tokens: TokenSet,
   ): Promise<ConnectionStatus> {
-    const now = this.clock.now();
-    const adapter = this.adapters.get(connection.providerKey);
-    const accessExp = new Date(now.getTime() + (tokens.expiresIn ?? DEFAULT_ACCESS_TTL_S) * 1000);
-    const rtLifetimeMs =
-      tokens.refreshTokenExpiresIn !== undefined
-        ? tokens.refreshTokenExpiresIn * 1000
-        : adapter?.refreshTokenLifetimeMs;
-    const refreshExp = rtLifetimeMs ? new Date(now.getTime() + rtLifetimeMs) : null;
-    const fields = {
-      providerKey: connection.providerKey,
-      accessTokenExpiresAt: accessExp,
-      refreshTokenExpiresAt: refreshExp,
-      obtainedAt: now,
-      lastRefreshedAt: null,
-      refreshCount: 0,
-      scopes: tokens.scopes ?? [...(adapter?.scopes ?? [])],
-      refreshDueAt: this.nextDue(accessExp, now),
-      failureCount: 0,
-      nextAttemptAt: null,
-      lastErrorCode: null,
-      ...NO_LEASE,
-      updatedAt: now,
-    };
-    const existing = await this.repo.lock(manager, connection.id);
-    let tokenId: string;
-    if (existing) {
-      tokenId = existing.id;
-      await this.encryption.deleteSecrets(manager, TOKEN_SECRET_OWNER, tokenId);
-      await this.repo.update(manager, tokenId, fields);
-    } else {
-      tokenId = await this.repo.insert(manager, {
-        ...fields,
-        connectionId: connection.id,
-        createdAt: now,
-      });
-    }
-    await this.storeSecrets(
-      manager,
-      tokenId,
-      tokens.accessToken,
-      tokens.refreshToken,
-      tokens.idToken,
-    );
-    await this.connections.recordEvent(manager, connection.id, 'token_stored', {
-      accessTokenExpiresAt: accessExp.toISOString(),
-      refreshTokenExpiresAt: refreshExp?.toISOString() ?? null,
-      reauthorisation: existing !== null,
-    });
-    return this.statusAfterSuccess(refreshExp, now);
+    return this.store.storeFromExchange(manager, connection, tokens);
   }
 
-  /**
-   * Destroys a connection's tokens inside the caller's transaction; after COMMIT, revokes the refresh token at
-   * the brokerage when it supports revocation (best effort: a failure is logged, never surfaced).
-   */
-  async destroy(tx: Tx, connectionId: string): Promise<void> {
-    const row = await this.repo.lock(tx.manager, connectionId);
-    if (!row) return;
-    const secrets = await this.encryption.readSecrets(tx.manager, TOKEN_SECRET_OWNER, row.id);
-    await this.encryption.deleteSecrets(tx.manager, TOKEN_SECRET_OWNER, row.id);
-    await this.repo.delete(tx.manager, row.id);
-    await this.connections.recordEvent(tx.manager, connectionId, 'token_destroyed');
-    const adapter = this.adapters.get(row.providerKey);
-    const token = secrets.refresh_token ?? secrets.access_token;
-    if (adapter?.supportsRevocation && token) {
-      const hint = secrets.refresh_token ? 'refresh_token' : 'access_token';
-      tx.afterCommit(async () => {
-        try {
-          await adapter.revoke(token, hint);
-          await this.connections.recordEvent(
-            this.dataSource.manager,
-            connectionId,
-            'token_revoked',
-            { hint },
-          );
-        } catch (err) {
-          this.logger.warn(
-            { connectionId, code: adapter.classifyError(err).code },
-            'token revocation failed (ignored)',
-          );
-        }
-      });
-    }
+  destroy(tx: Tx, connectionId: string): Promise<void> {
+    return this.store.destroy(tx, connectionId);
   }
 
   /**
@@ -297,7 +197,7 @@ export class TokensService {
     // Connection row first, then the token row: the order DELETE and the OAuth completion use.
     await this.repo.lockConnection(m, connectionId);
     const row = await this.repo.lock(m, connectionId);
-    const unusable = this.unusableError(row);
+    const unusable = this.policy.unusableError(row);
     if (unusable) return done({ result: 'failed', error: unusable });
     const r = row!;
     const now = this.clock.now();
@@ -308,8 +208,8 @@ export class TokensService {
       return done({ result: 'shared' });
     if (r.refreshLeaseUntil && r.refreshLeaseUntil.getTime() > now.getTime())
       return { kind: 'wait', until: r.refreshLeaseUntil };
-    const due = this.nextDue(r.accessTokenExpiresAt, now);
-    if (!force && !this.needsRefresh(r, now)) {
+    const due = this.policy.nextDue(r.accessTokenExpiresAt, now);
+    if (!force && !this.policy.needsRefresh(r, now)) {
       // A sweeper's lease moved refresh_due_at forward; put it back where it belongs.
       if (r.refreshDueAt?.getTime() !== due.getTime())
         await this.repo.update(m, r.id, { refreshDueAt: due });
@@ -331,7 +231,7 @@ export class TokensService {
         await this.repo.update(m, r.id, { refreshDueAt: r.nextAttemptAt });
       return done({ result: 'failed', error: TokensError.unavailable(r.nextAttemptAt, now) });
     }
-    const secrets = await this.encryption.readSecrets(m, TOKEN_SECRET_OWNER, r.id);
+    const secrets = await this.store.readSecrets(m, r.id);
     const adapter = this.adapters.get(r.providerKey);
     if (!secrets.refresh_token || !adapter) {
       const code = adapter ? 'no_refresh_token' : 'provider_unavailable';
@@ -385,10 +285,10 @@ export class TokensService {
     tokens: TokenSet,
     now: Date,
   ): Promise<void> {
-    const accessExp = new Date(now.getTime() + (tokens.expiresIn ?? DEFAULT_ACCESS_TTL_S) * 1000);
+    const accessExp = this.policy.accessExpiry(tokens, now);
     // storeSecret replaces in place, inside this transaction: a failure before COMMIT keeps the old, working set.
     // Save a rotated refresh token when one is returned, but never extend the refresh token's hard end.
-    await this.storeSecrets(
+    await this.store.storeSecrets(
       m,
       r.id,
       tokens.accessToken,
@@ -401,7 +301,7 @@ export class TokensService {
       lastRefreshedAt: now,
       refreshCount,
       scopes: tokens.scopes ?? r.scopes,
-      refreshDueAt: this.nextDue(accessExp, now),
+      refreshDueAt: this.policy.nextDue(accessExp, now),
       failureCount: 0,
       nextAttemptAt: null,
       lastErrorCode: null,
@@ -412,7 +312,13 @@ export class TokensService {
       refreshCount,
       accessTokenExpiresAt: accessExp.toISOString(),
     });
-    await this.changeStatus(m, r, this.statusAfterSuccess(r.refreshTokenExpiresAt, now), null, now);
+    await this.changeStatus(
+      m,
+      r,
+      this.policy.statusAfterSuccess(r.refreshTokenExpiresAt, now),
+      null,
+      now,
+    );
   }
 
   private async recordTemporaryFailure(
@@ -498,62 +404,8 @@ export class TokensService {
     await this.connections.transition(m, ref, to, reason, now);
   }
 
-  private needsRefresh(r: TokenRow, now: Date): boolean {
-    return (
-      r.status === 'degraded' ||
-      r.accessTokenExpiresAt.getTime() - now.getTime() <= this.config.providers.refreshThresholdMs
-    );
-  }
-
-  /** Threshold before expiry, but never sooner than halfway to it (a token shorter-lived than the threshold). */
-  private nextDue(accessExp: Date, now: Date): Date {
-    const left = accessExp.getTime() - now.getTime();
-    return new Date(
-      now.getTime() +
-        Math.max(left - this.config.providers.refreshThresholdMs, Math.floor(left / 2), 0),
-    );
-  }
-
-  private statusAfterSuccess(refreshExp: Date | null, now: Date): ConnectionStatus {
-    return refreshExp &&
-      refreshExp.getTime() - now.getTime() <= this.config.providers.expiringWindowMs
-      ? 'expiring'
-      : 'active';
-  }
-
-  private async storeSecrets(
-    m: EntityManager,
-    tokenId: string,
-    access: string,
-    refresh?: string,
-    idToken?: string,
-  ): Promise<void> {
-    const owner = (field: string) => ({ ownerType: TOKEN_SECRET_OWNER, ownerId: tokenId, field });
-    // Sequential on purpose: one transaction, one connection.
-    await this.encryption.storeSecret(m, owner('access_token'), access);
-    if (refresh) await this.encryption.storeSecret(m, owner('refresh_token'), refresh);
-    if (idToken) await this.encryption.storeSecret(m, owner('id_token'), idToken);
-  }
-
-  private async readAccessToken(tokenId: string): Promise<string> {
-    const value = await this.encryption.readSecret(this.dataSource.manager, {
-      ownerType: TOKEN_SECRET_OWNER,
-      ownerId: tokenId,
-      field: 'access_token',
-    });
-    if (!value) throw new TokensError(TokensErrorCode.NOT_CONNECTED);
-    return value;
-  }
-
   private assertUsable(row: TokenRow | null): asserts row is TokenRow {
-    const err = this.unusableError(row);
+    const err = this.policy.unusableError(row);
     if (err) throw err;
-  }
-
-  private unusableError(row: TokenRow | null): TokensError | undefined {
-    if (!row || row.status === 'pending_auth' || row.status === 'disconnected')
-      return new TokensError(TokensErrorCode.NOT_CONNECTED);
-    if (row.status === 'reauth_required') return new TokensError(TokensErrorCode.REAUTH_REQUIRED);
-    return undefined;
   }
 }

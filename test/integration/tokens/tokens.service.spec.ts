@@ -10,7 +10,8 @@ import { ConnectionEventsRepository } from '../../../src/modules/connections/con
 import { TokenSweepService } from '../../../src/modules/tokens/token-sweep.service';
 import { TokensModule } from '../../../src/modules/tokens';
 import { TokensError } from '../../../src/modules/tokens/tokens.errors';
-import { TOKEN_SECRET_OWNER, TokensService } from '../../../src/modules/tokens/tokens.service';
+import { TOKEN_SECRET_OWNER } from '../../../src/modules/tokens/token-store.service';
+import { TokensService } from '../../../src/modules/tokens/tokens.service';
 import { asHttp, HttpError } from '../../support/as-http';
 import { useTestModule } from '../../harness';
 import { FakeAdapter } from './fake-adapter';
