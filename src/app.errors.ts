@@ -3,7 +3,7 @@ import { EdgeErrorCode } from './common/errors/edge-error-code';
 import { AuthErrorCode } from './modules/auth/auth.errors';
 import { ConnectionsErrorCode } from './modules/connections/connections.errors';
 import { ProvidersErrorCode } from './modules/providers/providers.errors';
-import { AUTHORIZATION_FAILURES } from './modules/providers/providers.service';
+import { AUTHORIZATION_FAILURES } from './modules/providers/oauth-flow.service';
 import { TokensErrorCode } from './modules/tokens/tokens.errors';
 
 const retryAfter = (e: DomainError): Record<string, string> => ({

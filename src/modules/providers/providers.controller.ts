@@ -44,7 +44,9 @@ import {
   UpdateConnectionDto,
 } from './providers.dto';
 import { AppException } from '../../common/errors/app.exception';
-import { ProvidersService, toView } from './providers.service';
+import { toView } from './connection.mapper';
+import { OAuthFlowService } from './oauth-flow.service';
+import { ProvidersService } from './providers.service';
 
 const Id = () => Param('id', new ParseUUIDPipe());
 
@@ -79,6 +81,7 @@ export class ProviderTypesController {
 export class ProvidersController {
   constructor(
     private readonly providers: ProvidersService,
+    private readonly oauth: OAuthFlowService,
     private readonly tokens: TokensService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -118,7 +121,7 @@ export class ProvidersController {
     @Res() res: Response,
   ): Promise<void> {
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    const outcome = await this.providers.completeAuthorization(
+    const outcome = await this.oauth.completeAuthorization(
       {
         code: str(query.code),
         state: str(query.state),
@@ -174,7 +177,7 @@ export class ProvidersController {
     @Meta() meta: RequestMeta,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AuthorizationStartView> {
-    const { browserBinding, ...view } = await this.providers.startAuthorization(user.id, id, meta);
+    const { browserBinding, ...view } = await this.oauth.startAuthorization(user.id, id, meta);
     // Lax: sent on the top-level GET redirect back from the brokerage. A new flow in this browser replaces it.
     res.cookie(OAUTH_BROWSER_COOKIE, browserBinding, {
       httpOnly: true,
@@ -199,7 +202,7 @@ export class ProvidersController {
     @Meta() meta: RequestMeta,
   ): Promise<ConnectionView> {
     await this.providers.owned(user.id, id);
-    const outcome = await this.providers.completeAuthorization(
+    const outcome = await this.oauth.completeAuthorization(
       { code: dto.code, state: dto.state },
       meta,
       { userId: user.id, connectionId: id },

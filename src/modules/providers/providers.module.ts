@@ -5,6 +5,7 @@ import { SandboxOAuthServerModule } from '../brokerages/sandbox/oauth-server/san
 import { ConnectionsModule } from '../connections/connections.module';
 import { EncryptionModule } from '../encryption/encryption.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { OAuthFlowService } from './oauth-flow.service';
 import { OAuthStateEntity } from './oauth-state.entity';
 import { OAuthStatesRepository } from './oauth-states.repository';
 import { ProvidersController, ProviderTypesController } from './providers.controller';
@@ -21,7 +22,7 @@ import { ProvidersService } from './providers.service';
     TokensModule,
   ],
   controllers: [ProviderTypesController, ProvidersController],
-  providers: [OAuthStatesRepository, ProvidersService],
+  providers: [OAuthFlowService, OAuthStatesRepository, ProvidersService],
   exports: [ProvidersService],
 })
 export class ProvidersModule {}
