@@ -1,4 +1,4 @@
-export const CONNECTION_STATUSES = [
+const CONNECTION_STATUSES = [
   'pending_auth',
   'active',
   'expiring',
@@ -21,6 +21,3 @@ const TRANSITIONS: Record<ConnectionStatus, readonly ConnectionStatus[]> = {
 export function canTransition(from: ConnectionStatus, to: ConnectionStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
-
-/** Statuses in which a connection holds tokens that the refresh may use. */
-export const REFRESHABLE_STATUSES: readonly ConnectionStatus[] = ['active', 'expiring', 'degraded'];

@@ -292,6 +292,6 @@ export class OAuthFlowService {
   }
 }
 
-export function hashState(state: string): string {
+function hashState(state: string): string {
   return createHash('sha256').update(state, 'utf8').digest('hex');
 }
