@@ -1,12 +1,10 @@
-const CONNECTION_STATUSES = [
-  'pending_auth',
-  'active',
-  'expiring',
-  'degraded',
-  'reauth_required',
-  'disconnected',
-] as const;
-export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+export type ConnectionStatus =
+  | 'pending_auth'
+  | 'active'
+  | 'expiring'
+  | 'degraded'
+  | 'reauth_required'
+  | 'disconnected';
 
 /** The statuses a connection may move to from each status; `disconnected` is final. */
 const TRANSITIONS: Record<ConnectionStatus, readonly ConnectionStatus[]> = {
