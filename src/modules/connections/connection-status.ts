@@ -1,10 +1,5 @@
 export type ConnectionStatus =
-  | 'pending_auth'
-  | 'active'
-  | 'expiring'
-  | 'degraded'
-  | 'reauth_required'
-  | 'disconnected';
+  'pending_auth' | 'active' | 'expiring' | 'degraded' | 'reauth_required' | 'disconnected';
 
 /** The statuses a connection may move to from each status; `disconnected` is final. */
 const TRANSITIONS: Record<ConnectionStatus, readonly ConnectionStatus[]> = {
