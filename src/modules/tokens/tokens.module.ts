@@ -13,6 +13,7 @@ import { RedisRateBudget } from './redis-rate-budget';
 import { REFRESH_BUDGET } from './refresh-budget';
 import { ProviderTokenEntity } from './provider-token.entity';
 import { ProviderTokensRepository } from './provider-tokens.repository';
+import { RefreshOutcomes } from './refresh-outcomes';
 import { TokenPolicy } from './token-policy';
 import { TokenStore } from './token-store.service';
 import { TokenSweepService } from './token-sweep.service';
@@ -29,6 +30,7 @@ import { TokensService } from './tokens.service';
   ],
   providers: [
     ProviderTokensRepository,
+    RefreshOutcomes,
     TokenPolicy,
     TokenStore,
     TokenSweepService,

@@ -8,16 +8,14 @@ import { Transactions, Tx } from '../../database/transactions';
 import { BROKERAGE_ADAPTERS, BrokerageError } from '../brokerages/brokerage-adapter';
 import type { BrokerageAdapters, TokenSet } from '../brokerages/brokerage-adapter';
 import type { ConnectionStatus } from '../connections/connection-status';
-import { ConnectionsService } from '../connections/connections.service';
 import type { ConnectionRef } from '../connections/connections.service';
-import { backoffDelayMs, parseRetryAfterMs, RANDOM } from './backoff';
-import type { RandomSource } from './backoff';
 import { ProviderTokensRepository, TokenRow } from './provider-tokens.repository';
 import { ConcurrencyCap } from './concurrency-cap';
 import { REFRESH_BUDGET } from './refresh-budget';
 import type { RefreshBudget } from './refresh-budget';
+import { RefreshOutcomes } from './refresh-outcomes';
 import { TokenPolicy } from './token-policy';
-import { NO_LEASE, TokenStore } from './token-store.service';
+import { TokenStore } from './token-store.service';
 import type { TokenMetadata } from './token-store.service';
 import { TokensError, TokensErrorCode } from './tokens.errors';
 
@@ -72,11 +70,10 @@ export class TokensService {
     private readonly repo: ProviderTokensRepository,
     private readonly store: TokenStore,
     private readonly policy: TokenPolicy,
-    private readonly connections: ConnectionsService,
+    private readonly outcomes: RefreshOutcomes,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
     @Inject(BROKERAGE_ADAPTERS) private readonly adapters: BrokerageAdapters,
-    @Inject(RANDOM) private readonly random: RandomSource,
     /** Token-endpoint calls per brokerage (shared with the sweep, which only uses what is left). */
     @Inject(REFRESH_BUDGET) readonly budget: RefreshBudget,
   ) {}
@@ -218,7 +215,7 @@ export class TokensService {
     // The hard end first: backing off cannot help an expired refresh token (409, not 503).
     if (r.refreshTokenExpiresAt && r.refreshTokenExpiresAt.getTime() <= now.getTime()) {
       return done(
-        await this.requireReauth(
+        await this.outcomes.requireReauth(
           m,
           r,
           new BrokerageError('reauth_required', 'refresh_token_expired'),
@@ -235,7 +232,9 @@ export class TokensService {
     const adapter = this.adapters.get(r.providerKey);
     if (!secrets.refresh_token || !adapter) {
       const code = adapter ? 'no_refresh_token' : 'provider_unavailable';
-      return done(await this.requireReauth(m, r, new BrokerageError('reauth_required', code), now));
+      return done(
+        await this.outcomes.requireReauth(m, r, new BrokerageError('reauth_required', code), now),
+      );
     }
     // Every token-endpoint call counts against the brokerage's budget (paused after a 429), forced ones too;
     // one user's forced refreshes get at most their share of it, so they cannot starve everyone else.
@@ -270,138 +269,12 @@ export class TokensService {
       const now = this.clock.now();
       if (failure) {
         return failure.kind === 'reauth_required'
-          ? this.requireReauth(m, r, failure, now)
-          : this.recordTemporaryFailure(m, r, failure, now);
+          ? this.outcomes.requireReauth(m, r, failure, now)
+          : this.outcomes.recordTemporaryFailure(m, r, failure, now);
       }
-      await this.applyRefreshed(m, r, claim.secrets, tokens!, now);
+      await this.outcomes.applyRefreshed(m, r, claim.secrets, tokens!, now);
       return { result: 'refreshed' };
     });
-  }
-
-  private async applyRefreshed(
-    m: EntityManager,
-    r: TokenRow,
-    old: Record<string, string>,
-    tokens: TokenSet,
-    now: Date,
-  ): Promise<void> {
-    const accessExp = this.policy.accessExpiry(tokens, now);
-    // storeSecret replaces in place, inside this transaction: a failure before COMMIT keeps the old, working set.
-    // Save a rotated refresh token when one is returned, but never extend the refresh token's hard end.
-    await this.store.storeSecrets(
-      m,
-      r.id,
-      tokens.accessToken,
-      tokens.refreshToken ?? old.refresh_token,
-      tokens.idToken ?? old.id_token,
-    );
-    const refreshCount = r.refreshCount + 1;
-    await this.repo.update(m, r.id, {
-      accessTokenExpiresAt: accessExp,
-      lastRefreshedAt: now,
-      refreshCount,
-      scopes: tokens.scopes ?? r.scopes,
-      refreshDueAt: this.policy.nextDue(accessExp, now),
-      failureCount: 0,
-      nextAttemptAt: null,
-      lastErrorCode: null,
-      ...NO_LEASE,
-      updatedAt: now,
-    });
-    await this.connections.recordEvent(m, r.connectionId, 'token_refreshed', {
-      refreshCount,
-      accessTokenExpiresAt: accessExp.toISOString(),
-    });
-    await this.changeStatus(
-      m,
-      r,
-      this.policy.statusAfterSuccess(r.refreshTokenExpiresAt, now),
-      null,
-      now,
-    );
-  }
-
-  private async recordTemporaryFailure(
-    m: EntityManager,
-    r: TokenRow,
-    failure: BrokerageError,
-    now: Date,
-  ): Promise<RefreshOutcome> {
-    const failureCount = r.failureCount + 1;
-    const p = this.config.providers;
-    let delay = backoffDelayMs(failureCount, p.backoffBaseMs, p.backoffMaxMs, this.random);
-    const retryAfter = parseRetryAfterMs(failure.retryAfter, now);
-    if (retryAfter !== undefined) delay = Math.max(delay, retryAfter);
-    const nextAttemptAt = new Date(now.getTime() + delay);
-    // A 429 speaks for the whole brokerage: stop calling it (sweep and API) until Retry-After.
-    if (failure.kind === 'rate_limited') await this.budget.halt(r.providerKey, nextAttemptAt);
-    await this.repo.update(m, r.id, {
-      failureCount,
-      nextAttemptAt,
-      refreshDueAt: nextAttemptAt,
-      lastErrorCode: failure.code,
-      ...NO_LEASE,
-      updatedAt: now,
-    });
-    await this.connections.recordEvent(m, r.connectionId, 'token_refresh_failed', {
-      code: failure.code,
-      kind: failure.kind,
-      httpStatus: failure.status ?? null,
-      failureCount,
-      nextAttemptAt: nextAttemptAt.toISOString(),
-    });
-    await this.changeStatus(m, r, 'degraded', failure.code, now);
-    this.logger.warn(
-      { connectionId: r.connectionId, code: failure.code, failureCount },
-      'token refresh failed temporarily',
-    );
-    return {
-      result: 'failed',
-      brokerageError: failure,
-      error: TokensError.unavailable(nextAttemptAt, now),
-    };
-  }
-
-  private async requireReauth(
-    m: EntityManager,
-    r: TokenRow,
-    failure: BrokerageError,
-    now: Date,
-  ): Promise<RefreshOutcome> {
-    await this.repo.update(m, r.id, {
-      refreshDueAt: null,
-      nextAttemptAt: null,
-      lastErrorCode: failure.code,
-      ...NO_LEASE,
-      updatedAt: now,
-    });
-    await this.connections.recordEvent(m, r.connectionId, 'token_refresh_failed', {
-      code: failure.code,
-      kind: failure.kind,
-      httpStatus: failure.status ?? null,
-    });
-    await this.changeStatus(m, r, 'reauth_required', failure.code, now);
-    return {
-      result: 'failed',
-      brokerageError: failure,
-      error: new TokensError(TokensErrorCode.REAUTH_REQUIRED),
-    };
-  }
-
-  private async changeStatus(
-    m: EntityManager,
-    r: TokenRow,
-    to: ConnectionStatus,
-    reason: string | null,
-    now: Date,
-  ): Promise<void> {
-    const ref: ConnectionRef = {
-      id: r.connectionId,
-      userId: r.userId,
-      providerKey: r.providerKey,
-      status: r.status,
-    };
-    await this.connections.transition(m, ref, to, reason, now);
   }
 
   private assertUsable(row: TokenRow | null): asserts row is TokenRow {
