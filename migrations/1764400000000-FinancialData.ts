@@ -45,7 +45,7 @@ export class FinancialData1764400000000 implements MigrationInterface {
       `CREATE INDEX "IDX_account_positions_account" ON "account_positions"  ("account_id") `,
     );
     await queryRunner.query(
-      `CREATE TABLE "connection_syncs" ("connection_id" uuid NOT NULL, "next_sync_at" TIMESTAMP WITH TIME ZONE NOT NULL, "lease_owner" uuid, "lease_until" TIMESTAMP WITH TIME ZONE, "requested_at" TIMESTAMP WITH TIME ZONE, "last_started_at" TIMESTAMP WITH TIME ZONE, "failure_count" integer NOT NULL DEFAULT '0', "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_connection_syncs" PRIMARY KEY ("connection_id"))`,
+      `CREATE TABLE "connection_syncs" ("connection_id" uuid NOT NULL, "next_sync_at" TIMESTAMP WITH TIME ZONE NOT NULL, "lease_owner" uuid, "lease_until" TIMESTAMP WITH TIME ZONE, "requested_at" TIMESTAMP WITH TIME ZONE, "last_started_at" TIMESTAMP WITH TIME ZONE, "failure_count" integer NOT NULL DEFAULT '0', "degraded_by_sync" boolean NOT NULL DEFAULT false, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_connection_syncs" PRIMARY KEY ("connection_id"))`,
     );
     await queryRunner.query(
       `CREATE INDEX "IDX_connection_syncs_next" ON "connection_syncs"  ("next_sync_at") `,

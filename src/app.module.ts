@@ -6,6 +6,8 @@ import { DatabaseModule } from './database/database.module';
 import { AccountsModule } from './modules/accounts/accounts.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { BrokeragesModule } from './modules/brokerages/brokerages.module';
+import { ConnectionsModule } from './modules/connections/connections.module';
 import { EncryptionModule } from './modules/encryption/encryption.module';
 import { HealthModule } from './modules/health/health.module';
 import { MailModule } from './modules/mail/mail.module';
@@ -18,8 +20,10 @@ import { TokensModule } from './modules/tokens/tokens.module';
     AccountsModule,
     AuditModule,
     AuthModule,
+    BrokeragesModule,
     ClockModule,
     ConfigModule,
+    ConnectionsModule,
     DatabaseModule,
     EncryptionModule,
     HealthModule,

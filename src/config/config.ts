@@ -1,4 +1,9 @@
-import { AppSettings, DatabaseSettings, parseAppSettings, parseDatabaseSettings } from './app.config';
+import {
+  AppSettings,
+  DatabaseSettings,
+  parseAppSettings,
+  parseDatabaseSettings,
+} from './app.config';
 import { AuthSettings, parseAuthSettings } from './auth.config';
 import { EncryptionSettings, parseEncryptionSettings } from './encryption.config';
 import { Env } from './env';

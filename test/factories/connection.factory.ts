@@ -1,5 +1,5 @@
 import { Transactions } from '../../src/database/transactions';
-import { ConnectionsRepository } from '../../src/modules/providers/connections.repository';
+import { ConnectionsRepository } from '../../src/modules/connections/connections.repository';
 import { TokensService } from '../../src/modules/tokens/tokens.service';
 
 /**

@@ -1,4 +1,4 @@
-import { BrokerageError } from '../providers/adapters/brokerage-adapter';
+import { BrokerageError } from './brokerage-adapter';
 
 /**
  * The seam between the sync and a brokerage's data API (accounts, positions, transactions), separate from the

@@ -37,6 +37,10 @@ export class ConnectionSyncEntity {
   @Column({ name: 'failure_count', type: 'integer', default: 0 })
   failureCount: number;
 
+  /** The connection is `degraded` because of a sync failure (not a token one): the next success heals it. */
+  @Column({ name: 'degraded_by_sync', type: 'boolean', default: false })
+  degradedBySync: boolean;
+
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }

@@ -3,10 +3,10 @@ import { Clock } from '../../common/clock';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
 import { Transactions } from '../../database/transactions';
-import { ConnectionSyncStateRepository, SYNCABLE } from './connection-sync-state.repository';
-import { SyncScheduleRepository } from './sync-schedule.repository';
+import { ConnectionsService } from '../connections';
+import { SYNCABLE, SyncScheduleRepository } from './sync-schedule.repository';
 import { SyncSchedulerService } from './sync-scheduler.service';
-import { connectionNotActive, connectionNotFound, syncTooSoon } from './sync.errors';
+import { connectionNotActive, syncTooSoon } from './sync.errors';
 
 export interface SyncRequestOutcome {
   status: 'queued' | 'running';
@@ -17,7 +17,7 @@ export interface SyncRequestOutcome {
 export class SyncRequestsService {
   constructor(
     private readonly transactions: Transactions,
-    private readonly state: ConnectionSyncStateRepository,
+    private readonly connections: ConnectionsService,
     private readonly schedule: SyncScheduleRepository,
     private readonly scheduler: SyncSchedulerService,
     private readonly clock: Clock,
@@ -27,8 +27,8 @@ export class SyncRequestsService {
   async request(userId: string, connectionId: string): Promise<SyncRequestOutcome> {
     const outcome = await this.transactions.run(async (tx) => {
       const m = tx.manager;
-      const conn = await this.state.findOwned(m, userId, connectionId);
-      if (!conn) throw connectionNotFound();
+      // Locked: serialised with disconnection and with a sync's write.
+      const conn = await this.connections.requireOwned(userId, connectionId, m, true);
       if (!SYNCABLE.includes(conn.status)) throw connectionNotActive(conn.status);
       const now = this.clock.now();
       const row = await this.schedule.lockOrCreate(m, connectionId, now);
@@ -42,8 +42,8 @@ export class SyncRequestsService {
         requestedAt: now,
         updatedAt: now,
       });
-      await this.state.setSyncStatus(m, [connectionId], 'queued', null);
-      await this.state.record(m, connectionId, 'sync_requested');
+      await this.connections.setSyncStatus(m, [connectionId], 'queued', null);
+      await this.connections.recordEvent(m, connectionId, 'sync_requested');
       tx.afterCommit(() => this.scheduler.nudge());
       return { status: 'queued' as const };
     });

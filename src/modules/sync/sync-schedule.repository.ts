@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { queryRows } from '../../database/query-result';
 import { ConnectionSyncEntity } from './connection-sync.entity';
-import { SYNCABLE } from './connection-sync-state.repository';
+import type { ConnectionStatus } from '../connections';
+
+/** Connection statuses a sync may run in (the ones whose tokens the refresh keeps usable). */
+export const SYNCABLE: readonly ConnectionStatus[] = ['active', 'expiring', 'degraded'];
 
 @Injectable()
 export class SyncScheduleRepository {

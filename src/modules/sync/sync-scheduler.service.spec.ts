@@ -2,7 +2,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { FakeClock } from '../../common/clock';
 import type { AppConfig } from '../../config';
 import type { Transactions } from '../../database/transactions';
-import type { ConnectionSyncStateRepository } from './connection-sync-state.repository';
+import type { ConnectionsService } from '../connections';
 import type { SyncScheduleRepository } from './sync-schedule.repository';
 import { SyncSchedulerService } from './sync-scheduler.service';
 import type { SyncService } from './sync.service';
@@ -15,7 +15,7 @@ function scheduler(enabled: boolean, runOnce?: () => Promise<never>) {
   const s = new SyncSchedulerService(
     {} as Transactions,
     {} as SyncScheduleRepository,
-    {} as ConnectionSyncStateRepository,
+    {} as ConnectionsService,
     {} as SyncService,
     new FakeClock(),
     registry,

@@ -6,7 +6,7 @@ import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
 import { Transactions } from '../../database/transactions';
 import { runPool } from '../tokens/token-sweep.service';
-import { ConnectionSyncStateRepository } from './connection-sync-state.repository';
+import { ConnectionsService } from '../connections';
 import { SyncScheduleRepository } from './sync-schedule.repository';
 import { SyncService } from './sync.service';
 
@@ -34,7 +34,7 @@ export class SyncSchedulerService implements OnApplicationBootstrap, OnApplicati
   constructor(
     private readonly transactions: Transactions,
     private readonly schedule: SyncScheduleRepository,
-    private readonly state: ConnectionSyncStateRepository,
+    private readonly connections: ConnectionsService,
     private readonly sync: SyncService,
     private readonly clock: Clock,
     private readonly scheduler: SchedulerRegistry,
@@ -95,7 +95,7 @@ export class SyncSchedulerService implements OnApplicationBootstrap, OnApplicati
           new Date(now.getTime() + leaseMs),
           batchSize,
         );
-        await this.state.setSyncStatus(tx.manager, claimed, 'running', undefined);
+        await this.connections.setSyncStatus(tx.manager, claimed, 'running', undefined);
         return claimed;
       });
       report.claimed += ids.length;

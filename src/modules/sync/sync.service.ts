@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock';
-import { AppException } from '../../common/errors/app.exception';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
 import { Transactions } from '../../database/transactions';
@@ -10,11 +9,12 @@ import type { BrokerageDataAdapters } from '../brokerages/brokerage-data.adapter
 import { EncryptionService } from '../encryption/encryption.service';
 import { backoffDelayMs, parseRetryAfterMs, RANDOM } from '../tokens/backoff';
 import type { RandomSource } from '../tokens/backoff';
+import { TokensError, TokensErrorCode } from '../tokens/tokens.errors';
 import { TokensService } from '../tokens/tokens.service';
-import { ConnectionSyncStateRepository, SYNCABLE } from './connection-sync-state.repository';
-import type { SyncConnection } from './connection-sync-state.repository';
+import { ConnectionsService } from '../connections';
+import type { ProviderConnectionEntity as SyncConnection } from '../connections';
 import { AccountSnapshot, fetchSnapshot } from './snapshot';
-import { SyncScheduleRepository } from './sync-schedule.repository';
+import { SYNCABLE, SyncScheduleRepository } from './sync-schedule.repository';
 
 export const ACCOUNT_SECRET_OWNER = 'brokerage_account';
 
@@ -38,7 +38,7 @@ export class SyncService {
 
   constructor(
     private readonly transactions: Transactions,
-    private readonly state: ConnectionSyncStateRepository,
+    private readonly connections: ConnectionsService,
     private readonly schedule: SyncScheduleRepository,
     private readonly data: FinancialDataRepository,
     private readonly tokens: TokensService,
@@ -50,7 +50,7 @@ export class SyncService {
   ) {}
 
   async syncLeased(connectionId: string, leaseOwner: string): Promise<SyncResult> {
-    const conn = await this.state.find(connectionId);
+    const conn = await this.connections.findById(connectionId);
     if (!conn || !SYNCABLE.includes(conn.status)) return this.release(connectionId, leaseOwner);
     const adapter = this.adapters.get(conn.providerKey);
     if (!adapter)
@@ -88,7 +88,7 @@ export class SyncService {
     return this.transactions.run(async (tx) => {
       const m = tx.manager;
       const now = this.clock.now();
-      const locked = await this.state.lock(m, conn.id);
+      const locked = await this.connections.findById(conn.id, m, true);
       const lease = await this.schedule.lockLease(m, conn.id, leaseOwner);
       // Disconnected meanwhile, or our lease lapsed and another instance took over: write nothing.
       if (!locked || !SYNCABLE.includes(locked.status) || !lease)
@@ -125,20 +125,16 @@ export class SyncService {
         leaseOwner: null,
         leaseUntil: null,
         failureCount: 0,
+        degradedBySync: false,
         nextSyncAt: new Date(now.getTime() + this.config.sync.intervalMs),
         updatedAt: now,
       });
-      // A degradation this sync's own earlier failure caused heals with its success (a token one is not ours).
-      if (
-        locked.status === 'degraded' &&
-        lease.failureCount > 0 &&
-        locked.statusReason === locked.syncStatusReason
-      ) {
-        await this.state.setStatus(m, locked, 'active', null, now);
+      if (locked.status === 'degraded' && lease.degradedBySync) {
+        await this.connections.transition(m, locked, 'active', null, now);
       }
-      await this.state.setSyncStatus(m, [conn.id], 'idle', null, now);
+      await this.connections.setSyncStatus(m, [conn.id], 'idle', null, now);
       const result = { accounts: snapshot.length, closed, positions, transactionsAdded };
-      await this.state.record(m, conn.id, 'sync_completed', result);
+      await this.connections.recordEvent(m, conn.id, 'sync_completed', result);
       return { result: 'synced' as const, ...result };
     });
   }
@@ -154,7 +150,7 @@ export class SyncService {
     return this.transactions.run(async (tx) => {
       const m = tx.manager;
       const now = this.clock.now();
-      const locked = await this.state.lock(m, conn.id);
+      const locked = await this.connections.findById(conn.id, m, true);
       const lease = await this.schedule.lockLease(m, conn.id, leaseOwner);
       if (!locked || !lease) return { result: 'skipped' as const, code: 'lease_lost' };
       const failureCount = lease.failureCount + 1;
@@ -165,24 +161,23 @@ export class SyncService {
       const retryAfter = failure.retryAfterMs ?? parseRetryAfterMs(failure.retryAfter, now);
       if (retryAfter !== undefined) delay = Math.max(delay, retryAfter);
       const nextSyncAt = new Date(now.getTime() + delay);
+      const ours = !failure.fromTokens && SYNCABLE.includes(locked.status);
+      const to = failure.kind === 'reauth_required' ? 'reauth_required' : 'degraded';
       await this.schedule.update(m, conn.id, {
         leaseOwner: null,
         leaseUntil: null,
         failureCount,
+        // Ours only if this sync moved it there (a token failure's degradation is the tokens module's to heal).
+        degradedBySync:
+          ours && to === 'degraded'
+            ? locked.status !== 'degraded' || lease.degradedBySync
+            : lease.degradedBySync && !ours,
         nextSyncAt,
         updatedAt: now,
       });
-      if (!failure.fromTokens && SYNCABLE.includes(locked.status)) {
-        await this.state.setStatus(
-          m,
-          locked,
-          failure.kind === 'reauth_required' ? 'reauth_required' : 'degraded',
-          failure.code,
-          now,
-        );
-      }
-      await this.state.setSyncStatus(m, [conn.id], 'failed', failure.code);
-      await this.state.record(m, conn.id, 'sync_failed', {
+      if (ours) await this.connections.transition(m, locked, to, failure.code, now);
+      await this.connections.setSyncStatus(m, [conn.id], 'failed', failure.code);
+      await this.connections.recordEvent(m, conn.id, 'sync_failed', {
         code: failure.code,
         kind: failure.kind,
         httpStatus: failure.status ?? null,
@@ -228,10 +223,13 @@ function classify(err: unknown): Failure {
       fromTokens: false,
     };
   }
-  if (err instanceof AppException) {
-    const seconds = Number((err.extra as { retryAfterSeconds?: unknown }).retryAfterSeconds);
+  if (err instanceof TokensError) {
+    const seconds = Number(err.details.retryAfterSeconds);
+    const temporary =
+      err.code === TokensErrorCode.BROKERAGE_UNAVAILABLE ||
+      err.code === TokensErrorCode.TOO_MANY_REFRESHES;
     return {
-      kind: err.code === 'brokerage_unavailable' ? 'temporary' : 'reauth_required',
+      kind: temporary ? 'temporary' : 'reauth_required',
       code: err.code,
       retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : undefined,
       fromTokens: true,

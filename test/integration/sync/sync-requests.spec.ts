@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Transactions } from '../../../src/database/transactions';
+import { ConnectionsErrorCode } from '../../../src/modules/connections';
 import { SyncRequestsService } from '../../../src/modules/sync/sync-requests.service';
 import { SyncScheduleRepository } from '../../../src/modules/sync/sync-schedule.repository';
 import { SyncError, SyncErrorCode } from '../../../src/modules/sync/sync.errors';
@@ -21,7 +22,7 @@ describe('sync requests, claims and the scheduler', () => {
     const tooSoon = await requests.request(owner, id).catch((e: unknown) => e);
     expect(tooSoon).toBeInstanceOf(SyncError);
     expect(tooSoon).toMatchObject({
-      code: SyncErrorCode.SyncTooSoon,
+      code: SyncErrorCode.SYNC_TOO_SOON,
       details: { retryAfterSeconds: 300 },
     });
     await scheduler().runOnce();
@@ -32,7 +33,7 @@ describe('sync requests, claims and the scheduler', () => {
     clock.advance(60_000);
     expect(await requests.request(owner, id)).toEqual({ status: 'queued' });
     await expect(requests.request(randomUUID(), id)).rejects.toMatchObject({
-      code: SyncErrorCode.ConnectionNotFound,
+      code: ConnectionsErrorCode.NOT_FOUND,
     });
     const pending = await connection('pending_auth');
     const [{ user_id: u2 }] = await q<{ user_id: string }>(
@@ -40,7 +41,7 @@ describe('sync requests, claims and the scheduler', () => {
       [pending],
     );
     await expect(requests.request(u2, pending)).rejects.toMatchObject({
-      code: SyncErrorCode.ConnectionNotActive,
+      code: SyncErrorCode.CONNECTION_NOT_ACTIVE,
     });
   });
 

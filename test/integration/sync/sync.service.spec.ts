@@ -128,8 +128,19 @@ describe('sync', () => {
     );
     expect(sched.failure_count).toBe(1);
     expect(sched.next_sync_at.getTime()).toBe(clock.now().getTime() + 45_000); // backoff: base 60 s, equal jitter at 0.5
-    fake.failAt = undefined;
+    // A second failure for another reason: still degraded, still the sync's to heal.
+    fake.failAt = {
+      op: 'listAccounts',
+      error: new BrokerageError('rate_limited', 'rate_limited', 429, '60'),
+    };
     clock.advance(60_000);
+    expect(await scheduler().runOnce()).toMatchObject({ failed: 1 });
+    expect(await conn(id)).toMatchObject({
+      status: 'degraded',
+      sync_status_reason: 'rate_limited',
+    });
+    fake.failAt = undefined;
+    clock.advance(90_000); // second backoff step: 120 s, equal jitter at 0.5
     expect(await scheduler().runOnce()).toMatchObject({ synced: 1 });
     expect(await conn(id)).toMatchObject({
       status: 'active',
@@ -139,6 +150,7 @@ describe('sync', () => {
     expect((await events(id)).map((e) => e.type)).toEqual([
       'sync_completed',
       'status_changed',
+      'sync_failed',
       'sync_failed',
       'status_changed',
       'sync_completed',

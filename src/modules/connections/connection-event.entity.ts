@@ -1,0 +1,27 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * A connection's own trail (status changes and token events) for `GET /providers/:id/events`. Security events
+ * also go to the global audit log; this table is the per-connection view and is kept after disconnection.
+ */
+@Entity({ name: 'connection_events' })
+@Index('IDX_connection_events_connection_created', ['connectionId', 'createdAt'])
+export class ConnectionEventEntity {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_connection_events' })
+  id: string;
+
+  @Column({ name: 'connection_id', type: 'uuid' })
+  connectionId: string;
+
+  /** e.g. `status_changed`, `token_stored`, `token_refreshed`, `token_refresh_failed`, `token_revoked`. */
+  @Column({ type: 'text' })
+  type: string;
+
+  /** Context only: never a token or code. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  data: Record<string, unknown>;
+
+  // clock_timestamp(): events of one transaction keep their real order.
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'clock_timestamp()' })
+  createdAt: Date;
+}
