@@ -9,7 +9,7 @@ import { createActiveConnection } from '../../factories/connection.factory';
 import { describeRealCommit, RealCommitApp } from '../../harness';
 import { json, SchwabStandIn } from '../../support/schwab-stand-in';
 
-const N = 40;
+const N = 24;
 const fixture = (name: string) =>
   readFileSync(join(__dirname, '../../fixtures/schwab', name), 'utf8');
 
