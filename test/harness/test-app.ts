@@ -13,7 +13,8 @@ import { APP_CONFIG, ConfigModule, loadConfig } from '../../src/config';
 import { DATA_SOURCE_FACTORY, DataSourceFactory, DatabaseModule } from '../../src/database/database.module';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { HarnessError } from './errors';
-import { IsolatedConnection } from './isolated-connection';
+import { IsolatedConnection, IsolatedConnectionOptions } from './isolated-connection';
+import { driveFromJest } from './jest-bridge';
 import { ENV, testServer, workerDatabaseUrl } from './test-env';
 
 /** A DI override: the provider token and what replaces it. */
@@ -84,14 +85,17 @@ export async function startApp(moduleRef: TestingModule): Promise<NestExpressApp
 }
 
 /** Opens the isolated connection for this file: the worker's database, or a private PGlite copy. */
-export async function openIsolated(waitTimeoutMs?: number): Promise<{ conn: IsolatedConnection; stop: () => Promise<void> }> {
+export async function openIsolated(
+  options: number | Omit<IsolatedConnectionOptions, 'server'> = {},
+): Promise<{ conn: IsolatedConnection; stop: () => Promise<void> }> {
+  const opts = typeof options === 'number' ? { waitTimeoutMs: options } : options;
   if (testServer() === 'postgres') {
-    const conn = await IsolatedConnection.open(workerDatabaseUrl(), { server: 'postgres', waitTimeoutMs });
+    const conn = await IsolatedConnection.open(workerDatabaseUrl(), { ...opts, server: 'postgres' });
     return { conn, stop: () => conn.close() };
   }
   const dump = new Blob([readFileSync(process.env[ENV.pgliteDump]!)]);
   const embedded = await EmbeddedPostgres.start(undefined, dump);
-  const conn = await IsolatedConnection.open(embedded.url, { server: 'pglite', waitTimeoutMs });
+  const conn = await IsolatedConnection.open(embedded.url, { ...opts, server: 'pglite' });
   return {
     conn,
     stop: async () => {
@@ -116,37 +120,34 @@ function lazy<T extends object>(what: string, read: () => T | undefined): T {
 }
 
 /**
- * Registers the Jest hooks of an isolated suite: one connection and module per file (beforeAll), a
- * savepoint per test rolled back afterwards, everything closed in afterAll.
+ * Opens the file's isolated connection and module in beforeAll; from then on the harness environment's
+ * events drive the savepoints (see jest-bridge.ts), and everything is closed when the describe block that
+ * called useTestApp/useTestModule finishes, after all of its afterAll hooks.
  */
 function useIsolated<C>(
   options: TestOptions,
   start: (factory: DataSourceFactory) => Promise<{ ctx: C; close: () => Promise<void> }>,
 ): { current: () => C | undefined } {
   let ctx: C | undefined;
-  let close: (() => Promise<void>) | undefined;
-  let stop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     const opened = await openIsolated(options.waitTimeoutMs);
-    stop = opened.stop;
-    const factory: DataSourceFactory = { create: async () => opened.conn.dataSource, destroy: async () => undefined };
-    const started = await start(factory);
-    ctx = started.ctx;
-    close = started.close;
-    (ctx as { __conn?: IsolatedConnection }).__conn = opened.conn;
-  });
-  // When beforeAll failed there is no connection: Jest already reports that failure for every test.
-  beforeEach(async () => {
-    await (ctx as { __conn?: IsolatedConnection } | undefined)?.__conn?.beginTest(expect.getState().currentTestName ?? '?');
-  });
-  afterEach(async () => {
-    await (ctx as { __conn?: IsolatedConnection } | undefined)?.__conn?.endTest();
-  });
-  afterAll(async () => {
+    let close: (() => Promise<void>) | undefined;
     try {
-      await close?.();
-    } finally {
-      await stop?.();
+      const factory: DataSourceFactory = { create: async () => opened.conn.dataSource, destroy: async () => undefined };
+      driveFromJest(opened.conn, async () => {
+        try {
+          await close?.();
+        } finally {
+          ctx = undefined;
+          await opened.stop();
+        }
+      });
+      const started = await start(factory);
+      ctx = started.ctx;
+      close = started.close;
+    } catch (err) {
+      await opened.stop().catch(() => undefined);
+      throw err;
     }
   });
   return { current: () => ctx };
