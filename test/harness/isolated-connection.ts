@@ -132,6 +132,12 @@ export class IsolatedConnection {
     }
     for (const s of this.scopes.splice(index)) this.ended.set(s.key, s.name);
     if (scope.kind === 'test') this.lastEnded = scope.name;
+    if (!scope.materialised && this.options.server === 'postgres' && scope.kind === 'test') {
+      // Nothing to undo, but a connection from another process may still have appeared during the test.
+      const results = (await this.exec(BACKENDS.trim())) as Rows;
+      const escaped = await this.escapedBackends(results[results.length - 1].rows[0].n, scope.name);
+      if (escaped) found.push(escaped);
+    }
     if (scope.materialised) {
       const undo = `ROLLBACK TO SAVEPOINT ${scope.savepoint}; RELEASE SAVEPOINT ${scope.savepoint}; ${SESSION_RESET}`;
       const reset = undo + (this.options.server === 'postgres' ? BACKENDS : '');
@@ -272,12 +278,15 @@ export class IsolatedConnection {
     return sql;
   }
 
-  private async exec(sql: string): Promise<unknown> {
+  /** A harness round trip; `build` may take lazy savepoints, so the depth logged is the one it was sent at. */
+  private async exec(build: string | (() => string)): Promise<unknown> {
+    const depth = this.stack.length;
+    const sql = typeof build === 'string' ? build : build();
     const t0 = performance.now();
     try {
       return await this.raw(sql);
     } finally {
-      this.log.harness(sql, this.stack.length, performance.now() - t0);
+      this.log.harness(sql, depth, performance.now() - t0);
     }
   }
 
@@ -286,7 +295,7 @@ export class IsolatedConnection {
     if (first) await this.mutex.acquire('transaction', caller, txContext.getStore());
     const name = `h_x${++this.seq}`;
     try {
-      await this.exec(`${this.prefix()}SAVEPOINT ${name}`);
+      await this.exec(() => `${this.prefix()}SAVEPOINT ${name}`);
     } catch (err) {
       if (first) this.mutex.release();
       throw err;
@@ -319,7 +328,7 @@ export class IsolatedConnection {
     const nested = holder?.kind === 'transaction' && marker !== undefined && holder.marker === marker;
     if (!nested) await this.mutex.acquire('statement', holder ? `statement "${sql.slice(0, 80)}"` : undefined);
     try {
-      await this.exec(`${this.prefix()}SAVEPOINT ${STMT}`);
+      await this.exec(() => `${this.prefix()}SAVEPOINT ${STMT}`);
       this.stack.push(STMT);
       try {
         return await exec();
@@ -338,7 +347,8 @@ export class IsolatedConnection {
     const done = new Promise<void>((resolve) => {
       const onError = sub.handleError.bind(sub);
       const onReady = sub.handleReadyForQuery.bind(sub);
-      sub.handleError = (e, c) => ((failed = true), onError(e, c));
+      // The driver calls one of the two: handleError (and drops the query) or handleReadyForQuery.
+      sub.handleError = (e, c) => ((failed = true), onError(e, c), resolve());
       sub.handleReadyForQuery = (c) => (onReady(c), resolve());
     });
     await this.autocommit(sql, async () => {
