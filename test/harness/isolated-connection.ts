@@ -125,12 +125,15 @@ export class IsolatedConnection {
     if (index < 0) return undefined;
     const scope = this.scopes[index];
     const found: string[] = [];
+    // Ended first: from now on its code is refused (even work queued before), then whatever holds the
+    // connection drains; the scope stays on the stack until its rollback, so nothing lands in its parent.
+    for (const s of this.scopes.slice(index)) this.ended.set(s.key, s.name);
     try {
       await this.mutex.drain();
     } catch (err) {
       found.push(`app work was still running when "${scope.name}" ended: ${(err as Error).message}`);
     }
-    for (const s of this.scopes.splice(index)) this.ended.set(s.key, s.name);
+    this.scopes.splice(index);
     if (scope.kind === 'test') this.lastEnded = scope.name;
     if (!scope.materialised && this.options.server === 'postgres' && scope.kind === 'test') {
       // Nothing to undo, but a connection from another process may still have appeared during the test.

@@ -47,7 +47,8 @@ export function driveFromJest(conn: IsolatedConnection, closeFile: () => Promise
         if (event.describeBlock !== root && within(event.describeBlock, root)) conn.beginScope(event.describeBlock, 'describe', event.describeBlock.name);
         return;
       case 'test_start':
-        if (!within(event.test.parent, root)) return;
+        // test.concurrent is refused by the environment before its function runs: no scope to open.
+        if (!within(event.test.parent, root) || event.test.concurrent) return;
         testStarted.set(event.test, { at: performance.now(), log: conn.log.position });
         conn.beginScope(event.test, 'test', testName(event.test));
         return;
