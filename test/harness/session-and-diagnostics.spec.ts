@@ -17,6 +17,8 @@ beforeAll(async () => {
   await ds.query('CREATE TABLE sd_probe (id int PRIMARY KEY)');
   await ds.query('CREATE SEQUENCE sd_file_seq');
 });
+// A test that failed half-way leaves its hand-driven test open: end it, so the next one starts clean.
+afterEach(() => opened.conn.endTest().catch(() => undefined));
 afterAll(() => opened.stop());
 
 const inTest = async (name: string, fn: () => Promise<unknown>) => {
