@@ -70,7 +70,10 @@ async function main(): Promise<void> {
         await conn.beginTest(`e${i}`);
         await conn.endTest();
       });
-      if (i >= warm) oneStatementTest.push(one) && emptyTest.push(empty);
+      if (i >= warm) {
+        oneStatementTest.push(one);
+        emptyTest.push(empty);
+      }
     }
     await conn.close();
 

@@ -47,6 +47,12 @@ const BACKENDS = ' SELECT pg_stat_clear_snapshot(); SELECT numbackends AS n FROM
 
 type Rows = Array<{ rows: Array<{ n: number }> }>;
 
+/** The driver's client-side timeout (PGlite) reported as PostgreSQL reports its statement_timeout. */
+function asServerTimeout(err: Error): never {
+  if (err.message !== 'Query read timeout') throw err;
+  throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014', severity: 'ERROR' });
+}
+
 /**
  * One physical connection per test file holding the file's transaction; describe blocks and tests are
  * savepoints inside it, app transactions savepoints inside those. See docs/testing.md for the guarantees.
@@ -83,8 +89,7 @@ export class IsolatedConnection {
       options.server === 'postgres'
         ? // Hangs become failures; the file-long transaction must not be killed for idling.
           { options: `-c statement_timeout=${timeout} -c lock_timeout=${timeout} -c idle_in_transaction_session_timeout=0` }
-        : // PGlite has no server-side timeouts: the same bound, enforced by the driver.
-          { query_timeout: timeout };
+        : {};
     const dataSource = new DataSource({ ...base, extra } as typeof base);
     const conn = new IsolatedConnection(dataSource, options);
     await asHarness(() => dataSource.initialize());
@@ -95,6 +100,11 @@ export class IsolatedConnection {
     // The last gate, at the driver: nothing of the app reaches the wire once its test ended or the file closed.
     conn.client.query = ((...args: unknown[]) => {
       conn.checkSend(args[0]);
+      if (options.server === 'pglite' && typeof args[0] === 'string' && args.every((a) => typeof a !== 'function')) {
+        // PGlite has no server-side timeouts: the same bound, enforced by the driver (per query: on a
+        // connection-wide query_timeout the driver stops emitting 'error' on streams and other submittables).
+        return (send({ text: args[0], values: args[1], query_timeout: timeout }) as Promise<unknown>).catch(asServerTimeout);
+      }
       return send(...args);
     }) as PoolClient['query'];
     // The binding is in place before Nest builds anything: every runner the app asks for is a proxy.
