@@ -10,12 +10,20 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/database/data-source.options';
-import { createDatabase, dropDatabase, ensureTemplate, migrationsHash, withAdmin } from '../test/harness/db-admin';
+import {
+  createDatabase,
+  dropDatabase,
+  ensureTemplate,
+  migrationsHash,
+  withAdmin,
+} from '../test/harness/db-admin';
 import { IsolatedConnection } from '../test/harness/isolated-connection';
 import { withDatabase } from '../test/harness/test-env';
 
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const [harnessRuns, truncateRuns, cloneRuns] = [1000, 100, 30].map((d, i) => Number(process.argv[2 + i] ?? d));
+const [harnessRuns, truncateRuns, cloneRuns] = [1000, 100, 30].map((d, i) =>
+  Number(process.argv[2 + i] ?? d),
+);
 
 function stats(samples: number[]) {
   const s = [...samples].sort((a, b) => a - b);
@@ -42,7 +50,8 @@ async function main(): Promise<void> {
     const conn = await IsolatedConnection.open(url, { server: 'postgres' });
     const ds = conn.dataSource;
     await ds.query('CREATE TABLE bench_probe (id serial PRIMARY KEY, v text)');
-    const probe = (runner: { query: typeof ds.query } = ds) => runner.query('INSERT INTO bench_probe (v) VALUES ($1)', ['x']);
+    const probe = (runner: { query: typeof ds.query } = ds) =>
+      runner.query('INSERT INTO bench_probe (v) VALUES ($1)', ['x']);
     const warm = 50;
     const harnessStatement: number[] = [];
     const inAppTransaction: number[] = [];
@@ -125,11 +134,15 @@ async function main(): Promise<void> {
       ['TRUNCATE all tables', stats(truncate)],
       ['clone from template', stats(clone)],
     ] as const;
-    console.log(`\nPer-test isolation cost, schema of ${tableCount} tables, PostgreSQL at ${new URL(adminUrl).host}`);
+    console.log(
+      `\nPer-test isolation cost, schema of ${tableCount} tables, PostgreSQL at ${new URL(adminUrl).host}`,
+    );
     console.log('| strategy | runs | median ms | p95 ms | max ms | median vs harness |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
     for (const [name, s] of rowsOut) {
-      console.log(`| ${name} | ${s.n} | ${s.median.toFixed(3)} | ${s.p95.toFixed(3)} | ${s.max.toFixed(2)} | ${(s.median / h.median).toFixed(1)}× |`);
+      console.log(
+        `| ${name} | ${s.n} | ${s.median.toFixed(3)} | ${s.p95.toFixed(3)} | ${s.max.toFixed(2)} | ${(s.median / h.median).toFixed(1)}× |`,
+      );
     }
     const plain = stats(plainStatement);
     const perStatement = [
@@ -141,7 +154,9 @@ async function main(): Promise<void> {
     console.log('| path | runs | median ms | p95 ms | median overhead vs plain ms |');
     console.log('| --- | ---: | ---: | ---: | ---: |');
     for (const [name, s] of perStatement) {
-      console.log(`| ${name} | ${s.n} | ${s.median.toFixed(3)} | ${s.p95.toFixed(3)} | ${(s.median - plain.median).toFixed(3)} |`);
+      console.log(
+        `| ${name} | ${s.n} | ${s.median.toFixed(3)} | ${s.p95.toFixed(3)} | ${(s.median - plain.median).toFixed(3)} |`,
+      );
     }
   } finally {
     await withAdmin(adminUrl, (c) => dropDatabase(c, work));

@@ -26,16 +26,22 @@ export default class HarnessEnvironment extends TestEnvironment {
     this.global.__harness = this.bridge;
   }
 
-  async handleTestEvent(event: Circus.AsyncEvent | Circus.SyncEvent, state: Circus.State): Promise<void> {
+  async handleTestEvent(
+    event: Circus.AsyncEvent | Circus.SyncEvent,
+    state: Circus.State,
+  ): Promise<void> {
     this.state = state;
     if (event.name === 'add_test') {
       const test = state.currentDescribeBlock.children.at(-1);
-      if (test?.type === 'test' && test.fn === event.fn) test.fn = this.wrap(test.fn, () => test, test.concurrent ? test.name : undefined);
+      if (test?.type === 'test' && test.fn === event.fn)
+        test.fn = this.wrap(test.fn, () => test, test.concurrent ? test.name : undefined);
     } else if (event.name === 'add_hook') {
       const hook = state.currentDescribeBlock.hooks.at(-1);
       if (hook && hook.fn === event.fn) {
         const perTest = hook.type === 'beforeEach' || hook.type === 'afterEach';
-        hook.fn = this.wrap(hook.fn, () => (perTest ? (this.state?.currentlyRunningTest ?? hook.parent) : hook.parent));
+        hook.fn = this.wrap(hook.fn, () =>
+          perTest ? (this.state?.currentlyRunningTest ?? hook.parent) : hook.parent,
+        );
       }
     } else if (FORWARDED.has(event.name) && this.bridge.listener) {
       try {
@@ -47,7 +53,11 @@ export default class HarnessEnvironment extends TestEnvironment {
   }
 
   /** Runs `fn` with its owner in the origin store; `length` is kept because Jest reads it (done callbacks). */
-  private wrap<F extends (...args: never[]) => unknown>(fn: F, owner: () => object, concurrent?: string): F {
+  private wrap<F extends (...args: never[]) => unknown>(
+    fn: F,
+    owner: () => object,
+    concurrent?: string,
+  ): F {
     const bridge = this.bridge;
     const wrapped = function (this: unknown, ...args: never[]) {
       // Jest 30 runs no per-test hooks for test.concurrent, so this is the only place to refuse it.

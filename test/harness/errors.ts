@@ -14,7 +14,10 @@ export function callerFrame(stack?: string): string {
     stack = new Error().stack ?? '';
     Error.stackTraceLimit = limit;
   }
-  const frames = stack.split('\n').slice(1).map((l) => l.trim());
+  const frames = stack
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim());
   return frames.find((f) => !FOREIGN.test(f)) ?? frames[0] ?? '<unknown>';
 }
 

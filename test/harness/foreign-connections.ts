@@ -25,9 +25,17 @@ let installed = false;
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 const sameHost = (a: string, b: string) => a === b || (LOOPBACK.has(a) && LOOPBACK.has(b));
 
-export function watchForeignConnections(url: string, conn: { report(err: HarnessError): HarnessError }): () => void {
+export function watchForeignConnections(
+  url: string,
+  conn: { report(err: HarnessError): HarnessError },
+): () => void {
   const u = new URL(url);
-  const entry: Watched = { host: u.hostname, port: Number(u.port || 5432), database: decodeURIComponent(u.pathname.slice(1)), report: (e) => conn.report(e) };
+  const entry: Watched = {
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    database: decodeURIComponent(u.pathname.slice(1)),
+    report: (e) => conn.report(e),
+  };
   watched.add(entry);
   if (!installed) install();
   return () => void watched.delete(entry);
@@ -35,11 +43,26 @@ export function watchForeignConnections(url: string, conn: { report(err: Harness
 
 function install(): void {
   installed = true;
-  type Params = { host: string; port: number | string; database: string; application_name?: string };
-  const connect = Client.prototype.connect as (this: Client, cb?: (err?: Error) => void) => Promise<void> | undefined;
-  (Client.prototype as { connect: unknown }).connect = function (this: Client & { connectionParameters: Params }, callback?: (err?: Error) => void) {
+  type Params = {
+    host: string;
+    port: number | string;
+    database: string;
+    application_name?: string;
+  };
+  const connect = Client.prototype.connect as (
+    this: Client,
+    cb?: (err?: Error) => void,
+  ) => Promise<void> | undefined;
+  (Client.prototype as { connect: unknown }).connect = function (
+    this: Client & { connectionParameters: Params },
+    callback?: (err?: Error) => void,
+  ) {
     const p = this.connectionParameters;
-    const hit = own.getStore() ? undefined : [...watched].find((w) => w.database === p.database && w.port === Number(p.port) && sameHost(w.host, p.host));
+    const hit = own.getStore()
+      ? undefined
+      : [...watched].find(
+          (w) => w.database === p.database && w.port === Number(p.port) && sameHost(w.host, p.host),
+        );
     if (!hit) return connect.call(this, callback);
     const err = hit.report(
       new HarnessError(

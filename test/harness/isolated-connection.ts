@@ -1,12 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PoolClient } from 'pg';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { buildDataSourceOptions } from '../../src/database/data-source.options';
 import { ConnectionMutex } from './connection-mutex';
 import { HarnessError } from './errors';
 import { asHarness, watchForeignConnections } from './foreign-connections';
 import { createProxyRunner } from './proxy-runner';
+import { asServerTimeout, BACKENDS, escapedBackends, Rows, SESSION_RESET } from './session-checks';
 import { StatementLog } from './statement-log';
 
 export interface IsolatedConnectionOptions {
@@ -36,26 +37,17 @@ export interface Problem {
 const fallbackOrigin = new AsyncLocalStorage<object>();
 /** Who started the running code: set by the harness environment (test/harness/environment.ts) or runTest(). */
 export const origins = (): AsyncLocalStorage<object> =>
-  (globalThis as { __harness?: { origin: AsyncLocalStorage<object> } }).__harness?.origin ?? fallbackOrigin;
+  (globalThis as { __harness?: { origin: AsyncLocalStorage<object> } }).__harness?.origin ??
+  fallbackOrigin;
 /** The async context of one app transaction's callback (see `open`). */
 const txContext = new AsyncLocalStorage<object>();
 
 const STMT = 'h_s';
-/** Session state a ROLLBACK TO leaves behind: what DISCARD ALL clears, minus what needs a transaction boundary. */
-const SESSION_RESET = 'CLOSE ALL; SELECT pg_advisory_unlock_all(); RESET ALL; DEALLOCATE ALL; UNLISTEN *; DISCARD SEQUENCES;';
-const BACKENDS = ' SELECT pg_stat_clear_snapshot(); SELECT numbackends AS n FROM pg_stat_database WHERE datname = current_database();';
-
-type Rows = Array<{ rows: Array<{ n: number }> }>;
-
-/** The driver's client-side timeout (PGlite) reported as PostgreSQL reports its statement_timeout. */
-function asServerTimeout(err: Error): never {
-  if (err.message !== 'Query read timeout') throw err;
-  throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014', severity: 'ERROR' });
-}
-
 /**
  * One physical connection per test file holding the file's transaction; describe blocks and tests are
  * savepoints inside it, app transactions savepoints inside those. See docs/testing.md for the guarantees.
+ * (Over 300 lines on purpose: scopes, the savepoint stack and admission are one state machine, and what is
+ * open on the connection at any moment is easier to check when it all lives here.)
  */
 export class IsolatedConnection {
   readonly mutex: ConnectionMutex;
@@ -88,9 +80,11 @@ export class IsolatedConnection {
     const extra =
       options.server === 'postgres'
         ? // Hangs become failures; the file-long transaction must not be killed for idling.
-          { options: `-c statement_timeout=${timeout} -c lock_timeout=${timeout} -c idle_in_transaction_session_timeout=0` }
+          {
+            options: `-c statement_timeout=${timeout} -c lock_timeout=${timeout} -c idle_in_transaction_session_timeout=0`,
+          }
         : {};
-    const dataSource = new DataSource({ ...base, extra } as typeof base);
+    const dataSource = new DataSource({ ...base, extra });
     const conn = new IsolatedConnection(dataSource, options);
     await asHarness(() => dataSource.initialize());
     const physical = dataSource.createQueryRunner() as PostgresQueryRunner;
@@ -100,18 +94,27 @@ export class IsolatedConnection {
     // The last gate, at the driver: nothing of the app reaches the wire once its test ended or the file closed.
     conn.client.query = ((...args: unknown[]) => {
       conn.checkSend(args[0]);
-      if (options.server === 'pglite' && typeof args[0] === 'string' && args.every((a) => typeof a !== 'function')) {
+      if (
+        options.server === 'pglite' &&
+        typeof args[0] === 'string' &&
+        args.every((a) => typeof a !== 'function')
+      ) {
         // PGlite has no server-side timeouts: the same bound, enforced by the driver (per query: on a
         // connection-wide query_timeout the driver stops emitting 'error' on streams and other submittables).
-        return (send({ text: args[0], values: args[1], query_timeout: timeout }) as Promise<unknown>).catch(asServerTimeout);
+        return send({ text: args[0], values: args[1], query_timeout: timeout }).catch(
+          asServerTimeout,
+        );
       }
       return send(...args);
     }) as PoolClient['query'];
     // The binding is in place before Nest builds anything: every runner the app asks for is a proxy.
     dataSource.createQueryRunner = () => createProxyRunner(conn, physical, conn.client);
     const manager = dataSource.manager;
-    const transaction = manager.transaction.bind(manager) as (...args: unknown[]) => Promise<unknown>;
-    manager.transaction = ((...args: unknown[]) => txContext.run({}, () => transaction(...args))) as EntityManager['transaction'];
+    const transaction = manager.transaction.bind(manager) as (
+      ...args: unknown[]
+    ) => Promise<unknown>;
+    (manager as { transaction: unknown }).transaction = (...args: unknown[]) =>
+      txContext.run({}, () => transaction(...args));
     await conn.raw('BEGIN');
     IsolatedConnection.open_ += 1;
     conn.unwatch = watchForeignConnections(url, conn);
@@ -123,9 +126,17 @@ export class IsolatedConnection {
   beginScope(key: object, kind: Scope['kind'], name: string): void {
     const running = this.scopes.find((s) => s.kind === 'test');
     if (kind === 'test' && running) {
-      throw new HarnessError(`"${name}" started while "${running.name}" is still running: test.concurrent is not supported on one connection`);
+      throw new HarnessError(
+        `"${name}" started while "${running.name}" is still running: test.concurrent is not supported on one connection`,
+      );
     }
-    this.scopes.push({ key, kind, name, savepoint: `h_${kind[0]}${++this.seq}`, materialised: false });
+    this.scopes.push({
+      key,
+      kind,
+      name,
+      savepoint: `h_${kind[0]}${++this.seq}`,
+      materialised: false,
+    });
     this.lastEnded = undefined;
   }
 
@@ -141,14 +152,21 @@ export class IsolatedConnection {
     try {
       await this.mutex.drain();
     } catch (err) {
-      found.push(`app work was still running when "${scope.name}" ended: ${(err as Error).message}`);
+      found.push(
+        `app work was still running when "${scope.name}" ended: ${(err as Error).message}`,
+      );
     }
     this.scopes.splice(index);
     if (scope.kind === 'test') this.lastEnded = scope.name;
     if (!scope.materialised && this.options.server === 'postgres' && scope.kind === 'test') {
       // Nothing to undo, but a connection from another process may still have appeared during the test.
       const results = (await this.exec(BACKENDS.trim())) as Rows;
-      const escaped = await this.escapedBackends(results[results.length - 1].rows[0].n, scope.name);
+      const escaped = await escapedBackends(
+        this.raw,
+        results[results.length - 1].rows[0].n,
+        IsolatedConnection.open_,
+        scope.name,
+      );
       if (escaped) found.push(escaped);
     }
     if (scope.materialised) {
@@ -160,13 +178,23 @@ export class IsolatedConnection {
       } catch (err) {
         // The batch stopped at SET CONSTRAINTS: whatever it raised (23xxx, a trigger's P0001...) COMMIT would raise.
         const e = err as { code?: string; message: string };
-        found.push(`a deferred constraint fails at commit time in "${scope.name}" (${e.code ?? '?'}, a constraint or constraint trigger): ${e.message}`);
+        found.push(
+          `a deferred constraint fails at commit time in "${scope.name}" (${e.code ?? '?'}, a constraint or constraint trigger): ${e.message}`,
+        );
         results = (await this.exec(reset)) as Rows;
       }
-      if (this.stack.includes(scope.savepoint)) this.stack.splice(this.stack.indexOf(scope.savepoint));
-      (this.client as unknown as { connection: { parsedStatements: object } }).connection.parsedStatements = {};
+      if (this.stack.includes(scope.savepoint))
+        this.stack.splice(this.stack.indexOf(scope.savepoint));
+      (
+        this.client as unknown as { connection: { parsedStatements: object } }
+      ).connection.parsedStatements = {};
       if (this.options.server === 'postgres') {
-        const escaped = await this.escapedBackends(results[results.length - 1].rows[0].n, scope.name);
+        const escaped = await escapedBackends(
+          this.raw,
+          results[results.length - 1].rows[0].n,
+          IsolatedConnection.open_,
+          scope.name,
+        );
         if (escaped) found.push(escaped);
       }
     }
@@ -219,11 +247,24 @@ export class IsolatedConnection {
     const key = origins().getStore();
     const from = key && this.ended.get(key);
     if (this.closed || from !== undefined) {
-      const where = from !== undefined ? `from "${from}", which had already ended` : 'after the test file’s connection was closed';
-      throw this.report(new HarnessError(`query after the test's rollback: "${sql.slice(0, 120)}" ${where} (un-awaited work?)`), key);
+      const where =
+        from !== undefined
+          ? `from "${from}", which had already ended`
+          : 'after the test file’s connection was closed';
+      throw this.report(
+        new HarnessError(
+          `query after the test's rollback: "${sql.slice(0, 120)}" ${where} (un-awaited work?)`,
+        ),
+        key,
+      );
     }
     if (this.lastEnded !== undefined && !(key && this.isLive(key))) {
-      throw this.report(new HarnessError(`query after the test's rollback: "${sql.slice(0, 120)}" after "${this.lastEnded}" ended`), undefined);
+      throw this.report(
+        new HarnessError(
+          `query after the test's rollback: "${sql.slice(0, 120)}" after "${this.lastEnded}" ended`,
+        ),
+        undefined,
+      );
     }
   }
 
@@ -255,9 +296,15 @@ export class IsolatedConnection {
   private throwProblems(all = false): void {
     const mine = this.problems.filter((p) => all || p.key === undefined || !this.isLive(p.key));
     if (!mine.length) return;
-    this.problems.splice(0, this.problems.length, ...this.problems.filter((p) => !mine.includes(p)));
+    this.problems.splice(
+      0,
+      this.problems.length,
+      ...this.problems.filter((p) => !mine.includes(p)),
+    );
     const list = mine.map((p) => p.error.message.replace(/^\[test harness\] /, '')).join('\n  ');
-    throw new HarnessError(`queries arrived after their test had ended (un-awaited work?):\n  ${list}`);
+    throw new HarnessError(
+      `queries arrived after their test had ended (un-awaited work?):\n  ${list}`,
+    );
   }
 
   // ---- savepoints ------------------------------------------------------------------------------------------
@@ -319,14 +366,14 @@ export class IsolatedConnection {
 
   async endApp(name: string, how: 'commit' | 'rollback'): Promise<void> {
     try {
-      await this.exec(how === 'commit' ? `RELEASE SAVEPOINT ${name}` : `ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`);
+      await this.exec(
+        how === 'commit'
+          ? `RELEASE SAVEPOINT ${name}`
+          : `ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`,
+      );
     } finally {
       this.popped(name, true);
     }
-  }
-
-  plain<T>(_sql: string, exec: () => Promise<T>): Promise<T> {
-    return exec();
   }
 
   /**
@@ -338,54 +385,22 @@ export class IsolatedConnection {
   async autocommit<T>(sql: string, exec: () => Promise<T>): Promise<T> {
     const marker = txContext.getStore();
     const holder = this.mutex.heldBy;
-    const nested = holder?.kind === 'transaction' && marker !== undefined && holder.marker === marker;
-    if (!nested) await this.mutex.acquire('statement', holder ? `statement "${sql.slice(0, 80)}"` : undefined);
+    const nested =
+      holder?.kind === 'transaction' && marker !== undefined && holder.marker === marker;
+    if (!nested)
+      await this.mutex.acquire('statement', holder ? `statement "${sql.slice(0, 80)}"` : undefined);
     try {
       await this.exec(() => `${this.prefix()}SAVEPOINT ${STMT}`);
       this.stack.push(STMT);
       try {
         return await exec();
       } catch (err) {
-        if (this.stack[this.stack.length - 1] === STMT && !this.closed) await this.exec(`ROLLBACK TO SAVEPOINT ${STMT}`);
+        if (this.stack[this.stack.length - 1] === STMT && !this.closed)
+          await this.exec(`ROLLBACK TO SAVEPOINT ${STMT}`);
         throw err;
       }
     } finally {
       if (!nested) this.mutex.release();
     }
-  }
-
-  /** A stream or cursor outside an app transaction: holds the connection until the driver is done with it. */
-  async stream(sql: string, sub: { handleError: (e: Error, c: unknown) => void; handleReadyForQuery: (c: unknown) => void }, submit: () => void): Promise<void> {
-    let failed = false;
-    const done = new Promise<void>((resolve) => {
-      const onError = sub.handleError.bind(sub);
-      const onReady = sub.handleReadyForQuery.bind(sub);
-      // The driver calls one of the two: handleError (and drops the query) or handleReadyForQuery.
-      sub.handleError = (e, c) => ((failed = true), onError(e, c), resolve());
-      sub.handleReadyForQuery = (c) => (onReady(c), resolve());
-    });
-    await this.autocommit(sql, async () => {
-      submit();
-      await done;
-      if (failed) throw new HarnessError('stream failed');
-    }).catch((err: Error) => {
-      if (!failed) throw err;
-    });
-  }
-
-  private async escapedBackends(backends: number, test: string): Promise<string | undefined> {
-    if (backends <= IsolatedConnection.open_) return undefined;
-    // More backends than this file's connections: name the newcomers (older ones are earlier files closing).
-    const { rows } = (await this.raw(
-      `SELECT count(*)::int AS n, string_agg(DISTINCT application_name, ', ') AS apps FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-          AND application_name NOT IN ('dashtam-test', 'dashtam-test-admin')
-          AND backend_start > (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())`,
-    )) as { rows: Array<{ n: number; apps: string }> };
-    if (rows[0].n === 0) return undefined;
-    return (
-      `${rows[0].n} other connection(s) to the test database appeared during "${test}" (application_name: ${rows[0].apps || '?'}): ` +
-      'a DataSource, pg.Pool or worker escaped the harness; everything must go through the DatabaseModule seam'
-    );
   }
 }

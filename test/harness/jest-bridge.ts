@@ -5,7 +5,8 @@ import type { IsolatedConnection } from './isolated-connection';
 
 const bridge = () => (globalThis as { __harness?: HarnessBridge }).__harness;
 
-const isTest = (key: unknown): key is Circus.TestEntry => (key as { type?: string } | undefined)?.type === 'test';
+const isTest = (key: unknown): key is Circus.TestEntry =>
+  (key as { type?: string } | undefined)?.type === 'test';
 
 function within(block: Circus.DescribeBlock | undefined, root: object): boolean {
   for (let b = block; b; b = b.parent) if (b === root) return true;
@@ -14,7 +15,8 @@ function within(block: Circus.DescribeBlock | undefined, root: object): boolean 
 
 export function testName(test: Circus.TestEntry): string {
   const names = [test.name];
-  for (let b: Circus.DescribeBlock | undefined = test.parent; b?.parent; b = b.parent) names.unshift(b.name);
+  for (let b: Circus.DescribeBlock | undefined = test.parent; b?.parent; b = b.parent)
+    names.unshift(b.name);
   return names.join(' ');
 }
 
@@ -29,7 +31,9 @@ export function driveFromJest(conn: IsolatedConnection, closeFile: () => Promise
   const b = bridge();
   const root = b?.origin.getStore() as Circus.DescribeBlock | undefined;
   if (!b || !root) {
-    throw new HarnessError('useTestApp()/useTestModule() need the harness test environment (testEnvironment: test/harness/environment.ts)');
+    throw new HarnessError(
+      'useTestApp()/useTestModule() need the harness test environment (testEnvironment: test/harness/environment.ts)',
+    );
   }
   let state: Circus.State | undefined;
   const testStarted = new Map<object, { at: number; log: number }>();
@@ -44,7 +48,8 @@ export function driveFromJest(conn: IsolatedConnection, closeFile: () => Promise
     state = st;
     switch (event.name) {
       case 'run_describe_start':
-        if (event.describeBlock !== root && within(event.describeBlock, root)) conn.beginScope(event.describeBlock, 'describe', event.describeBlock.name);
+        if (event.describeBlock !== root && within(event.describeBlock, root))
+          conn.beginScope(event.describeBlock, 'describe', event.describeBlock.name);
         return;
       case 'test_start':
         // test.concurrent is refused by the environment before its function runs: no scope to open.
@@ -63,7 +68,13 @@ export function driveFromJest(conn: IsolatedConnection, closeFile: () => Promise
         testMs += performance.now() - started.at;
         if (event.test.errors.length) {
           const trace = conn.log.since(started.log);
-          if (trace) event.test.errors.push([new HarnessError(`the last SQL statements of this test (savepoint depth, sender):\n${trace}`), undefined]);
+          if (trace)
+            event.test.errors.push([
+              new HarnessError(
+                `the last SQL statements of this test (savepoint depth, sender):\n${trace}`,
+              ),
+              undefined,
+            ]);
         }
         return;
       }
@@ -79,7 +90,10 @@ export function driveFromJest(conn: IsolatedConnection, closeFile: () => Promise
           const problem = await conn.endScope(root);
           if (problem) st.unhandledErrors.push([problem, problem]);
         } finally {
-          if (conn.log.timing) process.stderr.write(`${conn.log.summary(expect.getState().testPath ?? 'this file', testMs)}\n`);
+          if (conn.log.timing)
+            process.stderr.write(
+              `${conn.log.summary(expect.getState().testPath ?? 'this file', testMs)}\n`,
+            );
           await closeFile();
         }
       }

@@ -25,9 +25,15 @@ let files: FileResult[];
 let committedRows: number | undefined;
 
 function childConfig(): string {
-  const harness = (rootConfig.projects as Array<Record<string, unknown>>).find((p) => p.displayName === 'harness')!;
+  const harness = (rootConfig.projects as Array<Record<string, unknown>>).find(
+    (p) => p.displayName === 'harness',
+  )!;
   const { displayName: _, ...project } = harness;
-  return JSON.stringify({ ...project, rootDir: ROOT, testMatch: ['<rootDir>/test/harness/fixtures/*.fixture.ts'] });
+  return JSON.stringify({
+    ...project,
+    rootDir: ROOT,
+    testMatch: ['<rootDir>/test/harness/fixtures/*.fixture.ts'],
+  });
 }
 
 beforeAll(async () => {
@@ -58,7 +64,16 @@ beforeAll(async () => {
     await new Promise<void>((resolve) => {
       execFile(
         process.execPath,
-        ['--experimental-vm-modules', join(ROOT, 'node_modules/jest/bin/jest.js'), '--config', childConfig(), '--runInBand', '--ci', '--json', `--outputFile=${out}`],
+        [
+          '--experimental-vm-modules',
+          join(ROOT, 'node_modules/jest/bin/jest.js'),
+          '--config',
+          childConfig(),
+          '--runInBand',
+          '--ci',
+          '--json',
+          `--outputFile=${out}`,
+        ],
         { cwd: ROOT, env, timeout: 120_000 },
         () => resolve(), // the fixtures fail on purpose; the results file says how
       );
@@ -67,7 +82,7 @@ beforeAll(async () => {
     if (url) committedRows = Number((await sql('SELECT count(*) AS n FROM leak_probe'))[0].n);
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    if (url) await withAdmin(adminUrl!, (c) => dropDatabase(c, name));
+    if (adminUrl && url) await withAdmin(adminUrl, (c) => dropDatabase(c, name));
   }
 }, 180_000);
 
@@ -76,9 +91,9 @@ const test = (f: FileResult, title: RegExp) => f.assertionResults.find((a) => ti
 
 it('5. hooks declared anywhere and sibling describe fixtures are rolled back with their scope; a late afterAll keeps its connection', () => {
   const hooks = file('hooks.fixture.ts');
-  expect(hooks.assertionResults.map((a) => [a.title, a.status, a.failureMessages.join('\n')])).toEqual(
-    hooks.assertionResults.map((a) => [a.title, 'passed', '']),
-  );
+  expect(
+    hooks.assertionResults.map((a) => [a.title, a.status, a.failureMessages.join('\n')]),
+  ).toEqual(hooks.assertionResults.map((a) => [a.title, 'passed', '']));
   expect(hooks.assertionResults).toHaveLength(4);
   expect(hooks.failureMessage ?? '').toBe('');
 });
@@ -86,14 +101,18 @@ it('5. hooks declared anywhere and sibling describe fixtures are rolled back wit
 it('4. un-awaited work that runs during the next test is refused and charged to the test it came from', () => {
   const leaks = file('leaks.fixture.ts');
   expect(test(leaks, /^A /).status).toBe('failed');
-  expect(test(leaks, /^A /).failureMessages.join('\n')).toMatch(/query after the test's rollback: "INSERT INTO leak_probe[^"]*" from "A leaves a write behind \(reported\)", which had already ended/);
+  expect(test(leaks, /^A /).failureMessages.join('\n')).toMatch(
+    /query after the test's rollback: "INSERT INTO leak_probe[^"]*" from "A leaves a write behind \(reported\)", which had already ended/,
+  );
   expect(test(leaks, /^B /).status).toBe('passed');
 });
 
 it('2. work arriving after the last test of a file is refused and reported, never committed', () => {
   const last = test(file('leaks.fixture.ts'), /^Z, /);
   expect(last.status).toBe('failed');
-  expect(last.failureMessages.join('\n')).toMatch(/"INSERT INTO leak_probe[^"]*" from "Z, the last test, leaves work for after the file \(reported\)"/);
+  expect(last.failureMessages.join('\n')).toMatch(
+    /"INSERT INTO leak_probe[^"]*" from "Z, the last test, leaves work for after the file \(reported\)"/,
+  );
   if (testServer() === 'postgres') expect(committedRows).toBe(0);
 });
 
@@ -101,12 +120,16 @@ it('6. test.concurrent fails loudly (Jest runs no per-test hooks for it) and wri
   const leaks = file('leaks.fixture.ts');
   for (const t of [test(leaks, /^C /), test(leaks, /^D /)]) {
     expect(t.status).toBe('failed');
-    expect(t.failureMessages.join('\n')).toMatch(/test\.concurrent \("[CD] runs concurrently \(reported\)"\) is not supported/);
+    expect(t.failureMessages.join('\n')).toMatch(
+      /test\.concurrent \("[CD] runs concurrently \(reported\)"\) is not supported/,
+    );
   }
 });
 
 it('14. a failing test prints its last SQL statements with their savepoint depth', () => {
   const failed = test(file('leaks.fixture.ts'), /^E /);
   expect(failed.status).toBe('failed');
-  expect(failed.failureMessages.join('\n')).toMatch(/the last SQL statements of this test[^\n]*\n\s+#\d+ depth \d harness [^\n]*SAVEPOINT h_s\n\s+#\d+ depth \d app +SELECT 4242 AS marker/);
+  expect(failed.failureMessages.join('\n')).toMatch(
+    /the last SQL statements of this test[^\n]*\n\s+#\d+ depth \d harness [^\n]*SAVEPOINT h_s\n\s+#\d+ depth \d app +SELECT 4242 AS marker/,
+  );
 });

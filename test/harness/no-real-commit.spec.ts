@@ -13,8 +13,10 @@ import { testServer } from './index';
 let opened: Awaited<ReturnType<typeof openIsolated>>;
 let ds: DataSource;
 const url = () => (ds.options as { url: string }).url;
-const names = async () => (await ds.query('SELECT name FROM fid_probe ORDER BY name')).map((r: { name: string }) => r.name);
-const insert = (name: string, runner: { query: DataSource['query'] } = ds) => runner.query('INSERT INTO fid_probe (name) VALUES ($1)', [name]);
+const names = async () =>
+  (await ds.query('SELECT name FROM fid_probe ORDER BY name')).map((r: { name: string }) => r.name);
+const insert = (name: string, runner: { query: DataSource['query'] } = ds) =>
+  runner.query('INSERT INTO fid_probe (name) VALUES ($1)', [name]);
 
 /** What another session sees: only committed data. PGlite serves one session, so there is nothing to observe. */
 async function committedProbeTable(): Promise<string | null> {
@@ -38,17 +40,24 @@ afterEach(() => opened.conn.endTest().catch(() => undefined));
 afterAll(() => opened.stop());
 
 describe('1. transaction control sent as SQL text', () => {
-  it.each(['COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT mine', 'RELEASE SAVEPOINT typeorm_1', 'BEGIN; INSERT INTO fid_probe (name) VALUES (1); COMMIT'])(
-    '%s outside an app transaction is refused, named, and fails the test',
-    async (sql) => {
-      await opened.conn.beginTest(sql);
-      await insert('before');
-      await expect(ds.query(sql)).rejects.toThrow(`transaction control sent as SQL text: "${sql.slice(0, 5)}`);
-      expect(await names()).toEqual(['before']);
-      await expect(opened.conn.endTest()).rejects.toThrow(/transaction control sent as SQL text/);
-      expect(await committedProbeTable()).toBeNull();
-    },
-  );
+  it.each([
+    'COMMIT',
+    'END',
+    'ROLLBACK',
+    'ABORT',
+    'SAVEPOINT mine',
+    'RELEASE SAVEPOINT typeorm_1',
+    'BEGIN; INSERT INTO fid_probe (name) VALUES (1); COMMIT',
+  ])('%s outside an app transaction is refused, named, and fails the test', async (sql) => {
+    await opened.conn.beginTest(sql);
+    await insert('before');
+    await expect(ds.query(sql)).rejects.toThrow(
+      `transaction control sent as SQL text: "${sql.slice(0, 5)}`,
+    );
+    expect(await names()).toEqual(['before']);
+    await expect(opened.conn.endTest()).rejects.toThrow(/transaction control sent as SQL text/);
+    expect(await committedProbeTable()).toBeNull();
+  });
 
   it('on an app runner, BEGIN / START TRANSACTION … COMMIT / ROLLBACK / END and savepoints by hand are translated', async () => {
     await opened.conn.beginTest('translated');
@@ -69,7 +78,9 @@ describe('1. transaction control sent as SQL text', () => {
     await qr.query('END');
     await qr.release();
     expect(qr.isTransactionActive).toBe(false);
-    await expect(qr.query('BEGIN ISOLATION LEVEL SERIALIZABLE')).rejects.toThrow(/SERIALIZABLE cannot be honoured/);
+    await expect(qr.query('BEGIN ISOLATION LEVEL SERIALIZABLE')).rejects.toThrow(
+      /SERIALIZABLE cannot be honoured/,
+    );
     expect(await names()).toEqual(['also kept', 'kept']);
     await opened.conn.endTest();
     expect(await committedProbeTable()).toBeNull();
@@ -80,10 +91,14 @@ describe('3. a pool or client opened mid-test on the test database', () => {
   it('is refused at connect, and the test that did it fails', async () => {
     await opened.conn.beginTest('escape');
     const client = new Client({ connectionString: url(), application_name: 'short-lived' });
-    await expect(client.connect()).rejects.toThrow(/second connection to the test database was opened \(application_name: short-lived\)/);
+    await expect(client.connect()).rejects.toThrow(
+      /second connection to the test database was opened \(application_name: short-lived\)/,
+    );
     const second = new DataSource(buildDataSourceOptions(url(), { poolSize: 1 }));
     await expect(second.initialize()).rejects.toThrow(/second connection to the test database/);
-    await expect(opened.conn.endTest()).rejects.toThrow(/application_name: short-lived[\s\S]*application_name: dashtam/);
+    await expect(opened.conn.endTest()).rejects.toThrow(
+      /application_name: short-lived[\s\S]*application_name: dashtam/,
+    );
   });
 });
 
@@ -117,7 +132,9 @@ describe('8. an autocommit statement while another app transaction holds the con
     await opened.conn.beginTest('own callback');
     await insert('taken');
     await ds.transaction(async (m) => {
-      const code = await insert('taken').catch((e: { driverError?: { code?: string } }) => e.driverError?.code);
+      const code = await insert('taken').catch(
+        (e: { driverError?: { code?: string } }) => e.driverError?.code,
+      );
       expect(code).toBe('23505');
       await insert('inside', m);
     });
@@ -130,7 +147,9 @@ describe('9. paths around the per-statement savepoint', () => {
   it('QueryRunner helpers the harness does not wrap (createDatabase → 25001) do not poison the test', async () => {
     await opened.conn.beginTest('helper');
     const qr = ds.createQueryRunner();
-    await expect(qr.createDatabase('fid_never_created', true)).rejects.toMatchObject({ driverError: { code: '25001' } });
+    await expect(qr.createDatabase('fid_never_created', true)).rejects.toMatchObject({
+      driverError: { code: '25001' },
+    });
     await expect(qr.hasTable('fid_probe')).resolves.toBe(true);
     expect(await ds.query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
     await opened.conn.endTest();
@@ -140,7 +159,9 @@ describe('9. paths around the per-statement savepoint', () => {
     await opened.conn.beginTest('raw client');
     const qr = ds.createQueryRunner();
     const client = (await qr.connect()) as Client;
-    await expect(client.query('SELECT $1::uuid', ['not-a-uuid'])).rejects.toMatchObject({ code: '22P02' });
+    await expect(client.query('SELECT $1::uuid', ['not-a-uuid'])).rejects.toMatchObject({
+      code: '22P02',
+    });
     expect((await client.query('SELECT 2 AS ok')).rows).toEqual([{ ok: 2 }]);
     const rows: unknown[] = [];
     const streamed = client.query(new Query('SELECT generate_series(1, 3) AS n'));
@@ -148,9 +169,13 @@ describe('9. paths around the per-statement savepoint', () => {
     await new Promise((resolve, reject) => streamed.on('end', resolve).on('error', reject));
     expect(rows).toHaveLength(3);
     const failing = client.query(new Query('SELECT 1/0'));
-    await expect(new Promise((resolve, reject) => failing.on('end', resolve).on('error', reject))).rejects.toMatchObject({ code: '22012' });
+    await expect(
+      new Promise((resolve, reject) => failing.on('end', resolve).on('error', reject)),
+    ).rejects.toMatchObject({ code: '22012' });
     expect((await client.query('SELECT 3 AS ok')).rows).toEqual([{ ok: 3 }]);
-    await expect(client.query('COMMIT')).rejects.toThrow(/transaction control sent as SQL text: "COMMIT"/);
+    await expect(client.query('COMMIT')).rejects.toThrow(
+      /transaction control sent as SQL text: "COMMIT"/,
+    );
     await expect(opened.conn.endTest()).rejects.toThrow(/"COMMIT"/);
     expect(await committedProbeTable()).toBeNull();
   });

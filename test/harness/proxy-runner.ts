@@ -6,7 +6,18 @@ import { transactionControl } from './sql-control';
 import { callerFrame, HarnessError } from './errors';
 import type { IsolatedConnection } from './isolated-connection';
 
-const OWN = new Set<PropertyKey>(['isTransactionActive', 'isReleased', 'transactionDepth', 'connect', 'release', 'startTransaction', 'commitTransaction', 'rollbackTransaction', 'query', 'manager']);
+const OWN = new Set<PropertyKey>([
+  'isTransactionActive',
+  'isReleased',
+  'transactionDepth',
+  'connect',
+  'release',
+  'startTransaction',
+  'commitTransaction',
+  'rollbackTransaction',
+  'query',
+  'manager',
+]);
 
 /** pg's Submittable (QueryStream, Cursor): results arrive through callbacks the driver calls. */
 interface Submittable {
@@ -24,7 +35,11 @@ interface Submittable {
  * this proxy, so their `this.query` comes back here) and the raw driver client from `connect()` pass the same
  * checks: admission, transaction-control text, per-statement savepoint.
  */
-export function createProxyRunner(conn: IsolatedConnection, physical: PostgresQueryRunner, client: PoolClient): QueryRunner {
+export function createProxyRunner(
+  conn: IsolatedConnection,
+  physical: PostgresQueryRunner,
+  client: PoolClient,
+): QueryRunner {
   let released = false;
   const levels: string[] = []; // this runner's own savepoints, outermost first
   const userSavepoints = new Set<string>();
@@ -62,7 +77,10 @@ export function createProxyRunner(conn: IsolatedConnection, physical: PostgresQu
         return startTransaction(c.isolation);
       case 'commit':
       case 'rollback':
-        if (!levels.length) return refuse(`outside any app transaction: it would ${c.kind === 'commit' ? 'commit' : 'roll back'} the test's own transaction`);
+        if (!levels.length)
+          return refuse(
+            `outside any app transaction: it would ${c.kind === 'commit' ? 'commit' : 'roll back'} the test's own transaction`,
+          );
         return finish(c.kind, true);
       case 'savepoint':
         if (!levels.length) return refuse('outside any app transaction (production answers 25P01)');
@@ -72,7 +90,8 @@ export function createProxyRunner(conn: IsolatedConnection, physical: PostgresQu
         return conn.pushed(c.name);
       case 'release':
       case 'rollback-to':
-        if (!userSavepoints.has(c.name)) return refuse('names no savepoint this app transaction created');
+        if (!userSavepoints.has(c.name))
+          return refuse('names no savepoint this app transaction created');
         await exec();
         if (c.kind === 'release') userSavepoints.delete(c.name);
         return conn.popped(c.name, c.kind === 'release');
@@ -89,27 +108,58 @@ export function createProxyRunner(conn: IsolatedConnection, physical: PostgresQu
       await control(c, sql, exec);
       return empty();
     }
-    if (levels.length) return conn.plain(sql, exec);
+    if (levels.length) return exec();
     return conn.autocommit(sql, exec);
   }
 
+  /** A stream, cursor or pg.Query: submitted once admitted; outside a transaction it holds the connection until done. */
   const submit = (sub: Submittable): Submittable => {
     const sql = sub.text ?? sub.cursor?.text ?? '<stream>';
     conn.admit(sql);
     if (transactionControl(sql)) conn.refuseControl(sql, 'inside a stream or cursor');
-    const started = levels.length ? conn.plain(sql, async () => void client.query(sub as never)) : conn.stream(sql, sub, () => void client.query(sub as never));
-    started.catch((err: Error) => (sub.destroy ? sub.destroy(err) : sub.handleError(err, undefined)));
+    let failed = false;
+    const done = new Promise<void>((resolve) => {
+      const onError = sub.handleError.bind(sub);
+      const onReady = sub.handleReadyForQuery.bind(sub);
+      // The driver calls one of the two: handleError (and drops the query) or handleReadyForQuery.
+      sub.handleError = (e, c) => ((failed = true), onError(e, c), resolve());
+      sub.handleReadyForQuery = (c) => (onReady(c), resolve());
+    });
+    const run = async () => {
+      client.query(sub as never);
+      await done;
+      if (failed) throw new HarnessError('stream failed'); // rolls its statement savepoint back
+    };
+    (levels.length ? run() : conn.autocommit(sql, run)).catch((err: Error) => {
+      if (failed) return; // the stream already got its error
+      if (sub.destroy) sub.destroy(err);
+      else sub.handleError(err, undefined);
+    });
     return sub;
   };
 
-  const rawQuery = (config: string | { text: string } | Submittable, values?: unknown, callback?: (err: Error | null, r?: PgResult) => void) => {
+  const rawQuery = (
+    config: string | { text: string } | Submittable,
+    values?: unknown,
+    callback?: (err: Error | null, r?: PgResult) => void,
+  ) => {
     if (typeof values === 'function') [callback, values] = [values as typeof callback, undefined];
-    if (typeof config === 'object' && 'submit' in config && typeof config.submit === 'function') return submit(config);
+    if (typeof config === 'object' && 'submit' in config && typeof config.submit === 'function')
+      return submit(config);
     const sql = typeof config === 'string' ? config : (config as { text: string }).text;
     const exec = () => client.query(config as string, values as unknown[]);
-    const result = run<PgResult>(sql, exec, () => ({ command: '', rows: [], rowCount: null, oid: 0, fields: [] }));
+    const result = run<PgResult>(sql, exec, () => ({
+      command: '',
+      rows: [],
+      rowCount: null,
+      oid: 0,
+      fields: [],
+    }));
     if (!callback) return result;
-    result.then((r) => callback(null, r), (e: Error) => callback(e));
+    result.then(
+      (r) => callback(null, r),
+      (e: Error) => callback(e),
+    );
     return undefined;
   };
   const rawClient = new Proxy(client, {
@@ -136,20 +186,34 @@ export function createProxyRunner(conn: IsolatedConnection, physical: PostgresQu
       if (levels.length) {
         // Production would hand the pooled connection back mid-transaction to the next request.
         await finish('rollback', true);
-        conn.report(new HarnessError('a query runner was released with its transaction still open (production would return the connection to the pool inside that transaction)'));
+        conn.report(
+          new HarnessError(
+            'a query runner was released with its transaction still open (production would return the connection to the pool inside that transaction)',
+          ),
+        );
       }
     },
     startTransaction,
     commitTransaction: async () => {
-      if (!levels.length) throw new HarnessError('commitTransaction() on a runner with no transaction of its own would commit the outer test transaction');
+      if (!levels.length)
+        throw new HarnessError(
+          'commitTransaction() on a runner with no transaction of its own would commit the outer test transaction',
+        );
       await finish('commit');
     },
     rollbackTransaction: async () => {
-      if (!levels.length) throw new HarnessError('rollbackTransaction() on a runner with no transaction of its own would roll back the outer test transaction');
+      if (!levels.length)
+        throw new HarnessError(
+          'rollbackTransaction() on a runner with no transaction of its own would roll back the outer test transaction',
+        );
       await finish('rollback');
     },
     query: (sql: string, parameters?: unknown[], structured?: boolean) =>
-      run(sql, () => physical.query(sql, parameters, structured), () => (structured ? new QueryResult() : [])),
+      run(
+        sql,
+        () => physical.query(sql, parameters, structured),
+        () => (structured ? new QueryResult() : []),
+      ),
   };
   const proxy = new Proxy(physical, {
     get(target, prop) {

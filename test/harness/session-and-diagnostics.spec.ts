@@ -37,20 +37,32 @@ it('7. session-level PREPARE and sequence state do not survive into the next tes
   });
   await inTest('draws from a sequence', () => ds.query("SELECT nextval('sd_file_seq')"));
   await inTest('finds no lastval of the previous test', async () => {
-    await expect(ds.query('SELECT lastval()')).rejects.toMatchObject({ driverError: { code: '55000' } });
+    await expect(ds.query('SELECT lastval()')).rejects.toMatchObject({
+      driverError: { code: '55000' },
+    });
   });
 });
 
 it('10. a constraint trigger raising a non-23xxx error at the deferred check fails the test', async () => {
   await opened.conn.beginTest('trigger');
-  await ds.query(`CREATE FUNCTION sd_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'sd refuses %', NEW.id; END $$`);
-  await ds.query('CREATE CONSTRAINT TRIGGER sd_check AFTER INSERT ON sd_probe DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sd_refuse()');
+  await ds.query(
+    `CREATE FUNCTION sd_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'sd refuses %', NEW.id; END $$`,
+  );
+  await ds.query(
+    'CREATE CONSTRAINT TRIGGER sd_check AFTER INSERT ON sd_probe DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sd_refuse()',
+  );
   await ds.query('INSERT INTO sd_probe VALUES (7)'); // accepted now; the trigger fires at commit time
-  await expect(opened.conn.endTest()).rejects.toThrow(/deferred constraint fails at commit time in "trigger" \(P0001.*sd refuses 7/);
+  await expect(opened.conn.endTest()).rejects.toThrow(
+    /deferred constraint fails at commit time in "trigger" \(P0001.*sd refuses 7/,
+  );
 });
 
 it('11. now() is the transaction start of the file (as docs/testing.md says): equal across tests, clock_timestamp() moves', async () => {
-  const read = async () => (await ds.query('SELECT now() AS now, clock_timestamp() AS clock'))[0] as { now: Date; clock: Date };
+  const read = async () =>
+    (await ds.query('SELECT now() AS now, clock_timestamp() AS clock'))[0] as {
+      now: Date;
+      clock: Date;
+    };
   let first!: { now: Date; clock: Date };
   await inTest('reads the time', async () => (first = await read()));
   await inTest('reads it again', async () => {
@@ -64,7 +76,9 @@ it('12. a hang is cut short with the same message on every server (client-side o
   const short = await openIsolated({ statementTimeoutMs: 300 });
   try {
     await short.conn.beginTest('hangs');
-    await expect(short.conn.dataSource.query('SELECT pg_sleep(1)')).rejects.toThrow(/canceling statement due to statement timeout/);
+    await expect(short.conn.dataSource.query('SELECT pg_sleep(1)')).rejects.toThrow(
+      /canceling statement due to statement timeout/,
+    );
     await expect(short.conn.dataSource.query('SELECT 1 AS ok')).resolves.toEqual([{ ok: 1 }]);
     await short.conn.endTest();
   } finally {
@@ -78,7 +92,9 @@ it('13. a mutex timeout names the application call sites of the waiter and the h
   const err = (await tx.run(() => tx.run(async () => undefined)).catch((e: Error) => e)) as Error;
   expect(err.message).toMatch(/waited 200 ms/);
   expect(err.message).toMatch(/waiting: .*session-and-diagnostics\.spec\.ts/);
-  expect(err.message).toMatch(/holding: transaction started at .*session-and-diagnostics\.spec\.ts/);
+  expect(err.message).toMatch(
+    /holding: transaction started at .*session-and-diagnostics\.spec\.ts/,
+  );
   expect(err.message).not.toMatch(/transactions\.ts/);
   await opened.conn.endTest();
 });
@@ -91,7 +107,9 @@ describe('14. diagnostics', () => {
     expect(trace).toMatch(/depth 0 harness SAVEPOINT h_t\d+; SAVEPOINT h_x\d+\n/);
     expect(trace).toMatch(/depth 2 app {5}SELECT 41 AS x\n/);
     expect(trace).toMatch(/depth 2 harness RELEASE SAVEPOINT h_x\d+\n/);
-    expect(trace).toMatch(/depth 1 harness SET CONSTRAINTS ALL IMMEDIATE; ROLLBACK TO SAVEPOINT h_t/);
+    expect(trace).toMatch(
+      /depth 1 harness SET CONSTRAINTS ALL IMMEDIATE; ROLLBACK TO SAVEPOINT h_t/,
+    );
   });
 
   it('HARNESS_DEBUG=1 logs every statement; the per-file summary compares isolation and test time', () => {
@@ -100,16 +118,23 @@ describe('14. diagnostics', () => {
     const log = new StatementLog();
     process.env.HARNESS_DEBUG = before;
     const lines: string[] = [];
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => lines.push(String(chunk)) > 0);
+    const spy = jest
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((chunk) => lines.push(String(chunk)) > 0);
     try {
       log.app('SELECT 1', 2);
       log.harness('SAVEPOINT h_s', 1, 0.25);
     } finally {
       spy.mockRestore();
     }
-    expect(lines).toEqual(['[harness sql] #1 depth 2 app SELECT 1\n', '[harness sql] #2 depth 1 harness SAVEPOINT h_s\n']);
+    expect(lines).toEqual([
+      '[harness sql] #1 depth 2 app SELECT 1\n',
+      '[harness sql] #2 depth 1 harness SAVEPOINT h_s\n',
+    ]);
     expect(log.timing).toBe(true);
-    expect(log.summary('x.spec.ts', 12)).toBe('[test harness] x.spec.ts: isolation 0.3 ms in 1 harness round trip(s) for 1 app statement(s); tests 12.0 ms');
+    expect(log.summary('x.spec.ts', 12)).toBe(
+      '[test harness] x.spec.ts: isolation 0.3 ms in 1 harness round trip(s) for 1 app statement(s); tests 12.0 ms',
+    );
   });
 });
 

@@ -48,8 +48,10 @@ export function splitStatements(sql: string): string[] {
 function stripLeading(statement: string): string {
   let s = statement.trim();
   for (;;) {
-    if (s.startsWith('--')) s = s.slice(s.indexOf('\n') < 0 ? s.length : s.indexOf('\n') + 1).trim();
-    else if (s.startsWith('/*')) s = s.slice(s.indexOf('*/') < 0 ? s.length : s.indexOf('*/') + 2).trim();
+    if (s.startsWith('--'))
+      s = s.slice(s.indexOf('\n') < 0 ? s.length : s.indexOf('\n') + 1).trim();
+    else if (s.startsWith('/*'))
+      s = s.slice(s.indexOf('*/') < 0 ? s.length : s.indexOf('*/') + 2).trim();
     else return s;
   }
 }
@@ -62,17 +64,25 @@ function classify(statement: string): Control | undefined {
   const name = '("[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)';
   let m: RegExpExecArray | null;
   if (/^(BEGIN|START TRANSACTION)\b/.test(u)) {
-    const iso = /ISOLATION LEVEL (SERIALIZABLE|REPEATABLE READ|READ COMMITTED|READ UNCOMMITTED)/.exec(u);
+    const iso =
+      /ISOLATION LEVEL (SERIALIZABLE|REPEATABLE READ|READ COMMITTED|READ UNCOMMITTED)/.exec(u);
     return { kind: 'begin', isolation: iso?.[1] };
   }
-  if (/^(COMMIT|ROLLBACK) PREPARED\b|^PREPARE TRANSACTION\b|^(COMMIT|END|ROLLBACK|ABORT)( WORK| TRANSACTION)? AND CHAIN\b/.test(u)) {
+  if (
+    /^(COMMIT|ROLLBACK) PREPARED\b|^PREPARE TRANSACTION\b|^(COMMIT|END|ROLLBACK|ABORT)( WORK| TRANSACTION)? AND CHAIN\b/.test(
+      u,
+    )
+  ) {
     return { kind: 'unsupported', statement: s };
   }
-  if ((m = new RegExp(`^ROLLBACK(?: WORK| TRANSACTION)? TO(?: SAVEPOINT)? ${name}`, 'i').exec(s))) return { kind: 'rollback-to', name: ident(m[1]) };
+  if ((m = new RegExp(`^ROLLBACK(?: WORK| TRANSACTION)? TO(?: SAVEPOINT)? ${name}`, 'i').exec(s)))
+    return { kind: 'rollback-to', name: ident(m[1]) };
   if (/^(COMMIT|END)\b/.test(u)) return { kind: 'commit' };
   if (/^(ROLLBACK|ABORT)\b/.test(u)) return { kind: 'rollback' };
-  if ((m = new RegExp(`^SAVEPOINT ${name}`, 'i').exec(s))) return { kind: 'savepoint', name: ident(m[1]) };
-  if ((m = new RegExp(`^RELEASE(?: SAVEPOINT)? ${name}`, 'i').exec(s))) return { kind: 'release', name: ident(m[1]) };
+  if ((m = new RegExp(`^SAVEPOINT ${name}`, 'i').exec(s)))
+    return { kind: 'savepoint', name: ident(m[1]) };
+  if ((m = new RegExp(`^RELEASE(?: SAVEPOINT)? ${name}`, 'i').exec(s)))
+    return { kind: 'release', name: ident(m[1]) };
   return undefined;
 }
 

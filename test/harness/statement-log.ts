@@ -39,7 +39,9 @@ export class StatementLog {
   /** The statements logged since `position` (at most the last `limit`), one a line. */
   since(position: number, limit = 15): string {
     const list = this.entries.filter((e) => e.seq > position).slice(-limit);
-    return list.map((e) => `  #${e.seq} depth ${e.depth} ${e.by.padEnd(7)} ${oneLine(e.sql)}`).join('\n');
+    return list
+      .map((e) => `  #${e.seq} depth ${e.depth} ${e.by.padEnd(7)} ${oneLine(e.sql)}`)
+      .join('\n');
   }
 
   summary(file: string, testMs: number): string {
@@ -53,7 +55,8 @@ export class StatementLog {
     const entry = { seq: ++this.seq, by, sql, depth };
     this.entries.push(entry);
     if (this.entries.length > KEEP) this.entries.shift();
-    if (this.debug) process.stderr.write(`[harness sql] #${entry.seq} depth ${depth} ${by} ${oneLine(sql)}\n`);
+    if (this.debug)
+      process.stderr.write(`[harness sql] #${entry.seq} depth ${depth} ${by} ${oneLine(sql)}\n`);
   }
 }
 

@@ -10,7 +10,11 @@ import { APP_OPTIONS, configureApp } from '../../src/app.setup';
 import { ClockModule } from '../../src/common/clock';
 import { LoggingModule } from '../../src/common/logging/logging.module';
 import { APP_CONFIG, ConfigModule, loadConfig } from '../../src/config';
-import { DATA_SOURCE_FACTORY, DataSourceFactory, DatabaseModule } from '../../src/database/database.module';
+import {
+  DATA_SOURCE_FACTORY,
+  DataSourceFactory,
+  DatabaseModule,
+} from '../../src/database/database.module';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { HarnessError } from './errors';
 import { IsolatedConnection, IsolatedConnectionOptions } from './isolated-connection';
@@ -71,7 +75,11 @@ export function buildTestingModule(
     const b = builder.overrideProvider(o.provide);
     if ('useValue' in o) builder = b.useValue(o.useValue);
     else if ('useClass' in o) builder = b.useClass(o.useClass);
-    else builder = b.useFactory({ factory: o.useFactory as (...args: unknown[]) => unknown, inject: o.inject as never[] });
+    else
+      builder = b.useFactory({
+        factory: o.useFactory as (...args: unknown[]) => unknown,
+        inject: o.inject as never[],
+      });
   }
   if (options.customize) builder = options.customize(builder);
   return builder.compile();
@@ -90,7 +98,10 @@ export async function openIsolated(
 ): Promise<{ conn: IsolatedConnection; stop: () => Promise<void> }> {
   const opts = typeof options === 'number' ? { waitTimeoutMs: options } : options;
   if (testServer() === 'postgres') {
-    const conn = await IsolatedConnection.open(workerDatabaseUrl(), { ...opts, server: 'postgres' });
+    const conn = await IsolatedConnection.open(workerDatabaseUrl(), {
+      ...opts,
+      server: 'postgres',
+    });
     return { conn, stop: () => conn.close() };
   }
   const dump = new Blob([readFileSync(process.env[ENV.pgliteDump]!)]);
@@ -112,7 +123,8 @@ function lazy<T extends object>(what: string, read: () => T | undefined): T {
   return new Proxy({} as T, {
     get(_, prop) {
       const target = read();
-      if (!target) throw new HarnessError(`${what} is used outside a test (it is ready from beforeAll on)`);
+      if (!target)
+        throw new HarnessError(`${what} is used outside a test (it is ready from beforeAll on)`);
       const value = Reflect.get(target, prop, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -133,7 +145,10 @@ function useIsolated<C>(
     const opened = await openIsolated(options.waitTimeoutMs);
     let close: (() => Promise<void>) | undefined;
     try {
-      const factory: DataSourceFactory = { create: async () => opened.conn.dataSource, destroy: async () => undefined };
+      const factory: DataSourceFactory = {
+        create: async () => opened.conn.dataSource,
+        destroy: async () => undefined,
+      };
       driveFromJest(opened.conn, async () => {
         try {
           await close?.();
@@ -165,7 +180,11 @@ function useLogger(context: INestApplicationContext): void {
  */
 export function useTestApp(options: TestAppOptions = {}): TestAppContext {
   const holder = useIsolated(options, async (factory) => {
-    const moduleRef = await buildTestingModule({ imports: [AppModule, ...(options.imports ?? [])] }, factory, options);
+    const moduleRef = await buildTestingModule(
+      { imports: [AppModule, ...(options.imports ?? [])] },
+      factory,
+      options,
+    );
     const app = await startApp(moduleRef);
     const dataSource = moduleRef.get(DataSource);
     const ctx: TestAppContext = {
@@ -191,7 +210,13 @@ export function useTestModule(options: TestModuleOptions = {}): TestContext {
   const holder = useIsolated(options, async (factory) => {
     const moduleRef = await buildTestingModule(
       {
-        imports: [ConfigModule, ClockModule, DatabaseModule, LoggingModule, ...(options.imports ?? [])],
+        imports: [
+          ConfigModule,
+          ClockModule,
+          DatabaseModule,
+          LoggingModule,
+          ...(options.imports ?? []),
+        ],
         providers: options.providers ?? [],
       },
       factory,

@@ -16,7 +16,9 @@ export type TestServer = 'postgres' | 'pglite';
 export function testServer(): TestServer {
   const server = process.env[ENV.server];
   if (server !== 'postgres' && server !== 'pglite') {
-    throw new Error('The test database was not prepared: run tests through the package scripts (jest projects with global setup).');
+    throw new Error(
+      'The test database was not prepared: run tests through the package scripts (jest projects with global setup).',
+    );
   }
   return server;
 }
@@ -34,6 +36,7 @@ export function workerDatabaseName(runId: string, workerId: string | number): st
 /** The worker database for this Jest worker (postgres mode). */
 export function workerDatabaseUrl(): string {
   const runId = process.env[ENV.runId]!;
-  const name = process.env[ENV.database] || workerDatabaseName(runId, process.env.JEST_WORKER_ID ?? '1');
+  const name =
+    process.env[ENV.database] || workerDatabaseName(runId, process.env.JEST_WORKER_ID ?? '1');
   return withDatabase(process.env[ENV.adminUrl]!, name);
 }
