@@ -7,18 +7,28 @@ import { TestEnvironment } from 'jest-environment-node';
  *  - `origin`: every test and hook function runs with its owner in this store (the test for tests and *Each
  *    hooks, the describe block for *All hooks), so the harness knows which test a statement came from, even
  *    when it arrives from a timer long after that test ended;
- *  - `listener`: the open isolated connection, told about every test and describe start/finish. Jest awaits
+ *  - `listeners`: the open isolated connections, told about every test and describe start/finish. Jest awaits
  *    these events, so per-test and per-describe savepoints do not depend on where hooks are declared.
  */
 export interface HarnessBridge {
   origin: AsyncLocalStorage<object>;
-  listener?: (event: Circus.AsyncEvent, state: Circus.State) => Promise<void>;
+  listeners: Set<(event: Circus.AsyncEvent, state: Circus.State) => Promise<void>>;
 }
 
-const FORWARDED = new Set(['run_describe_start', 'run_describe_finish', 'test_start', 'test_done']);
+const FORWARDED = new Set([
+  'run_describe_start',
+  'run_describe_finish',
+  'test_start',
+  'test_done',
+  'test_skip',
+  'test_todo',
+]);
 
 export default class HarnessEnvironment extends TestEnvironment {
-  private readonly bridge: HarnessBridge = { origin: new AsyncLocalStorage() };
+  private readonly bridge: HarnessBridge = {
+    origin: new AsyncLocalStorage(),
+    listeners: new Set(),
+  };
   private state?: Circus.State;
 
   constructor(...args: ConstructorParameters<typeof TestEnvironment>) {
@@ -43,11 +53,13 @@ export default class HarnessEnvironment extends TestEnvironment {
           perTest ? (this.state?.currentlyRunningTest ?? hook.parent) : hook.parent,
         );
       }
-    } else if (FORWARDED.has(event.name) && this.bridge.listener) {
-      try {
-        await this.bridge.listener(event as Circus.AsyncEvent, state);
-      } catch (err) {
-        state.unhandledErrors.push([err, err]);
+    } else if (FORWARDED.has(event.name)) {
+      for (const listener of [...this.bridge.listeners]) {
+        try {
+          await listener(event as Circus.AsyncEvent, state);
+        } catch (err) {
+          state.unhandledErrors.push([err, err]);
+        }
       }
     }
   }
@@ -61,7 +73,7 @@ export default class HarnessEnvironment extends TestEnvironment {
     const bridge = this.bridge;
     const wrapped = function (this: unknown, ...args: never[]) {
       // Jest 30 runs no per-test hooks for test.concurrent, so this is the only place to refuse it.
-      if (concurrent !== undefined && bridge.listener) {
+      if (concurrent !== undefined && bridge.listeners.size > 0) {
         throw new Error(
           `[test harness] test.concurrent ("${concurrent}") is not supported: concurrent tests would interleave on the ` +
             "file's single test connection and their writes would leak into each other. Use test(), or real-commit mode.",

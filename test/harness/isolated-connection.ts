@@ -137,6 +137,7 @@ export class IsolatedConnection {
       savepoint: `h_${kind[0]}${++this.seq}`,
       materialised: false,
     });
+    this.ended.delete(key); // a retried test runs again under the same key
     this.lastEnded = undefined;
   }
 

@@ -44,7 +44,7 @@ export function driveFromJest(conn: IsolatedConnection, closeFile: () => Promise
     else state?.unhandledErrors.push([error, error]);
   };
   conn.beginScope(root, 'describe', root.name);
-  b.listener = async (event, st) => {
+  const listener = async (event: Circus.AsyncEvent, st: Circus.State): Promise<void> => {
     state = st;
     switch (event.name) {
       case 'run_describe_start':
@@ -85,7 +85,7 @@ export function driveFromJest(conn: IsolatedConnection, closeFile: () => Promise
           if (problem) st.unhandledErrors.push([problem, problem]);
           return;
         }
-        b.listener = undefined;
+        b.listeners.delete(listener);
         try {
           const problem = await conn.endScope(root);
           if (problem) st.unhandledErrors.push([problem, problem]);
@@ -99,4 +99,5 @@ export function driveFromJest(conn: IsolatedConnection, closeFile: () => Promise
       }
     }
   };
+  b.listeners.add(listener);
 }

@@ -91,10 +91,12 @@ const test = (f: FileResult, title: RegExp) => f.assertionResults.find((a) => ti
 
 it('5. hooks declared anywhere and sibling describe fixtures are rolled back with their scope; a late afterAll keeps its connection', () => {
   const hooks = file('hooks.fixture.ts');
-  expect(
-    hooks.assertionResults.map((a) => [a.title, a.status, a.failureMessages.join('\n')]),
-  ).toEqual(hooks.assertionResults.map((a) => [a.title, 'passed', '']));
-  expect(hooks.assertionResults).toHaveLength(4);
+  const ran = hooks.assertionResults.filter((a) => a.status !== 'pending' && a.status !== 'todo');
+  expect(ran.map((a) => [a.title, a.status, a.failureMessages.join('\n')])).toEqual(
+    ran.map((a) => [a.title, 'passed', '']),
+  );
+  expect(ran).toHaveLength(4);
+  expect(hooks.assertionResults).toHaveLength(6);
   expect(hooks.failureMessage ?? '').toBe('');
 });
 
