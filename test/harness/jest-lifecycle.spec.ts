@@ -24,11 +24,12 @@ interface FileResult {
 let files: FileResult[];
 let committedRows: number | undefined;
 
+/** The harness project of jest.config.ts (its transform, environment, setup), run on the fixtures only. */
 function childConfig(): string {
-  const harness = (rootConfig.projects as Array<Record<string, unknown>>).find(
-    (p) => p.displayName === 'harness',
-  )!;
-  const { displayName: _, ...project } = harness;
+  const projects = rootConfig.projects as Array<Record<string, unknown>>;
+  const harness = projects.find((p) => p.displayName === 'harness')!;
+  // No global setup/teardown: this run's databases and environment variables are already in place.
+  const { displayName: _, globalSetup: _s, globalTeardown: _t, ...project } = harness;
   return JSON.stringify({
     ...project,
     rootDir: ROOT,
@@ -38,7 +39,7 @@ function childConfig(): string {
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dashtam-lifecycle-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, DASHTAM_TEST_TORN_DOWN: '1' }; // the parent run tears down
+  const env: NodeJS.ProcessEnv = { ...process.env };
   const adminUrl = process.env[ENV.adminUrl];
   const name = `dashtam_w_${process.env[ENV.runId]}_c${process.pid}`;
   if (testServer() === 'postgres') {
