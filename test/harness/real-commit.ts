@@ -28,8 +28,7 @@ export interface RealCommitDatabase {
   createApp(options?: TestOptions): Promise<RealCommitApp>;
 }
 
-const SKIP_REASON =
-  'real-commit mode needs a PostgreSQL server (PGlite serves a single session, so true concurrency cannot happen)';
+const SKIP_REASON = 'real-commit mode needs a PostgreSQL server (PGlite serves a single session, so true concurrency cannot happen)';
 let counter = 0;
 
 /**
@@ -57,9 +56,7 @@ export function useRealCommitDatabase(): RealCommitDatabase {
   let main: DataSource | undefined;
 
   const newDataSource = async (poolSize = 10) => {
-    const ds = new DataSource(
-      buildDataSourceOptions(url, { poolSize, applicationName: 'dashtam-test-rc' }),
-    );
+    const ds = new DataSource(buildDataSourceOptions(url, { poolSize, applicationName: 'dashtam-test-rc' }));
     await ds.initialize();
     pools.push(ds);
     return ds;
@@ -108,14 +105,5 @@ function unavailable(): RealCommitDatabase {
   const fail = () => {
     throw new HarnessError(SKIP_REASON);
   };
-  return {
-    get url(): string {
-      return fail();
-    },
-    get dataSource(): DataSource {
-      return fail();
-    },
-    newDataSource: fail,
-    createApp: fail,
-  };
+  return { get url(): string { return fail(); }, get dataSource(): DataSource { return fail(); }, newDataSource: fail, createApp: fail };
 }
