@@ -70,6 +70,8 @@ export default class HarnessEnvironment extends TestEnvironment {
     owner: () => object,
     concurrent?: string,
   ): F {
+    // Jest runs generator functions through co, which a plain wrapper would hide: left unattributed.
+    if (fn.constructor.name === 'GeneratorFunction') return fn;
     const bridge = this.bridge;
     const wrapped = function (this: unknown, ...args: never[]) {
       // Jest 30 runs no per-test hooks for test.concurrent, so this is the only place to refuse it.
