@@ -54,12 +54,12 @@ export default class HarnessEnvironment extends TestEnvironment {
         );
       }
     } else if (FORWARDED.has(event.name)) {
-      for (const listener of [...this.bridge.listeners]) {
-        try {
-          await listener(event as Circus.AsyncEvent, state);
-        } catch (err) {
-          state.unhandledErrors.push([err, err]);
-        }
+      // All at once: each connection marks a finished test ended before any of them awaits its rollback, so
+      // work the test left behind cannot slip into another connection meanwhile.
+      const listeners = [...this.bridge.listeners].map((l) => l(event as Circus.AsyncEvent, state));
+      for (const outcome of await Promise.allSettled(listeners)) {
+        if (outcome.status === 'rejected')
+          state.unhandledErrors.push([outcome.reason, outcome.reason]);
       }
     }
   }
