@@ -2,9 +2,9 @@ import { RequestMethod, ValidationError, ValidationPipe, VersioningType } from '
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import { AppConfig, APP_CONFIG } from './config';
 import { FieldError, ProblemDetailsFilter, ValidationFailedException } from './common/http/problem-details.filter';
+import { AppLogger } from './common/logging/app-logger';
 
 /** Options for NestFactory.create / createNestApplication: body parsing is configured by configureApp. */
 export const APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const;
@@ -21,7 +21,7 @@ const UNPREFIXED = [
  */
 export function configureApp(app: NestExpressApplication): NestExpressApplication {
   const config = app.get<AppConfig>(APP_CONFIG);
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.set('trust proxy', config.app.trustedProxies.length ? config.app.trustedProxies : false);
   app.disable('x-powered-by');
   app.use(

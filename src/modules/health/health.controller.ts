@@ -1,17 +1,25 @@
 import { Controller, Get, HttpCode, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
-import { DataSource } from 'typeorm';
 import { Public } from '../../common/decorators/public.decorator';
 import { AppException } from '../../common/errors/app.exception';
+import { CheckStatus, Dependency, ReadinessService } from './readiness.service';
 
-/** Probes for orchestrators: liveness never touches dependencies; readiness does one database round-trip. */
+const DOWN_DETAIL: Record<Dependency, string> = {
+  database: 'The database is not reachable.',
+  redis: 'Redis is not reachable.',
+};
+
+/**
+ * Probes for orchestrators: liveness never touches dependencies; readiness checks each dependency (the
+ * database; Redis when REDIS_URL is set) and names the one that is down.
+ */
 @ApiTags('health')
 @Public()
 @SkipThrottle()
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 export class HealthController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly readiness: ReadinessService) {}
 
   @Get()
   @HttpCode(200)
@@ -21,15 +29,25 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOkResponse({ description: 'The database answered.' })
-  @ApiServiceUnavailableResponse({ description: 'The database did not answer (problem+json).' })
-  async ready(): Promise<{ status: 'ok'; database: 'up' }> {
-    try {
-      // pg's pool replaces broken connections itself, so readiness recovers without a restart.
-      await this.dataSource.query('SELECT 1');
-    } catch {
-      throw new AppException(503, 'database_unavailable', 'The database is not reachable.');
+  @ApiOkResponse({
+    description:
+      'Every dependency answered: `{ status: "ok", database: "up" }`, plus `redis: "up"` with REDIS_URL.',
+  })
+  @ApiServiceUnavailableResponse({
+    description:
+      'A dependency did not answer (problem+json): `code` names the first one down (`database_unavailable`, `redis_unavailable`), `checks` gives every state.',
+  })
+  async ready(): Promise<{ status: 'ok' } & Partial<Record<Dependency, CheckStatus>>> {
+    const checks = await this.readiness.check();
+    const down = (Object.keys(checks) as Dependency[]).filter((name) => checks[name] === 'down');
+    if (down.length > 0) {
+      throw new AppException(
+        503,
+        `${down[0]}_unavailable`,
+        down.map((name) => DOWN_DETAIL[name]).join(' '),
+        { checks },
+      );
     }
-    return { status: 'ok', database: 'up' };
+    return { status: 'ok', ...checks };
   }
 }
