@@ -12,7 +12,7 @@ let opened: Awaited<ReturnType<typeof openIsolated>>;
 let ds: DataSource;
 
 beforeAll(async () => {
-  opened = await openIsolated({ waitTimeoutMs: 200 });
+  opened = await openIsolated({ waitTimeoutMs: 100 });
   ds = opened.conn.dataSource;
   await ds.query('CREATE TABLE sd_probe (id int PRIMARY KEY)');
   await ds.query('CREATE SEQUENCE sd_file_seq');
@@ -73,7 +73,7 @@ it('11. now() is the transaction start of the file (as docs/testing.md says): eq
 });
 
 it('12. a hang is cut short with the same message on every server (client-side on PGlite)', async () => {
-  const short = await openIsolated({ statementTimeoutMs: 300 });
+  const short = await openIsolated({ statementTimeoutMs: 150 });
   try {
     await short.conn.beginTest('hangs');
     await expect(short.conn.dataSource.query('SELECT pg_sleep(1)')).rejects.toThrow(
@@ -90,7 +90,7 @@ it('13. a mutex timeout names the application call sites of the waiter and the h
   const tx = new Transactions(ds, new AfterCommitDispatcher());
   await opened.conn.beginTest('waits');
   const err = (await tx.run(() => tx.run(async () => undefined)).catch((e: Error) => e)) as Error;
-  expect(err.message).toMatch(/waited 200 ms/);
+  expect(err.message).toMatch(/waited 100 ms/);
   expect(err.message).toMatch(/waiting: .*session-and-diagnostics\.spec\.ts/);
   expect(err.message).toMatch(
     /holding: transaction started at .*session-and-diagnostics\.spec\.ts/,
