@@ -3,7 +3,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { AppConfig, APP_CONFIG } from './config';
-import { FieldError, ProblemDetailsFilter, ValidationFailedException } from './common/http/problem-details.filter';
+import { DOMAIN_ERROR_HTTP } from './app.errors';
+import {
+  FieldError,
+  ProblemDetailsFilter,
+  ValidationFailedException,
+} from './common/http/problem-details.filter';
 import { AppLogger } from './common/logging/app-logger';
 
 /** Options for NestFactory.create / createNestApplication: body parsing is configured by configureApp. */
@@ -28,13 +33,23 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
     helmet({
       // Swagger UI needs inline scripts and styles on /docs only; the API itself serves JSON.
       contentSecurityPolicy: {
-        directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'"] },
+        directives: {
+          'script-src': ["'self'", "'unsafe-inline'"],
+          'style-src': ["'self'", "'unsafe-inline'"],
+        },
       },
     }),
   );
-  app.useBodyParser('json', { limit: config.app.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
+  app.useBodyParser('json', {
+    limit: config.app.bodyLimitBytes,
+    type: ['application/json', 'application/*+json'],
+  });
   app.useBodyParser('urlencoded', { limit: config.app.bodyLimitBytes, extended: false });
-  app.enableCors({ origin: config.app.corsOrigins, credentials: true, exposedHeaders: ['X-Request-Id', 'Retry-After'] });
+  app.enableCors({
+    origin: config.app.corsOrigins,
+    credentials: true,
+    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+  });
   app.setGlobalPrefix('api', { exclude: UNPREFIXED });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(
@@ -45,7 +60,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
       exceptionFactory: (errors) => new ValidationFailedException(flatten(errors)),
     }),
   );
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter(DOMAIN_ERROR_HTTP));
   app.enableShutdownHooks();
   if (config.app.docsEnabled) setupOpenApi(app);
   return app;

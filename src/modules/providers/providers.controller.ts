@@ -1,14 +1,36 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiFoundResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../../common/decorators/current-user.decorator';
 import { CurrentUser, RequireVerifiedEmail } from '../../common/decorators/current-user.decorator';
 import { Public } from '../../common/decorators/public.decorator';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
-import type { RequestMeta } from '../audit/audit.service';
-import { Meta } from '../auth/request-meta';
-import { notConnected, TokensService } from '../tokens/tokens.service';
+import type { RequestMeta } from '../../common/decorators/meta.decorator';
+import { Meta } from '../../common/decorators/meta.decorator';
+import { TokensError, TokensErrorCode } from '../tokens/tokens.errors';
+import { TokensService } from '../tokens/tokens.service';
 import {
   AuthorizationCallbackDto,
   AuthorizationStartView,
@@ -22,7 +44,9 @@ import {
   UpdateConnectionDto,
 } from './providers.dto';
 import { AppException } from '../../common/errors/app.exception';
-import { ProvidersService, toView } from './providers.service';
+import { toView } from './connection.mapper';
+import { OAuthFlowService } from './oauth-flow.service';
+import { ProvidersService } from './providers.service';
 
 const Id = () => Param('id', new ParseUUIDPipe());
 
@@ -57,6 +81,7 @@ export class ProviderTypesController {
 export class ProvidersController {
   constructor(
     private readonly providers: ProvidersService,
+    private readonly oauth: OAuthFlowService,
     private readonly tokens: TokensService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -64,7 +89,11 @@ export class ProvidersController {
   @Post()
   @RequireVerifiedEmail()
   @ApiCreatedResponse({ type: ConnectionView })
-  create(@CurrentUser() user: AuthUser, @Body() dto: CreateConnectionDto, @Meta() meta: RequestMeta): Promise<ConnectionView> {
+  create(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: CreateConnectionDto,
+    @Meta() meta: RequestMeta,
+  ): Promise<ConnectionView> {
     return this.providers.create(user.id, dto, meta);
   }
 
@@ -82,16 +111,29 @@ export class ProvidersController {
   @Get('oauth/callback')
   @Header('Referrer-Policy', 'no-referrer')
   @Header('Cache-Control', 'no-store')
-  @ApiFoundResponse({ description: 'Redirect to FRONTEND_URL with `connection`, `result` and `reason`.' })
-  async oauthCallback(@Query() query: Record<string, unknown>, @Meta() meta: RequestMeta, @Req() req: Request, @Res() res: Response): Promise<void> {
+  @ApiFoundResponse({
+    description: 'Redirect to FRONTEND_URL with `connection`, `result` and `reason`.',
+  })
+  async oauthCallback(
+    @Query() query: Record<string, unknown>,
+    @Meta() meta: RequestMeta,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    const outcome = await this.providers.completeAuthorization(
-      { code: str(query.code), state: str(query.state), error: str(query.error), iss: str(query.iss) },
+    const outcome = await this.oauth.completeAuthorization(
+      {
+        code: str(query.code),
+        state: str(query.state),
+        error: str(query.error),
+        iss: str(query.iss),
+      },
       meta,
       { browser: readCookie(req.headers.cookie, OAUTH_BROWSER_COOKIE) },
     );
     const target = new URL(this.config.app.frontendUrl);
-    const connectionId = outcome.result === 'connected' ? outcome.connection.id : outcome.connectionId;
+    const connectionId =
+      outcome.result === 'connected' ? outcome.connection.id : outcome.connectionId;
     if (connectionId) target.searchParams.set('connection', connectionId);
     target.searchParams.set('result', outcome.result);
     if (outcome.result === 'error') target.searchParams.set('reason', outcome.reason);
@@ -106,14 +148,23 @@ export class ProvidersController {
 
   @Patch(':id')
   @ApiOkResponse({ type: ConnectionView })
-  rename(@CurrentUser() user: AuthUser, @Id() id: string, @Body() dto: UpdateConnectionDto, @Meta() meta: RequestMeta): Promise<ConnectionView> {
+  rename(
+    @CurrentUser() user: AuthUser,
+    @Id() id: string,
+    @Body() dto: UpdateConnectionDto,
+    @Meta() meta: RequestMeta,
+  ): Promise<ConnectionView> {
     return this.providers.rename(user.id, id, dto.alias, meta);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()
-  async remove(@CurrentUser() user: AuthUser, @Id() id: string, @Meta() meta: RequestMeta): Promise<void> {
+  async remove(
+    @CurrentUser() user: AuthUser,
+    @Id() id: string,
+    @Meta() meta: RequestMeta,
+  ): Promise<void> {
     await this.providers.disconnect(user.id, id, meta);
   }
 
@@ -126,7 +177,7 @@ export class ProvidersController {
     @Meta() meta: RequestMeta,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AuthorizationStartView> {
-    const { browserBinding, ...view } = await this.providers.startAuthorization(user.id, id, meta);
+    const { browserBinding, ...view } = await this.oauth.startAuthorization(user.id, id, meta);
     // Lax: sent on the top-level GET redirect back from the brokerage. A new flow in this browser replaces it.
     res.cookie(OAUTH_BROWSER_COOKIE, browserBinding, {
       httpOnly: true,
@@ -151,7 +202,11 @@ export class ProvidersController {
     @Meta() meta: RequestMeta,
   ): Promise<ConnectionView> {
     await this.providers.owned(user.id, id);
-    const outcome = await this.providers.completeAuthorization({ code: dto.code, state: dto.state }, meta, { userId: user.id, connectionId: id });
+    const outcome = await this.oauth.completeAuthorization(
+      { code: dto.code, state: dto.state },
+      meta,
+      { userId: user.id, connectionId: id },
+    );
     if (outcome.result === 'error') {
       const status = outcome.reason === 'brokerage_unavailable' ? 502 : 400;
       throw new AppException(status, outcome.reason, 'The authorisation could not be completed.');
@@ -164,7 +219,7 @@ export class ProvidersController {
   async tokenMetadata(@CurrentUser() user: AuthUser, @Id() id: string): Promise<TokenMetadataView> {
     await this.providers.owned(user.id, id);
     const meta = await this.tokens.getMetadata(id);
-    if (!meta) throw notConnected();
+    if (!meta) throw new TokensError(TokensErrorCode.NOT_CONNECTED);
     return meta;
   }
 
@@ -173,12 +228,16 @@ export class ProvidersController {
   @ApiOkResponse({ type: TokenMetadataView })
   async refresh(@CurrentUser() user: AuthUser, @Id() id: string): Promise<TokenMetadataView> {
     await this.providers.owned(user.id, id);
-    return this.tokens.forceRefresh(id);
+    return this.tokens.forceRefresh(id, user.id);
   }
 
   @Get(':id/events')
   @ApiOkResponse({ type: ConnectionEventPage })
-  events(@CurrentUser() user: AuthUser, @Id() id: string, @Query() q: PageQueryDto): Promise<ConnectionEventPage> {
+  events(
+    @CurrentUser() user: AuthUser,
+    @Id() id: string,
+    @Query() q: PageQueryDto,
+  ): Promise<ConnectionEventPage> {
     return this.providers.listEvents(user.id, id, q.limit ?? 50, q.cursor);
   }
 }

@@ -1,6 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
 
 export class CreateConnectionDto {
   @ApiProperty({ example: 'schwab' })
@@ -65,7 +75,8 @@ export class ConnectionView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() providerKey: string;
   @ApiProperty({ nullable: true, type: String }) alias: string | null;
-  @ApiProperty({ enum: ['pending_auth', 'active', 'expiring', 'degraded', 'reauth_required'] }) status: string;
+  @ApiProperty({ enum: ['pending_auth', 'active', 'expiring', 'degraded', 'reauth_required'] })
+  status: string;
   @ApiProperty({ nullable: true, type: String }) statusReason: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) connectedAt: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
@@ -84,8 +95,10 @@ export class AuthorizationStartView {
 
 export class TokenMetadataView {
   @ApiProperty({ format: 'date-time' }) accessTokenExpiresAt: string;
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) refreshTokenExpiresAt: string | null;
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lastRefreshedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) refreshTokenExpiresAt:
+    string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lastRefreshedAt:
+    string | null;
   @ApiProperty() refreshCount: number;
   @ApiProperty({ type: [String] }) scopes: string[];
 }
