@@ -1,7 +1,4 @@
-/**
- * Tiny, typed readers for environment variables. Every failure throws a ConfigError whose message is
- * one line naming the variable, so boot can print it and exit without a stack trace.
- */
+// Every failure is a one-line ConfigError naming the variable: boot prints it, no stack trace.
 export type Env = Record<string, string | undefined>;
 
 export class ConfigError extends Error {
@@ -9,7 +6,7 @@ export class ConfigError extends Error {
     readonly variable: string,
     problem: string,
   ) {
-    // One line whatever the value held: a newline in an echoed value would break the one-line contract.
+    // An echoed value may hold a newline.
     super(`Invalid configuration: ${variable} ${problem.replace(/[\r\n]+/g, ' ')}`);
     this.name = 'ConfigError';
   }
@@ -64,7 +61,7 @@ export function list(env: Env, name: string, fallback: string[] = []): string[] 
     .filter((s) => s.length > 0);
 }
 
-/** A URL; `protocols` restricts the scheme. Never echoes the value (it may hold a password). */
+// Never echoes the value: it may hold a password.
 export function url(env: Env, name: string, fallback?: string, protocols?: string[]): string {
   const value = str(env, name, fallback);
   return checkUrl(name, value, protocols);
@@ -88,7 +85,6 @@ function checkUrl(name: string, value: string, protocols?: string[]): string {
   return value;
 }
 
-/** Size such as "100kb", "1mb" or a plain number of bytes. */
 export function bytes(env: Env, name: string, fallback: number): number {
   const value = raw(env, name);
   if (value === undefined) return fallback;
@@ -98,10 +94,6 @@ export function bytes(env: Env, name: string, fallback: number): number {
   return Number(m[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
 }
 
-/**
- * A secret with a development placeholder. Outside production the placeholder keeps a fresh clone runnable;
- * in production a missing value or the placeholder itself refuses to start.
- */
 export function secret(env: Env, name: string, placeholder: string, production: boolean): string {
   const value = raw(env, name);
   if (production && (value === undefined || value === placeholder)) {
