@@ -27,12 +27,19 @@ export function optionalStr(env: Env, name: string): string | undefined {
   return raw(env, name);
 }
 
-export function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function int(
+  env: Env,
+  name: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const value = raw(env, name);
   if (value === undefined) return fallback;
   if (!/^-?\d+$/.test(value)) throw new ConfigError(name, `must be an integer, got "${value}"`);
   const n = Number(value);
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
   return n;
 }
 
@@ -44,7 +51,12 @@ export function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be a boolean (true/false), got "${value}"`);
 }
 
-export function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(
+  env: Env,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   const value = raw(env, name) ?? fallback;
   if (!allowed.includes(value as T)) {
     throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
@@ -97,7 +109,10 @@ export function bytes(env: Env, name: string, fallback: number): number {
 export function secret(env: Env, name: string, placeholder: string, production: boolean): string {
   const value = raw(env, name);
   if (production && (value === undefined || value === placeholder)) {
-    throw new ConfigError(name, 'must be set to a real secret in production (placeholder or empty refused)');
+    throw new ConfigError(
+      name,
+      'must be set to a real secret in production (placeholder or empty refused)',
+    );
   }
   return value ?? placeholder;
 }

@@ -36,7 +36,8 @@ export class Transactions {
 
   async run<T>(work: (tx: Tx) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
     const hooks: AfterCommitHook[] = [];
-    const exec = (manager: EntityManager) => work({ manager, afterCommit: (fn) => void hooks.push(fn) });
+    const exec = (manager: EntityManager) =>
+      work({ manager, afterCommit: (fn) => void hooks.push(fn) });
     const result = isolation
       ? await this.dataSource.transaction(isolation, exec)
       : await this.dataSource.transaction(exec);
