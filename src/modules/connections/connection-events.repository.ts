@@ -11,7 +11,10 @@ export type ConnectionEventType =
   | 'token_refreshed'
   | 'token_refresh_failed'
   | 'token_revoked'
-  | 'token_destroyed';
+  | 'token_destroyed'
+  | 'sync_requested'
+  | 'sync_completed'
+  | 'sync_failed';
 
 @Injectable()
 export class ConnectionEventsRepository {

@@ -79,6 +79,10 @@ export class ConnectionView {
   status: string;
   @ApiProperty({ nullable: true, type: String }) statusReason: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) connectedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lastSyncedAt: string | null;
+  @ApiProperty({ enum: ['idle', 'queued', 'running', 'failed'] }) syncStatus: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the last sync failed.' })
+  syncStatusReason: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
