@@ -23,6 +23,7 @@ import { createInterface } from 'node:readline';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Client } from 'pg';
+import { benchDatabase, numberArg } from './measure';
 import { DataSource } from 'typeorm';
 import type { AppModule as AppModuleT } from '../src/app.module';
 import type { APP_OPTIONS as APP_OPTIONS_T, configureApp as configureAppT } from '../src/app.setup';
@@ -37,11 +38,7 @@ import {
   StandInResponse,
 } from '../test/support/schwab-stand-in';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
+const arg = numberArg;
 const N = arg('connections', 1000);
 const M = arg('transactions', 200);
 const CONCURRENCY = arg('concurrency', 8);
@@ -49,13 +46,7 @@ const BATCH = arg('batch', 50);
 const ROWS = arg('rows', 1_000_000);
 const REQUESTS = arg('requests', 300);
 const ACCOUNTS = 3;
-const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbName = `dashtam_bench_sync_${process.pid}`;
-const dbUrl = (() => {
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
+const { adminUrl, dbName, dbUrl } = benchDatabase('sync');
 
 function appEnv(standInUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
