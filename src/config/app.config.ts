@@ -36,7 +36,8 @@ export function parseAppSettings(env: Env): AppSettings {
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
       nodeEnv === 'test' ? 'silent' : 'info'),
     logPretty: bool(env, 'LOG_PRETTY', nodeEnv === 'development'),
-    docsEnabled: bool(env, 'DOCS_ENABLED', true),
+    // Off in production unless asked for: the document maps every route for whoever finds it.
+    docsEnabled: bool(env, 'DOCS_ENABLED', nodeEnv !== 'production'),
   };
 }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../../common/decorators/current-user.decorator';
 import { CurrentUser, RequireVerifiedEmail } from '../../common/decorators/current-user.decorator';
@@ -11,17 +11,22 @@ import { Meta } from '../auth/request-meta';
 import { notConnected, TokensService } from '../tokens/tokens.service';
 import {
   AuthorizationCallbackDto,
+  ApiOAuthCallback,
   AuthorizationStartView,
+  CONNECTIONS_PAGE_DEFAULT,
   ConnectionEventPage,
   ConnectionPage,
   ConnectionView,
   CreateConnectionDto,
+  EVENTS_PAGE_DEFAULT,
+  EventPageQueryDto,
   PageQueryDto,
   ProviderTypeView,
   TokenMetadataView,
   UpdateConnectionDto,
 } from './providers.dto';
 import { AppException } from '../../common/errors/app.exception';
+import { ApiProblems } from '../../common/http/openapi';
 import { ProvidersService, toView } from './providers.service';
 
 const Id = () => Param('id', new ParseUUIDPipe());
@@ -46,6 +51,7 @@ export class ProviderTypesController {
 
   @Get()
   @ApiOkResponse({ type: [ProviderTypeView] })
+  @ApiOperation({ summary: 'List the brokerages this server can connect' })
   list(): ProviderTypeView[] {
     return this.providers.catalog();
   }
@@ -64,14 +70,18 @@ export class ProvidersController {
   @Post()
   @RequireVerifiedEmail()
   @ApiCreatedResponse({ type: ConnectionView })
+  @ApiOperation({ summary: 'Create a connection (pending authorisation)' })
+  @ApiProblems(400, 403)
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateConnectionDto, @Meta() meta: RequestMeta): Promise<ConnectionView> {
     return this.providers.create(user.id, dto, meta);
   }
 
   @Get()
   @ApiOkResponse({ type: ConnectionPage })
+  @ApiOperation({ summary: 'List the connections of the user, newest first' })
+  @ApiProblems(400)
   list(@CurrentUser() user: AuthUser, @Query() q: PageQueryDto): Promise<ConnectionPage> {
-    return this.providers.list(user.id, q.limit ?? 20, q.cursor);
+    return this.providers.list(user.id, q.limit ?? CONNECTIONS_PAGE_DEFAULT, q.cursor);
   }
 
   /**
@@ -82,7 +92,8 @@ export class ProvidersController {
   @Get('oauth/callback')
   @Header('Referrer-Policy', 'no-referrer')
   @Header('Cache-Control', 'no-store')
-  @ApiFoundResponse({ description: 'Redirect to FRONTEND_URL with `connection`, `result` and `reason`.' })
+  @ApiOAuthCallback()
+  @ApiOperation({ summary: 'Browser callback from the brokerage: a 302 to the frontend' })
   async oauthCallback(@Query() query: Record<string, unknown>, @Meta() meta: RequestMeta, @Req() req: Request, @Res() res: Response): Promise<void> {
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const outcome = await this.providers.completeAuthorization(
@@ -100,12 +111,16 @@ export class ProvidersController {
 
   @Get(':id')
   @ApiOkResponse({ type: ConnectionView })
+  @ApiOperation({ summary: 'One connection' })
+  @ApiProblems(404)
   get(@CurrentUser() user: AuthUser, @Id() id: string): Promise<ConnectionView> {
     return this.providers.get(user.id, id);
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: ConnectionView })
+  @ApiOperation({ summary: 'Rename a connection (alias, or null to clear it)' })
+  @ApiProblems(404)
   rename(@CurrentUser() user: AuthUser, @Id() id: string, @Body() dto: UpdateConnectionDto, @Meta() meta: RequestMeta): Promise<ConnectionView> {
     return this.providers.rename(user.id, id, dto.alias, meta);
   }
@@ -113,13 +128,26 @@ export class ProvidersController {
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Disconnect: tokens destroyed and revoked at the brokerage' })
+  @ApiProblems(404)
   async remove(@CurrentUser() user: AuthUser, @Id() id: string, @Meta() meta: RequestMeta): Promise<void> {
     await this.providers.disconnect(user.id, id, meta);
   }
 
   @Post(':id/authorization')
   @RequireVerifiedEmail()
-  @ApiCreatedResponse({ type: AuthorizationStartView })
+  @ApiCreatedResponse({
+    type: AuthorizationStartView,
+    headers: {
+      'Set-Cookie': {
+        description: `\`${OAUTH_BROWSER_COOKIE}\`: HttpOnly, SameSite=Lax, Path=${CALLBACK_PATH}; binds the callback to this browser.`,
+        required: true,
+        schema: { type: 'string' },
+      },
+    },
+  })
+  @ApiOperation({ summary: 'Start (or restart) the authorisation: the brokerage URL and a binding cookie' })
+  @ApiProblems(403, 404, 409)
   async authorize(
     @CurrentUser() user: AuthUser,
     @Id() id: string,
@@ -144,6 +172,8 @@ export class ProvidersController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: ConnectionView })
+  @ApiOperation({ summary: 'Complete the authorisation with the code and state (non-browser clients)' })
+  @ApiProblems(403, 404, 502)
   async completeAuthorization(
     @CurrentUser() user: AuthUser,
     @Id() id: string,
@@ -161,6 +191,8 @@ export class ProvidersController {
 
   @Get(':id/token')
   @ApiOkResponse({ type: TokenMetadataView })
+  @ApiOperation({ summary: 'Token metadata (never the tokens)' })
+  @ApiProblems(404, 409)
   async tokenMetadata(@CurrentUser() user: AuthUser, @Id() id: string): Promise<TokenMetadataView> {
     await this.providers.owned(user.id, id);
     const meta = await this.tokens.getMetadata(id);
@@ -171,6 +203,8 @@ export class ProvidersController {
   @Post(':id/token/refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenMetadataView })
+  @ApiOperation({ summary: 'Refresh the brokerage tokens now' })
+  @ApiProblems(404, 409, 503)
   async refresh(@CurrentUser() user: AuthUser, @Id() id: string): Promise<TokenMetadataView> {
     await this.providers.owned(user.id, id);
     return this.tokens.forceRefresh(id);
@@ -178,7 +212,9 @@ export class ProvidersController {
 
   @Get(':id/events')
   @ApiOkResponse({ type: ConnectionEventPage })
-  events(@CurrentUser() user: AuthUser, @Id() id: string, @Query() q: PageQueryDto): Promise<ConnectionEventPage> {
-    return this.providers.listEvents(user.id, id, q.limit ?? 50, q.cursor);
+  @ApiOperation({ summary: 'The event trail of a connection, newest first' })
+  @ApiProblems(404)
+  events(@CurrentUser() user: AuthUser, @Id() id: string, @Query() q: EventPageQueryDto): Promise<ConnectionEventPage> {
+    return this.providers.listEvents(user.id, id, q.limit ?? EVENTS_PAGE_DEFAULT, q.cursor);
   }
 }
