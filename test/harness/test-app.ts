@@ -12,6 +12,7 @@ import { LoggingModule } from '../../src/common/logging/logging.module';
 import { APP_CONFIG, ConfigModule, loadConfig } from '../../src/config';
 import { DATA_SOURCE_FACTORY, DataSourceFactory, DatabaseModule } from '../../src/database/database.module';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { probeRoutePrefixes, withContractChecks } from '../support/contract';
 import { HarnessError } from './errors';
 import { IsolatedConnection } from './isolated-connection';
 import { ENV, testServer, workerDatabaseUrl } from './test-env';
@@ -172,7 +173,8 @@ export function useTestApp(options: TestAppOptions = {}): TestAppContext {
       app,
       dataSource,
       get: <T>(token: unknown) => moduleRef.get<T>(token as never, { strict: false }),
-      http: () => request(app.getHttpServer()),
+      // Every response is checked against openapi.json (test/support/contract.ts).
+      http: () => withContractChecks(request(app.getHttpServer()), probeRoutePrefixes(options.imports)),
     };
     return { ctx, close: () => app.close() };
   });

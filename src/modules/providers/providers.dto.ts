@@ -157,7 +157,7 @@ export class TokenMetadataView {
 
 /** Fields the event types carry (each type a subset; see docs/providers.md). */
 export class ConnectionEventData {
-  @ApiPropertyOptional({ enum: [...VISIBLE_STATUSES, 'disconnected'], nullable: true, description: 'status_changed' }) from?: string | null;
+  @ApiPropertyOptional({ enum: [...VISIBLE_STATUSES, 'disconnected', null], nullable: true, description: 'status_changed (null: created)' }) from?: string | null;
   @ApiPropertyOptional({ enum: [...VISIBLE_STATUSES, 'disconnected'], description: 'status_changed' }) to?: string;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'status_changed, authorization_failed' }) reason?: string | null;
   @ApiPropertyOptional({ description: 'authorization_started, token_stored' }) reauthorisation?: boolean;

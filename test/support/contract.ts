@@ -1,0 +1,169 @@
+import Ajv, { ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type request from 'supertest';
+import type { Response, Test } from 'supertest';
+
+type Agent = ReturnType<typeof request>;
+
+/**
+ * Contract checks for every response an e2e spec receives through `t.http()`: the operation must be in
+ * openapi.json, the status documented for it, the media type the documented one, required headers present
+ * and the body valid against the schema. A route or status that is not in the document fails the test that
+ * met it, so the spec cannot drift from the code.
+ */
+type Schema = Record<string, unknown>;
+interface MediaType {
+  schema?: Schema;
+}
+interface ResponseSpec {
+  content?: Record<string, MediaType>;
+  headers?: Record<string, { required?: boolean }>;
+}
+interface Operation {
+  operationId: string;
+  responses: Record<string, ResponseSpec>;
+}
+interface OpenApiDocument {
+  paths: Record<string, Record<string, Operation>>;
+  components: Record<string, unknown>;
+}
+
+export const OPENAPI_FILE = join(__dirname, '..', '..', 'openapi.json');
+
+/** Paths served outside the document on purpose: Swagger UI itself and the development sandbox brokerage. */
+const UNDOCUMENTED = [/^\/docs(\/|$)/, /^\/sandbox\//];
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  params: number;
+  op: Operation;
+}
+
+export class ContractChecker {
+  private readonly ajv: Ajv;
+  private readonly routes: Route[];
+  private readonly problem: ValidateFunction;
+  private readonly compiled = new Map<Schema, ValidateFunction>();
+
+  constructor(private readonly doc: OpenApiDocument) {
+    // strict: false — OpenAPI adds keywords (example, nullable is understood by Ajv itself) that plain JSON Schema lacks.
+    this.ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(this.ajv);
+    this.routes = Object.entries(doc.paths)
+      .flatMap(([path, item]) =>
+        Object.entries(item).map(([method, op]) => ({
+          method: method.toUpperCase(),
+          pattern: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+          params: (path.match(/\{/g) ?? []).length,
+          op,
+        })),
+      )
+      // A literal segment wins over a parameter (`/providers/oauth/callback` before `/providers/{id}`).
+      .sort((a, b) => a.params - b.params);
+    this.problem = this.validatorFor({ $ref: '#/components/schemas/Problem' });
+  }
+
+  static load(file = OPENAPI_FILE): ContractChecker {
+    return new ContractChecker(JSON.parse(readFileSync(file, 'utf8')) as OpenApiDocument);
+  }
+
+  operations(): Array<{ method: string; path: string; op: Operation }> {
+    return Object.entries(this.doc.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
+    );
+  }
+
+  find(method: string, path: string): Operation | undefined {
+    const m = method === 'HEAD' ? 'GET' : method;
+    return this.routes.find((r) => r.method === m && r.pattern.test(path))?.op;
+  }
+
+  /** Returns the violations (empty when the response keeps the contract). */
+  check(method: string, url: string, res: Pick<Response, 'status' | 'headers' | 'body' | 'text'>, exempt: string[] = []): string[] {
+    const path = new URL(url, 'http://x').pathname;
+    if (UNDOCUMENTED.some((re) => re.test(path)) || exempt.some((p) => path.startsWith(p))) return [];
+    const what = `${method} ${path} → ${res.status}`;
+    const type = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+    const op = this.find(method, path);
+    if (!op) {
+      // Unknown routes are allowed to be asked for; the answer must still be a documented problem.
+      if (res.status !== 404) return [`${what}: no operation in openapi.json for this route`];
+      return this.body(what, this.problem, type, 'application/problem+json', res);
+    }
+    const spec = op.responses[String(res.status)];
+    if (!spec) return [`${what}: status ${res.status} is not documented for ${op.operationId}`];
+    const errors: string[] = [];
+    for (const [name, header] of Object.entries(spec.headers ?? {})) {
+      if (header.required && res.headers[name.toLowerCase()] === undefined) errors.push(`${what}: required header ${name} missing`);
+    }
+    const media = Object.keys(spec.content ?? {});
+    if (media.length === 0) {
+      // Express writes a short text body on redirects ("Found. Redirecting to …"); clients never read it.
+      if (res.text && (res.status < 300 || res.status >= 400)) errors.push(`${what}: documented without a body, got ${type || 'a body'}`);
+      return errors;
+    }
+    if (method === 'HEAD') return errors;
+    if (!media.includes(type)) return [...errors, `${what}: content type ${type || '(none)'}, documented ${media.join(', ')}`];
+    const schema = spec.content![type].schema;
+    return schema ? [...errors, ...this.body(what, this.validatorFor(schema), type, type, res)] : errors;
+  }
+
+  private body(what: string, validate: ValidateFunction, type: string, expected: string, res: Pick<Response, 'body'>): string[] {
+    if (type !== expected) return [`${what}: content type ${type || '(none)'}, documented ${expected}`];
+    if (validate(res.body)) return [];
+    return (validate.errors ?? []).map((e) => `${what}: body${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+  }
+
+  private validatorFor(schema: Schema): ValidateFunction {
+    let v = this.compiled.get(schema);
+    if (!v) {
+      // The components travel with each schema so that its `#/components/...` references resolve.
+      v = this.ajv.compile({ ...schema, components: this.doc.components });
+      this.compiled.set(schema, v);
+    }
+    return v;
+  }
+}
+
+let shared: ContractChecker | undefined;
+export const contract = (): ContractChecker => (shared ??= ContractChecker.load());
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;
+
+/**
+ * Wraps a supertest agent so every request it makes is checked when it completes (after the spec's own
+ * `.expect()`s, so a wrong status is reported as the spec wrote it). `exempt`: path prefixes of probe routes
+ * that a spec adds for itself.
+ */
+export function withContractChecks(agent: Agent, exempt: string[] = []): Agent {
+  return new Proxy(agent, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof prop !== 'string' || !(METHODS as readonly string[]).includes(prop) || typeof value !== 'function') return value;
+      return (url: string, ...rest: unknown[]) => {
+        const test = (value as (url: string, ...r: unknown[]) => Test).call(target, url, ...rest);
+        const end = test.end.bind(test);
+        test.end = (callback?: (err: unknown, res: Response) => void) =>
+          end((err: unknown, res: Response) => {
+            if (!err && res) {
+              const violations = contract().check(prop.toUpperCase(), url, res, exempt);
+              if (violations.length) err = new Error(`API contract violated (openapi.json):\n  ${violations.join('\n  ')}`);
+            }
+            callback?.(err, res);
+          });
+        return test;
+      };
+    },
+  });
+}
+
+/** Route prefixes of the controllers in extra modules a spec compiles next to AppModule (probe routes). */
+export function probeRoutePrefixes(modules: unknown[] = []): string[] {
+  return modules.flatMap((m) => {
+    const controllers = (Reflect.getMetadata('controllers', m as object) ?? []) as object[];
+    return controllers.map((c) => `/api/v1/${String(Reflect.getMetadata('path', c) ?? '').replace(/^\//, '')}`);
+  });
+}
