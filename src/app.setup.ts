@@ -3,7 +3,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, APP_CONFIG } from './config';
-import { FieldError, ProblemDetailsFilter, ValidationFailedException } from './common/http/problem-details.filter';
+import {
+  FieldError,
+  ProblemDetailsFilter,
+  ValidationFailedException,
+} from './common/http/problem-details.filter';
 import { inspectInput, requireJsonBodies } from './common/http/input-guard';
 import { noStore, securityHeaders } from './common/http/security-headers';
 import { completeOpenApiDocument, operationId, Problem } from './common/http/openapi';
@@ -66,7 +70,10 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  const document = SwaggerModule.createDocument(app, doc, { operationIdFactory: operationId, extraModels: [Problem] });
+  const document = SwaggerModule.createDocument(app, doc, {
+    operationIdFactory: operationId,
+    extraModels: [Problem],
+  });
   return completeOpenApiDocument(document, app);
 }
 

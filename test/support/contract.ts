@@ -56,7 +56,9 @@ export class ContractChecker {
       .flatMap(([path, item]) =>
         Object.entries(item).map(([method, op]) => ({
           method: method.toUpperCase(),
-          pattern: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+          pattern: new RegExp(
+            `^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`,
+          ),
           params: (path.match(/\{/g) ?? []).length,
           op,
         })),
@@ -82,12 +84,24 @@ export class ContractChecker {
   }
 
   /** Returns the violations (empty when the response keeps the contract). */
-  check(method: string, url: string, res: Pick<Response, 'status' | 'headers' | 'body' | 'text'>, exempt: string[] = []): string[] {
+  check(
+    method: string,
+    url: string,
+    res: Pick<Response, 'status' | 'headers' | 'body' | 'text'>,
+    exempt: string[] = [],
+  ): string[] {
     const path = new URL(url, 'http://x').pathname;
     // CORS preflights are answered by the cors middleware for every route, outside any operation.
-    if (method === 'OPTIONS' || UNDOCUMENTED.some((re) => re.test(path)) || exempt.some((p) => path.startsWith(p))) return [];
+    if (
+      method === 'OPTIONS' ||
+      UNDOCUMENTED.some((re) => re.test(path)) ||
+      exempt.some((p) => path.startsWith(p))
+    )
+      return [];
     const what = `${method} ${path} → ${res.status}`;
-    const type = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+    const type = String(res.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim();
     const op = this.find(method, path);
     if (!op) {
       // Unknown routes are allowed to be asked for; the answer must still be a documented problem.
@@ -98,24 +112,41 @@ export class ContractChecker {
     if (!spec) return [`${what}: status ${res.status} is not documented for ${op.operationId}`];
     const errors: string[] = [];
     for (const [name, header] of Object.entries(spec.headers ?? {})) {
-      if (header.required && res.headers[name.toLowerCase()] === undefined) errors.push(`${what}: required header ${name} missing`);
+      if (header.required && res.headers[name.toLowerCase()] === undefined)
+        errors.push(`${what}: required header ${name} missing`);
     }
     const media = Object.keys(spec.content ?? {});
     if (media.length === 0) {
       // Express writes a short text body on redirects ("Found. Redirecting to …"); clients never read it.
-      if (res.text && (res.status < 300 || res.status >= 400)) errors.push(`${what}: documented without a body, got ${type || 'a body'}`);
+      if (res.text && (res.status < 300 || res.status >= 400))
+        errors.push(`${what}: documented without a body, got ${type || 'a body'}`);
       return errors;
     }
     if (method === 'HEAD') return errors;
-    if (!media.includes(type)) return [...errors, `${what}: content type ${type || '(none)'}, documented ${media.join(', ')}`];
+    if (!media.includes(type))
+      return [
+        ...errors,
+        `${what}: content type ${type || '(none)'}, documented ${media.join(', ')}`,
+      ];
     const schema = spec.content![type].schema;
-    return schema ? [...errors, ...this.body(what, this.validatorFor(schema), type, type, res)] : errors;
+    return schema
+      ? [...errors, ...this.body(what, this.validatorFor(schema), type, type, res)]
+      : errors;
   }
 
-  private body(what: string, validate: ValidateFunction, type: string, expected: string, res: Pick<Response, 'body'>): string[] {
-    if (type !== expected) return [`${what}: content type ${type || '(none)'}, documented ${expected}`];
+  private body(
+    what: string,
+    validate: ValidateFunction,
+    type: string,
+    expected: string,
+    res: Pick<Response, 'body'>,
+  ): string[] {
+    if (type !== expected)
+      return [`${what}: content type ${type || '(none)'}, documented ${expected}`];
     if (validate(res.body)) return [];
-    return (validate.errors ?? []).map((e) => `${what}: body${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+    return (validate.errors ?? []).map(
+      (e) => `${what}: body${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`,
+    );
   }
 
   private validatorFor(schema: Schema): ValidateFunction {
@@ -143,7 +174,12 @@ export function withContractChecks(agent: Agent, exempt: string[] = []): Agent {
   return new Proxy(agent, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof prop !== 'string' || !(METHODS as readonly string[]).includes(prop) || typeof value !== 'function') return value;
+      if (
+        typeof prop !== 'string' ||
+        !(METHODS as readonly string[]).includes(prop) ||
+        typeof value !== 'function'
+      )
+        return value;
       return (url: string, ...rest: unknown[]) => {
         const test = (value as (url: string, ...r: unknown[]) => Test).call(target, url, ...rest);
         const end = test.end.bind(test);
@@ -151,7 +187,10 @@ export function withContractChecks(agent: Agent, exempt: string[] = []): Agent {
           end((err: unknown, res: Response) => {
             if (!err && res) {
               const violations = contract().check(prop.toUpperCase(), url, res, exempt);
-              if (violations.length) err = new Error(`API contract violated (openapi.json):\n  ${violations.join('\n  ')}`);
+              if (violations.length)
+                err = new Error(
+                  `API contract violated (openapi.json):\n  ${violations.join('\n  ')}`,
+                );
             }
             callback?.(err, res);
           });
@@ -165,6 +204,8 @@ export function withContractChecks(agent: Agent, exempt: string[] = []): Agent {
 export function probeRoutePrefixes(modules: unknown[] = []): string[] {
   return modules.flatMap((m) => {
     const controllers = (Reflect.getMetadata('controllers', m as object) ?? []) as object[];
-    return controllers.map((c) => `/api/v1/${String(Reflect.getMetadata('path', c) ?? '').replace(/^\//, '')}`);
+    return controllers.map(
+      (c) => `/api/v1/${String(Reflect.getMetadata('path', c) ?? '').replace(/^\//, '')}`,
+    );
   });
 }

@@ -17,6 +17,8 @@ describe('error codes', () => {
   it('openapi.json enumerates exactly these codes on Problem.code', () => {
     const doc = JSON.parse(readFileSync(join(root, 'openapi.json'), 'utf8'));
     expect(doc.components.schemas.ErrorCode.enum).toEqual(allErrorCodes());
-    expect(doc.components.schemas.Problem.required).toEqual(expect.arrayContaining(['type', 'title', 'status', 'instance', 'code', 'requestId']));
+    expect(doc.components.schemas.Problem.required).toEqual(
+      expect.arrayContaining(['type', 'title', 'status', 'instance', 'code', 'requestId']),
+    );
   });
 });

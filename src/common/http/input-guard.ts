@@ -29,8 +29,13 @@ export type InputDefect =
  * first defect: nesting or size past the limits, a string or key that is not well-formed UTF-16 (a lone
  * surrogate makes validators throw URIError), or a prototype-related key.
  */
-export function findInputDefect(value: unknown, limits: InputLimits = DEFAULT_INPUT_LIMITS): InputDefect | undefined {
-  const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value, depth: 0, path: '' }];
+export function findInputDefect(
+  value: unknown,
+  limits: InputLimits = DEFAULT_INPUT_LIMITS,
+): InputDefect | undefined {
+  const stack: Array<{ value: unknown; depth: number; path: string }> = [
+    { value, depth: 0, path: '' },
+  ];
   let keys = 0;
   while (stack.length) {
     const { value: v, depth, path } = stack.pop()!;
@@ -60,16 +65,32 @@ export function findInputDefect(value: unknown, limits: InputLimits = DEFAULT_IN
 export function defectException(defect: InputDefect, where: 'body' | 'query'): Error {
   switch (defect.kind) {
     case 'too_deep':
-      return new AppException(400, 'body_too_complex', `The request ${where} is nested too deeply.`);
+      return new AppException(
+        400,
+        'body_too_complex',
+        `The request ${where} is nested too deeply.`,
+      );
     case 'too_many_keys':
       return new AppException(400, 'body_too_complex', `The request ${where} has too many fields.`);
     case 'malformed_unicode':
-      return new AppException(400, 'malformed_unicode', `The request ${where} contains malformed Unicode (a lone surrogate).`, {
-        errors: [{ field: defect.field, messages: [`${defect.field || where} must be well-formed Unicode text`] }],
-      });
+      return new AppException(
+        400,
+        'malformed_unicode',
+        `The request ${where} contains malformed Unicode (a lone surrogate).`,
+        {
+          errors: [
+            {
+              field: defect.field,
+              messages: [`${defect.field || where} must be well-formed Unicode text`],
+            },
+          ],
+        },
+      );
     case 'forbidden_key':
       // Same shape and wording as the ValidationPipe's refusal of any other unknown field.
-      return new ValidationFailedException([{ field: defect.field, messages: [`property ${defect.field} should not exist`] }]);
+      return new ValidationFailedException([
+        { field: defect.field, messages: [`property ${defect.field} should not exist`] },
+      ]);
   }
 }
 
@@ -99,6 +120,14 @@ export function requireJsonBodies(formPaths: string[]) {
     if (!hasBody(req) || formPaths.some((p) => req.path.startsWith(p))) return next();
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type === 'application/json') return next();
-    next(new AppException(415, 'unsupported_media_type', 'Send the request body as application/json.', {}, { Accept: 'application/json' }));
+    next(
+      new AppException(
+        415,
+        'unsupported_media_type',
+        'Send the request body as application/json.',
+        {},
+        { Accept: 'application/json' },
+      ),
+    );
   };
 }

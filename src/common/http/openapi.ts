@@ -1,7 +1,19 @@
 import { applyDecorators, INestApplication } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, ApiSchema, getSchemaPath } from '@nestjs/swagger';
-import type { HeadersObject, OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  ApiSchema,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type {
+  HeadersObject,
+  OpenAPIObject,
+  OperationObject,
+  ResponseObject,
+} from '@nestjs/swagger';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 import { allErrorCodes } from './error-codes';
 
@@ -13,30 +25,55 @@ export class FieldErrorSchema {
 
 /** RFC 9457 problem details as ProblemDetailsFilter renders them; extension members may follow. */
 export class Problem {
-  @ApiProperty({ format: 'uri', example: 'https://dashtam.dev/problems/validation_failed' }) type: string;
+  @ApiProperty({ format: 'uri', example: 'https://dashtam.dev/problems/validation_failed' })
+  type: string;
   @ApiProperty({ example: 'Bad Request' }) title: string;
   @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, example: 400 }) status: number;
   @ApiPropertyOptional({ example: 'Invalid request: email' }) detail?: string;
   @ApiProperty({ example: '/api/v1/auth/register' }) instance: string;
-  @ApiProperty({ enum: allErrorCodes(), enumName: 'ErrorCode', description: 'Stable machine code: see docs/errors.md.' })
+  @ApiProperty({
+    enum: allErrorCodes(),
+    enumName: 'ErrorCode',
+    description: 'Stable machine code: see docs/errors.md.',
+  })
   code: string;
-  @ApiProperty({ description: 'Also sent as the `X-Request-Id` header; quote it when reporting a problem.' }) requestId: string;
-  @ApiPropertyOptional({ type: [FieldErrorSchema], description: 'Per-field messages (`validation_failed`, `malformed_unicode`).' })
+  @ApiProperty({
+    description: 'Also sent as the `X-Request-Id` header; quote it when reporting a problem.',
+  })
+  requestId: string;
+  @ApiPropertyOptional({
+    type: [FieldErrorSchema],
+    description: 'Per-field messages (`validation_failed`, `malformed_unicode`).',
+  })
   errors?: FieldErrorSchema[];
-  @ApiPropertyOptional({ type: 'integer', description: 'Seconds until a retry can succeed (also in `Retry-After`).' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'Seconds until a retry can succeed (also in `Retry-After`).',
+  })
   retryAfterSeconds?: number;
 }
 
 export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 502 | 503;
 
 const retryAfter: HeadersObject = {
-  'Retry-After': { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'integer', minimum: 1 } },
+  'Retry-After': {
+    description: 'Seconds to wait before retrying.',
+    required: true,
+    schema: { type: 'integer', minimum: 1 },
+  },
 };
 const PROBLEMS: Record<ProblemStatus, { description: string; headers?: HeadersObject }> = {
-  400: { description: 'The request is malformed or a field is invalid (`errors[]` names the fields).' },
+  400: {
+    description: 'The request is malformed or a field is invalid (`errors[]` names the fields).',
+  },
   401: {
     description: 'Missing, invalid or expired credentials.',
-    headers: { 'WWW-Authenticate': { description: 'Present when the bearer token is missing or invalid: `Bearer`.', schema: { type: 'string' } } },
+    headers: {
+      'WWW-Authenticate': {
+        description: 'Present when the bearer token is missing or invalid: `Bearer`.',
+        schema: { type: 'string' },
+      },
+    },
   },
   403: { description: 'Authenticated but not allowed (e.g. email not verified).' },
   404: { description: 'No such resource for this user.' },
@@ -47,7 +84,7 @@ const PROBLEMS: Record<ProblemStatus, { description: string; headers?: HeadersOb
   502: { description: 'The brokerage answered with an error.' },
   503: {
     description: 'Temporarily unavailable.',
-    headers: { 'Retry-After': { ...retryAfter['Retry-After'], required: false } } as HeadersObject,
+    headers: { 'Retry-After': { ...retryAfter['Retry-After'], required: false } },
   },
 };
 
@@ -65,7 +102,10 @@ export function problemResponse(status: ProblemStatus): ResponseObject {
  * edge, 401 on authenticated routes: completeOpenApiDocument adds those).
  */
 export function ApiProblems(...statuses: ProblemStatus[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(ApiExtraModels(Problem), ...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) })));
+  return applyDecorators(
+    ApiExtraModels(Problem),
+    ...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) })),
+  );
 }
 
 /** Readable operationIds; an operation not listed keeps its method name (a unit test checks uniqueness). */
@@ -133,7 +173,9 @@ export function completeOpenApiDocument(doc: OpenAPIObject, app: INestApplicatio
       }
       for (const status of shared) op.responses[status] ??= problemResponse(status);
       // Every `:id` is a uuid: ParseUUIDPipe refuses anything else (sessions answer 404 rather than hint at it).
-      for (const p of op.parameters ?? []) if ('in' in p && p.in === 'path' && p.name === 'id') p.schema = { type: 'string', format: 'uuid' };
+      for (const p of op.parameters ?? [])
+        if ('in' in p && p.in === 'path' && p.name === 'id')
+          p.schema = { type: 'string', format: 'uuid' };
     }
   }
   return doc;

@@ -11,7 +11,9 @@ const isUnder = (path: string, prefix: string) => path === prefix || path.starts
 export function securityHeaders(publicUrl: string, docsPath: string): RequestHandler {
   const upgrade = publicUrl.startsWith('https:') ? [] : null;
   const api = helmet({
-    contentSecurityPolicy: { directives: { 'style-src': ["'self'"], 'upgrade-insecure-requests': upgrade } },
+    contentSecurityPolicy: {
+      directives: { 'style-src': ["'self'"], 'upgrade-insecure-requests': upgrade },
+    },
   });
   const docs = helmet({
     contentSecurityPolicy: {

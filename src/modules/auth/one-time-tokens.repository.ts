@@ -39,7 +39,12 @@ export class OneTimeTokensRepository {
   }
 
   /** A read-only check, for refusing an unknown token before doing expensive work; `consume` still decides. */
-  async isLive(manager: EntityManager, purpose: OneTimeTokenPurpose, tokenHash: string, now: Date): Promise<boolean> {
+  async isLive(
+    manager: EntityManager,
+    purpose: OneTimeTokenPurpose,
+    tokenHash: string,
+    now: Date,
+  ): Promise<boolean> {
     const rows: unknown[] = await queryRows(
       manager,
       `SELECT 1 FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`,

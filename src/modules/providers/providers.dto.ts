@@ -32,9 +32,12 @@ export const AUTHORIZATION_FAILURES = [
   'brokerage_unavailable',
   'provider_unavailable',
 ] as const satisfies readonly AuthorizationFailure[];
-// Compile-time: a reason or event type added in the services but not here fails the build.
-type Unlisted = Exclude<AuthorizationFailure, (typeof AUTHORIZATION_FAILURES)[number]> | Exclude<ConnectionEventType, (typeof EVENT_TYPES)[number]>;
-export const ALL_LISTED: [Unlisted] extends [never] ? true : Unlisted = true;
+// Compile-time: a reason or event type added in the services but not listed here fails the build.
+type Listed<All, L> = [Exclude<All, L>] extends [never] ? true : Exclude<All, L>;
+export const LISTS_COMPLETE: [
+  Listed<AuthorizationFailure, (typeof AUTHORIZATION_FAILURES)[number]>,
+  Listed<ConnectionEventType, (typeof EVENT_TYPES)[number]>,
+] = [true, true];
 
 export const CONNECTIONS_PAGE_DEFAULT = 20;
 export const EVENTS_PAGE_DEFAULT = 50;

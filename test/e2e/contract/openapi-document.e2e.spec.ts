@@ -3,14 +3,17 @@ import { buildOpenApiDocument } from '../../../src/app.setup';
 import { useTestApp } from '../../harness';
 import { ContractChecker, OPENAPI_FILE } from '../../support/contract';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- walking a parsed JSON document */
 type Doc = any;
 
 const sortKeys = (v: unknown): unknown =>
   Array.isArray(v)
     ? v.map(sortKeys)
     : v !== null && typeof v === 'object'
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]))
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+        )
       : v;
 
 describe('openapi.json says everything a client meets (e2e)', () => {
@@ -33,28 +36,62 @@ describe('openapi.json says everything a client meets (e2e)', () => {
       expect(op.operationId).toMatch(/^[a-z][A-Za-z]+$/);
       expect(op.summary).toEqual(expect.any(String));
     }
-    expect(ids).toEqual(expect.arrayContaining(['login', 'register', 'listConnections', 'renameConnection', 'oauthCallback']));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'login',
+        'register',
+        'listConnections',
+        'renameConnection',
+        'oauthCallback',
+      ]),
+    );
   });
 
   it('documents the shared refusals on every operation, 401 with WWW-Authenticate on authenticated ones', () => {
     for (const { op } of ops) {
-      for (const status of ['400', '413', '415']) expect(op.responses[status].content['application/problem+json']).toBeDefined();
+      for (const status of ['400', '413', '415'])
+        expect(op.responses[status].content['application/problem+json']).toBeDefined();
       if (op.security) expect(op.responses['401'].headers['WWW-Authenticate']).toBeDefined();
-      for (const [status, r] of Object.entries(op.responses) as Array<[string, any]>) {
-        if (Number(status) >= 400) expect(r.content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
+      for (const [status, r] of Object.entries<any>(op.responses)) {
+        if (Number(status) >= 400)
+          expect(r.content['application/problem+json'].schema).toEqual({
+            $ref: '#/components/schemas/Problem',
+          });
         if (status === '429') expect(r.headers['Retry-After'].required).toBe(true);
         if (status === '503') expect(r.headers['Retry-After']).toBeDefined();
       }
     }
-    expect(Object.keys(byId('refreshToken').responses)).toEqual(expect.arrayContaining(['404', '409', '503']));
-    expect(Object.keys(byId('login').responses)).toEqual(expect.arrayContaining(['401', '429', '503']));
+    expect(Object.keys(byId('refreshToken').responses)).toEqual(
+      expect.arrayContaining(['404', '409', '503']),
+    );
+    expect(Object.keys(byId('login').responses)).toEqual(
+      expect.arrayContaining(['401', '429', '503']),
+    );
   });
 
   it('has one Problem schema with the RFC 9457 members, code, requestId and errors[]', () => {
     const p = schema('Problem');
-    expect(Object.keys(p.properties)).toEqual(expect.arrayContaining(['type', 'title', 'status', 'detail', 'instance', 'code', 'requestId', 'errors']));
+    expect(Object.keys(p.properties)).toEqual(
+      expect.arrayContaining([
+        'type',
+        'title',
+        'status',
+        'detail',
+        'instance',
+        'code',
+        'requestId',
+        'errors',
+      ]),
+    );
     expect(p.properties.code.allOf[0].$ref).toBe('#/components/schemas/ErrorCode');
-    expect(schema('ErrorCode').enum).toEqual(expect.arrayContaining(['validation_failed', 'unauthorized', 'too_many_requests', 'not_connected']));
+    expect(schema('ErrorCode').enum).toEqual(
+      expect.arrayContaining([
+        'validation_failed',
+        'unauthorized',
+        'too_many_requests',
+        'not_connected',
+      ]),
+    );
     expect(p.properties.errors.items.$ref).toBe('#/components/schemas/FieldError');
   });
 
@@ -65,26 +102,48 @@ describe('openapi.json says everything a client meets (e2e)', () => {
     expect(cb.responses['302'].headers.Location.required).toBe(true);
     expect(cb.responses['302'].description).toContain('state_mismatch');
     expect(cb.responses['401']).toBeUndefined();
-    for (const id of ['login', 'register', 'getLiveness', 'getReadiness']) expect(byId(id).security).toBeUndefined();
-    for (const id of ['getMe', 'listConnections', 'startAuthorization']) expect(byId(id).security).toEqual([{ bearer: [] }]);
-    expect(byId('startAuthorization').responses['201'].headers['Set-Cookie'].description).toContain('dashtam_oauth_binding');
+    for (const id of ['login', 'register', 'getLiveness', 'getReadiness'])
+      expect(byId(id).security).toBeUndefined();
+    for (const id of ['getMe', 'listConnections', 'startAuthorization'])
+      expect(byId(id).security).toEqual([{ bearer: [] }]);
+    expect(byId('startAuthorization').responses['201'].headers['Set-Cookie'].description).toContain(
+      'dashtam_oauth_binding',
+    );
   });
 
   it('types are true to the code', () => {
-    expect(schema('UpdateConnectionDto').properties.alias).toMatchObject({ type: 'string', nullable: true });
+    expect(schema('UpdateConnectionDto').properties.alias).toMatchObject({
+      type: 'string',
+      nullable: true,
+    });
     expect(schema('TokenPairResponse').properties.tokenType.enum).toEqual(['Bearer']);
     expect(schema('TokenPairResponse').properties.expiresIn.type).toBe('integer');
-    expect(schema('ConnectionView').properties.status.allOf[0].$ref).toBe('#/components/schemas/ConnectionStatus');
+    expect(schema('ConnectionView').properties.status.allOf[0].$ref).toBe(
+      '#/components/schemas/ConnectionStatus',
+    );
     expect(schema('ConnectionView').properties.providerKey.enum).toEqual(['schwab', 'sandbox']);
-    expect(schema('ConnectionEventView').properties.type.allOf[0].$ref).toBe('#/components/schemas/ConnectionEventType');
-    expect(schema('ConnectionEventView').properties.data.$ref).toBe('#/components/schemas/ConnectionEventData');
+    expect(schema('ConnectionEventView').properties.type.allOf[0].$ref).toBe(
+      '#/components/schemas/ConnectionEventType',
+    );
+    expect(schema('ConnectionEventView').properties.data.$ref).toBe(
+      '#/components/schemas/ConnectionEventData',
+    );
     expect(schema('RegisterDto').properties.email.format).toBe('email');
     expect(schema('MeResponse').properties.id.format).toBe('uuid');
-    expect(byId('getLiveness').responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/LivenessView');
-    expect(byId('getReadiness').responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/ReadinessView');
-    const param = (id: string, name: string) => byId(id).parameters.find((p: any) => p.name === name).schema;
+    expect(byId('getLiveness').responses['200'].content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/LivenessView',
+    );
+    expect(byId('getReadiness').responses['200'].content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/ReadinessView',
+    );
+    const param = (id: string, name: string) =>
+      byId(id).parameters.find((p: any) => p.name === name).schema;
     expect(param('getConnection', 'id')).toEqual({ type: 'string', format: 'uuid' });
-    expect(param('listConnections', 'limit')).toMatchObject({ type: 'integer', default: 20, maximum: 100 });
+    expect(param('listConnections', 'limit')).toMatchObject({
+      type: 'integer',
+      default: 20,
+      maximum: 100,
+    });
     expect(param('listConnectionEvents', 'limit')).toMatchObject({ type: 'integer', default: 50 });
   });
 
@@ -93,16 +152,66 @@ describe('openapi.json says everything a client meets (e2e)', () => {
     const json = { 'content-type': 'application/json; charset=utf-8' };
     const problem = { 'content-type': 'application/problem+json' };
     const okBody = { status: 'ok' };
-    expect(c.check('GET', '/health', { status: 200, headers: json, body: okBody, text: '{}' })).toEqual([]);
-    expect(c.check('GET', '/health', { status: 200, headers: json, body: { status: 'up' }, text: '{}' })[0]).toMatch(/allowed values/);
-    expect(c.check('GET', '/health', { status: 201, headers: json, body: okBody, text: '{}' })[0]).toMatch(/not documented for getLiveness/);
-    expect(c.check('GET', '/health', { status: 200, headers: problem, body: okBody, text: '{}' })[0]).toMatch(/content type/);
-    expect(c.check('GET', '/api/v1/brand-new', { status: 200, headers: json, body: {}, text: '{}' })[0]).toMatch(/no operation/);
-    const notFound = { type: 'https://dashtam.dev/problems/not_found', title: 'Not Found', status: 404, instance: '/x', code: 'not_found', requestId: 'r' };
-    expect(c.check('GET', '/api/v1/brand-new', { status: 404, headers: problem, body: notFound, text: '{}' })).toEqual([]);
-    expect(c.check('GET', '/api/v1/brand-new', { status: 404, headers: problem, body: { ...notFound, code: 'made_up' }, text: '{}' })[0]).toMatch(/code/);
+    expect(
+      c.check('GET', '/health', { status: 200, headers: json, body: okBody, text: '{}' }),
+    ).toEqual([]);
+    expect(
+      c.check('GET', '/health', {
+        status: 200,
+        headers: json,
+        body: { status: 'up' },
+        text: '{}',
+      })[0],
+    ).toMatch(/allowed values/);
+    expect(
+      c.check('GET', '/health', { status: 201, headers: json, body: okBody, text: '{}' })[0],
+    ).toMatch(/not documented for getLiveness/);
+    expect(
+      c.check('GET', '/health', { status: 200, headers: problem, body: okBody, text: '{}' })[0],
+    ).toMatch(/content type/);
+    expect(
+      c.check('GET', '/api/v1/brand-new', { status: 200, headers: json, body: {}, text: '{}' })[0],
+    ).toMatch(/no operation/);
+    const notFound = {
+      type: 'https://dashtam.dev/problems/not_found',
+      title: 'Not Found',
+      status: 404,
+      instance: '/x',
+      code: 'not_found',
+      requestId: 'r',
+    };
+    expect(
+      c.check('GET', '/api/v1/brand-new', {
+        status: 404,
+        headers: problem,
+        body: notFound,
+        text: '{}',
+      }),
+    ).toEqual([]);
+    expect(
+      c.check('GET', '/api/v1/brand-new', {
+        status: 404,
+        headers: problem,
+        body: { ...notFound, code: 'made_up' },
+        text: '{}',
+      })[0],
+    ).toMatch(/code/);
     const throttled = { ...notFound, status: 429, code: 'too_many_requests' };
-    expect(c.check('POST', '/api/v1/auth/login', { status: 429, headers: problem, body: throttled, text: '{}' })[0]).toMatch(/Retry-After/);
-    expect(c.check('POST', '/api/v1/auth/logout', { status: 204, headers: json, body: {}, text: 'x' })[0]).toMatch(/without a body/);
+    expect(
+      c.check('POST', '/api/v1/auth/login', {
+        status: 429,
+        headers: problem,
+        body: throttled,
+        text: '{}',
+      })[0],
+    ).toMatch(/Retry-After/);
+    expect(
+      c.check('POST', '/api/v1/auth/logout', {
+        status: 204,
+        headers: json,
+        body: {},
+        text: 'x',
+      })[0],
+    ).toMatch(/without a body/);
   });
 });

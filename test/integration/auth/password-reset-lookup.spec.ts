@@ -27,7 +27,12 @@ describe('password reset confirmation looks the token up before hashing (integra
 
   it('a random token is refused without an argon2 hash', async () => {
     const hash = jest.spyOn(m.get<PasswordService>(PasswordService), 'hash');
-    const attempt = m.get<AuthService>(AuthService).confirmPasswordReset({ token: 'not-a-real-token', newPassword: 'a brand new passphrase' }, meta);
+    const attempt = m
+      .get<AuthService>(AuthService)
+      .confirmPasswordReset(
+        { token: 'not-a-real-token', newPassword: 'a brand new passphrase' },
+        meta,
+      );
     await expect(attempt).rejects.toMatchObject({ code: 'invalid_token', status: 400 });
     await expect(attempt).rejects.toBeInstanceOf(AppException);
     expect(hash).not.toHaveBeenCalled();
@@ -41,8 +46,12 @@ describe('password reset confirmation looks the token up before hashing (integra
     const hash = jest.spyOn(m.get<PasswordService>(PasswordService), 'hash');
     await auth.confirmPasswordReset({ token: token, newPassword: 'a brand new passphrase' }, meta);
     expect(hash).toHaveBeenCalledTimes(1);
-    await expect(auth.confirmPasswordReset({ token: token, newPassword: 'another passphrase!' }, meta)).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(
+      auth.confirmPasswordReset({ token: token, newPassword: 'another passphrase!' }, meta),
+    ).rejects.toMatchObject({ code: 'invalid_token' });
     expect(hash).toHaveBeenCalledTimes(1);
-    await expect(auth.login({ email: user.email, password: 'a brand new passphrase' }, meta)).resolves.toHaveProperty('accessToken');
+    await expect(
+      auth.login({ email: user.email, password: 'a brand new passphrase' }, meta),
+    ).resolves.toHaveProperty('accessToken');
   });
 });
