@@ -1,0 +1,162 @@
+import fc from 'fast-check';
+import { MAILER } from '../../../src/modules/mail/mailer';
+import { createAuthenticatedUser } from '../../factories/auth.factory';
+import { useTestApp } from '../../harness';
+import { contract } from '../../support/contract';
+import { CapturingMailer } from '../auth/capturing-mailer';
+
+/**
+ * Property: for every operation in openapi.json, malformed bodies, parameters, queries, content types and
+ * credentials never produce a 5xx, every refusal is problem+json, every answer keeps the contract (t.http()
+ * checks it), and no table gains or loses a row. Bounded runs keep it a few seconds; FUZZ_RUNS and FUZZ_SEED
+ * widen or replay it (fast-check prints the seed and the shrunk counterexample of a failure).
+ */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10);
+const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
+
+const nested = (open: string, close: string) =>
+  fc.integer({ min: 17, max: 400 }).map((n) => `${open.repeat(n)}1${close.repeat(n)}`);
+const jsonText = (body: unknown) => ({ type: 'application/json', text: JSON.stringify(body) });
+const key = fc.oneof(
+  fc.constantFrom(
+    'email',
+    'password',
+    'token',
+    'alias',
+    'name',
+    'providerKey',
+    'code',
+    'state',
+    '__proto__',
+    'constructor',
+  ),
+  fc.string({ maxLength: 12 }),
+);
+
+/** Bodies no operation accepts: each is refused at the edge or by validation. */
+const defective = fc.oneof(
+  fc.string({ maxLength: 80 }).map((text) => ({ type: 'application/json', text: `{${text}` })),
+  nested('{"a":', '}').map((text) => ({ type: 'application/json', text })),
+  nested('[', ']').map((text) => ({ type: 'application/json', text: `{"token":${text}}` })),
+  key.map((k) => ({ type: 'application/json', text: `{${JSON.stringify(k)}:"x\\ud800y"}` })),
+  fc
+    .constantFrom('__proto__', 'constructor', 'prototype')
+    .map((k) => ({ type: 'application/json', text: `{"${k}":{"isAdmin":true}}` })),
+  fc
+    .integer({ min: 1001, max: 1100 })
+    .map((n) => jsonText(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i])))),
+  fc.record({
+    type: fc.constantFrom(
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+      'application/json-patch+json',
+      'application/json; charset=latin1',
+    ),
+    text: fc.string({ maxLength: 80 }),
+  }),
+);
+/** Well-formed JSON of the wrong shape: fine to send only where a body is expected (it cannot be a valid one). */
+const misshapen = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }).map(jsonText),
+  fc.dictionary(key, fc.jsonValue({ maxDepth: 2 }), { minKeys: 1, maxKeys: 4 }).map(jsonText),
+);
+const idSegment = (real: () => string) =>
+  fc.oneof(
+    fc.string({ maxLength: 40 }).map(encodeURIComponent),
+    fc.uuid(),
+    fc.constantFrom('%', '%E0%A4%A', '%ED%A0%80', '..', '%00', 'null', '-1', '1e9'),
+    fc.constant(null).map(() => real()),
+  );
+const queryValue = fc.oneof(
+  fc.string({ maxLength: 30 }).map(encodeURIComponent),
+  fc.constantFrom('%ED%A0%80', '%', '-1', '0', '101', '1.5', 'abc', '%00'),
+);
+const query = fc.array(
+  fc.tuple(
+    fc.oneof(
+      fc.constantFrom('limit', 'cursor', '__proto__', 'constructor[x]'),
+      fc.stringMatching(/^[a-z]{1,8}$/),
+    ),
+    queryValue,
+  ),
+  {
+    maxLength: 3,
+  },
+);
+
+describe('fuzzing every operation with malformed input (e2e)', () => {
+  const t = useTestApp({ overrides: [{ provide: MAILER, useValue: new CapturingMailer() }] });
+  let tables: string[] = [];
+  beforeAll(async () => {
+    const rows: Array<{ table_name: string }> = await t.dataSource.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
+    );
+    tables = rows.map((r) => r.table_name);
+  });
+  const counts = async (): Promise<Record<string, number>> => {
+    const sql = tables
+      .map((n) => `SELECT '${n}' AS t, count(*)::int AS n FROM "${n}"`)
+      .join(' UNION ALL ');
+    const rows: Array<{ t: string; n: number }> = await t.dataSource.query(sql);
+    return Object.fromEntries(rows.map((r) => [r.t, r.n]));
+  };
+
+  const operations = contract().operations();
+
+  it('covers every operation of the document', () => {
+    expect(operations.length).toBeGreaterThanOrEqual(28);
+  });
+
+  it.each(operations.map((o) => [`${o.method} ${o.path}`, o] as const))(
+    '%s',
+    async (_name, { method, path, op }) => {
+      const user = await createAuthenticatedUser(t);
+      const created = await t
+        .http()
+        .post('/api/v1/providers')
+        .set(user.authHeader)
+        .send({ providerKey: 'sandbox' })
+        .expect(201);
+      const realId = String(created.body.id);
+      const takesBody = 'requestBody' in op;
+      const credentials = fc.oneof(
+        { weight: 3, arbitrary: fc.constant(user.authHeader.Authorization) },
+        fc.constant(undefined),
+        fc.stringMatching(/^[A-Za-z0-9._~+/=-]{0,60}$/).map((s) => `Bearer ${s}`),
+      );
+      const body = fc.option(takesBody ? fc.oneof(defective, misshapen) : defective, {
+        nil: undefined,
+        freq: takesBody ? 6 : 3,
+      });
+
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({ id: idSegment(() => realId), query, body, auth: credentials }),
+          async (input) => {
+            const q = input.query.map(([k, v]) => `${k}=${v}`).join('&');
+            const url = `${path.replace('{id}', input.id)}${q ? `?${q}` : ''}`;
+            // Without a body, a write is malformed only through its id (the real one would be a valid request).
+            if (
+              input.body === undefined &&
+              method !== 'GET' &&
+              (!path.includes('{id}') || input.id === realId)
+            )
+              return;
+            const before = await counts();
+            let req = t.http()[method.toLowerCase() as 'get'](url);
+            if (input.auth) req = req.set('Authorization', input.auth);
+            if (input.body) req = req.set('Content-Type', input.body.type).send(input.body.text);
+            const res = await req;
+            expect(res.status).toBeLessThan(500);
+            if (res.status >= 400)
+              expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+            expect(await counts()).toEqual(before);
+          },
+        ),
+        { numRuns: RUNS, seed: SEED, endOnFailure: process.env.FUZZ_SHRINK !== '1' },
+      );
+    },
+  );
+});
