@@ -23,6 +23,7 @@ interface ResponseSpec {
 }
 interface Operation {
   operationId: string;
+  requestBody?: unknown;
   responses: Record<string, ResponseSpec>;
 }
 interface OpenApiDocument {
@@ -76,6 +77,10 @@ export class ContractChecker {
     return Object.entries(this.doc.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
     );
+  }
+
+  schemas(): Record<string, unknown> {
+    return (this.doc.components.schemas ?? {}) as Record<string, unknown>;
   }
 
   find(method: string, path: string): Operation | undefined {

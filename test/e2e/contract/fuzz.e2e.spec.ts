@@ -62,6 +62,66 @@ const misshapen = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).map(jsonText),
   fc.dictionary(key, fc.jsonValue({ maxDepth: 2 }), { minKeys: 1, maxKeys: 4 }).map(jsonText),
 );
+/** Any JSON value a property could be sent, tricky strings included (the validators see these). */
+const anyValue = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom(
+    '',
+    ' ',
+    'a@b',
+    'ada@example.com',
+    `${'a'.repeat(300)}@example.com`,
+    'x'.repeat(600),
+    '\u0000',
+    '%E0%A4%A',
+    'sandbox',
+    'schwab',
+  ),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), { maxKeys: 2 }),
+);
+/** One defect that makes any body invalid whatever the other fields hold. */
+const defect = (props: string[]) =>
+  fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc
+        .subarray(props, { minLength: 1 })
+        .map((spoilt) => (body: Record<string, unknown>) => ({
+          ...body,
+          ...Object.fromEntries(
+            spoilt.map((p) => [
+              p,
+              `${typeof body[p] === 'string' ? body[p] : 'a@example.com'}\ud800`,
+            ]),
+          ),
+        })),
+    },
+    fc.constantFrom(...props).map((p) => (body: Record<string, unknown>) => ({
+      ...body,
+      [p]: JSON.parse(`${'{"a":'.repeat(1500)}1${'}'.repeat(1500)}`),
+    })),
+    fc
+      .constantFrom('isAdmin', 'roles', 'userId', '__proto__', 'constructor')
+      .map((k) => (body: Record<string, unknown>) => {
+        const out = { ...body };
+        Object.defineProperty(out, k, { value: true, enumerable: true });
+        return out;
+      }),
+  );
+/** The documented fields of a request body, filled with arbitrary values, plus one defect. */
+const nearValid = (props: string[]) =>
+  fc
+    .tuple(
+      fc.record(Object.fromEntries(props.map((p) => [p, anyValue])), { requiredKeys: [] }),
+      defect(props),
+    )
+    .map(([body, spoil]) => jsonText(spoil(body)));
+
 const idSegment = (real: () => string) =>
   fc.oneof(
     fc.string({ maxLength: 40 }).map(encodeURIComponent),
@@ -104,6 +164,16 @@ describe('fuzzing every operation with malformed input (e2e)', () => {
   };
 
   const operations = contract().operations();
+  const schemas = contract().schemas();
+  const requestProperties = (op: { requestBody?: unknown }): string[] => {
+    const ref = (
+      op.requestBody as { content?: Record<string, { schema?: { $ref?: string } }> } | undefined
+    )?.content?.['application/json']?.schema?.$ref;
+    const props = ref
+      ? Object.keys((schemas[ref.split('/').pop()!] as { properties?: object }).properties ?? {})
+      : [];
+    return props.length ? props : ['x'];
+  };
 
   it('covers every operation of the document', () => {
     expect(operations.length).toBeGreaterThanOrEqual(28);
@@ -126,10 +196,11 @@ describe('fuzzing every operation with malformed input (e2e)', () => {
         fc.constant(undefined),
         fc.stringMatching(/^[A-Za-z0-9._~+/=-]{0,60}$/).map((s) => `Bearer ${s}`),
       );
-      const body = fc.option(takesBody ? fc.oneof(defective, misshapen) : defective, {
-        nil: undefined,
-        freq: takesBody ? 6 : 3,
-      });
+      const near = nearValid(requestProperties(op));
+      const bodies = takesBody
+        ? fc.oneof(defective, misshapen, { weight: 4, arbitrary: near })
+        : defective;
+      const body = fc.option(bodies, { nil: undefined, freq: takesBody ? 6 : 3 });
 
       await fc.assert(
         fc.asyncProperty(
@@ -149,6 +220,10 @@ describe('fuzzing every operation with malformed input (e2e)', () => {
             if (input.auth) req = req.set('Authorization', input.auth);
             if (input.body) req = req.set('Content-Type', input.body.type).send(input.body.text);
             const res = await req;
+            if (process.env.FUZZ_LOG)
+              process.stdout.write(
+                `FZ ${method} ${path} ${res.status} ${res.body?.code} ${input.body?.text.slice(0, 60)}\n`,
+              );
             expect(res.status).toBeLessThan(500);
             if (res.status >= 400)
               expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
