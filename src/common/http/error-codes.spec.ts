@@ -8,7 +8,7 @@ describe('error codes', () => {
   it('docs/errors.md has one row per code, with its statuses', () => {
     const rows = readFileSync(join(root, 'docs', 'errors.md'), 'utf8')
       .split('\n')
-      .map((line) => /^\| `([a-z_]+)` \| ([\d, ]+) \|/.exec(line))
+      .map((line) => /^\|\s*`([a-z_]+)`\s*\|\s*([\d, ]+?)\s*\|/.exec(line))
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => [m[1], m[2].trim()]);
     expect(rows).toEqual(allErrorCodes().map((c) => [c, ERROR_CODES[c].status.join(', ')]));
