@@ -111,7 +111,7 @@ export type ConnectionView = {
 };
 
 export type CreateConnectionDto = {
-    alias?: string;
+    alias?: string | null;
     /**
      * A `key` from `GET /provider-types`.
      */
@@ -193,7 +193,7 @@ export type RefreshDto = {
 
 export type RegisterDto = {
     email: string;
-    name?: string;
+    name?: string | null;
     /**
      * Counted in Unicode code points.
      */

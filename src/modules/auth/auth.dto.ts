@@ -19,12 +19,12 @@ export class RegisterDto {
   @MaxLength(PASSWORD_INPUT_MAX)
   password: string;
 
-  @ApiPropertyOptional({ maxLength: 100 })
+  @ApiPropertyOptional({ maxLength: 100, type: String, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(100)
   @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
-  name?: string;
+  name?: string | null;
 }
 
 export class LoginDto {

@@ -91,7 +91,7 @@ export class AuthService {
    * owner a notice instead. The password is hashed in both cases so the two take the same time.
    */
   async register(
-    input: { email: string; password: string; name?: string },
+    input: { email: string; password: string; name?: string | null },
     meta: RequestMeta,
   ): Promise<RegisteredView> {
     const email = normalizeEmail(input.email);

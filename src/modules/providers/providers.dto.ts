@@ -48,11 +48,11 @@ export class CreateConnectionDto {
   @Matches(/^[a-z0-9_-]{1,64}$/)
   providerKey: string;
 
-  @ApiPropertyOptional({ example: 'My IRA', maxLength: 100 })
+  @ApiPropertyOptional({ example: 'My IRA', maxLength: 100, type: String, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(100)
-  alias?: string;
+  alias?: string | null;
 }
 
 export class UpdateConnectionDto {

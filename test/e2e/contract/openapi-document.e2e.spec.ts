@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { buildOpenApiDocument } from '../../../src/app.setup';
+import { MAILER } from '../../../src/modules/mail/mailer';
+import { CapturingMailer } from '../auth/capturing-mailer';
+import { createAuthenticatedUser } from '../../factories/auth.factory';
 import { useTestApp } from '../../harness';
 import { ContractChecker, OPENAPI_FILE } from '../../support/contract';
 
@@ -17,7 +20,7 @@ const sortKeys = (v: unknown): unknown =>
       : v;
 
 describe('openapi.json says everything a client meets (e2e)', () => {
-  const t = useTestApp();
+  const t = useTestApp({ overrides: [{ provide: MAILER, useValue: new CapturingMailer() }] });
   const doc: Doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8'));
   const ops = Object.entries(doc.paths).flatMap(([path, item]: [string, any]) =>
     Object.entries(item).map(([method, op]: [string, any]) => ({ method, path, op })),
@@ -145,6 +148,45 @@ describe('openapi.json says everything a client meets (e2e)', () => {
       maximum: 100,
     });
     expect(param('listConnectionEvents', 'limit')).toMatchObject({ type: 'integer', default: 50 });
+  });
+
+  it('nullable request fields are the ones the server accepts null for', async () => {
+    const nullable = Object.entries<any>(doc.components.schemas)
+      .filter(([name]) => name.endsWith('Dto'))
+      .flatMap(([name, sch]) =>
+        Object.entries<any>(sch.properties ?? {})
+          .filter(([, p]) => p.nullable)
+          .map(([p]) => `${name}.${p}`),
+      );
+    expect(nullable.sort()).toEqual([
+      'CreateConnectionDto.alias',
+      'RegisterDto.name',
+      'UpdateConnectionDto.alias',
+    ]);
+    const user = await createAuthenticatedUser(t);
+    const created = await t
+      .http()
+      .post('/api/v1/providers')
+      .set(user.authHeader)
+      .send({ providerKey: 'sandbox', alias: null })
+      .expect(201);
+    expect(created.body.alias).toBeNull();
+    await t
+      .http()
+      .patch(`/api/v1/providers/${created.body.id}`)
+      .set(user.authHeader)
+      .send({ alias: null })
+      .expect(200);
+    const registered = await t
+      .http()
+      .post('/api/v1/auth/register')
+      .send({
+        email: `null-${Date.now()}@example.test`,
+        password: 'long enough password',
+        name: null,
+      });
+    expect(registered.status).toBe(201);
+    expect(registered.body.name).toBeNull();
   });
 
   it('the contract checker refuses undocumented routes, statuses, media types and bodies', () => {
