@@ -121,13 +121,7 @@ export function requireJsonBodies(formPaths: string[]) {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type === 'application/json') return next();
     next(
-      new AppException(
-        415,
-        'unsupported_media_type',
-        'Send the request body as application/json.',
-        {},
-        { Accept: 'application/json' },
-      ),
+      new AppException(415, 'unsupported_media_type', 'Send the request body as application/json.'),
     );
   };
 }
