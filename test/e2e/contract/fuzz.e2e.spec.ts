@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { MAILER } from '../../../src/modules/mail/mailer';
-import { createAuthenticatedUser } from '../../factories/auth.factory';
+import { AuthenticatedUser, createAuthenticatedUser } from '../../factories/auth.factory';
 import { useTestApp } from '../../harness';
 import { contract } from '../../support/contract';
 import { CapturingMailer } from '../auth/capturing-mailer';
@@ -149,11 +149,22 @@ const query = fc.array(
 describe('fuzzing every operation with malformed input (e2e)', () => {
   const t = useTestApp({ overrides: [{ provide: MAILER, useValue: new CapturingMailer() }] });
   let tables: string[] = [];
+  let user: AuthenticatedUser;
+  let realId = '';
   beforeAll(async () => {
     const rows: Array<{ table_name: string }> = await t.dataSource.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
     );
     tables = rows.map((r) => r.table_name);
+    // A shared fixture (the file's transaction): every test starts from it, whatever the previous one did.
+    user = await createAuthenticatedUser(t);
+    const created = await t
+      .http()
+      .post('/api/v1/providers')
+      .set(user.authHeader)
+      .send({ providerKey: 'sandbox' })
+      .expect(201);
+    realId = String(created.body.id);
   });
   const counts = async (): Promise<Record<string, number>> => {
     const sql = tables
@@ -182,14 +193,6 @@ describe('fuzzing every operation with malformed input (e2e)', () => {
   it.each(operations.map((o) => [`${o.method} ${o.path}`, o] as const))(
     '%s',
     async (_name, { method, path, op }) => {
-      const user = await createAuthenticatedUser(t);
-      const created = await t
-        .http()
-        .post('/api/v1/providers')
-        .set(user.authHeader)
-        .send({ providerKey: 'sandbox' })
-        .expect(201);
-      const realId = String(created.body.id);
       const takesBody = 'requestBody' in op;
       const credentials = fc.oneof(
         { weight: 3, arbitrary: fc.constant(user.authHeader.Authorization) },
