@@ -6,8 +6,11 @@ import { CapturingMailer } from '../auth/capturing-mailer';
 const PROBLEM = /^application\/problem\+json/;
 const json = (text: string) => ({ type: 'application/json', text });
 
-describe('input at the edge: every client mistake is a 4xx problem (e2e)', () => {
-  const t = useTestApp({ overrides: [{ provide: MAILER, useValue: new CapturingMailer() }] });
+describe('the edge: every client mistake is a 4xx problem, and the headers every response needs (e2e)', () => {
+  const t = useTestApp({
+    env: { CORS_ORIGINS: 'https://app.example.test' },
+    overrides: [{ provide: MAILER, useValue: new CapturingMailer() }],
+  });
   const raw = (path: string, body: { type: string; text: string }) =>
     t.http().post(`/api/v1/${path}`).set('Content-Type', body.type).send(body.text);
   const rowsOf = async (table: string) =>
@@ -129,70 +132,59 @@ describe('input at the edge: every client mistake is a 4xx problem (e2e)', () =>
     expect(res.status).not.toBe(415);
     expect([401, 404]).toContain(res.status);
   });
-});
 
-describe('response headers (e2e)', () => {
-  const t = useTestApp({ env: { CORS_ORIGINS: 'https://app.example.test' } });
+  describe('response headers', () => {
+    it('every response that carries a credential says Cache-Control: no-store', async () => {
+      const u = await createAuthenticatedUser(t);
+      const login = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: u.email, password: u.password })
+        .expect(200);
+      expect(login.headers['cache-control']).toBe('no-store');
+      const refresh = await t
+        .http()
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: login.body.refreshToken })
+        .expect(200);
+      expect(refresh.headers['cache-control']).toBe('no-store');
+      const me = await t.http().get('/api/v1/auth/me').set(u.authHeader).expect(200);
+      expect(me.headers['cache-control']).toBe('no-store');
+      const failed = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ email: u.email, password: 'wrong' })
+        .expect(401);
+      expect(failed.headers['cache-control']).toBe('no-store');
+    });
 
-  it('every response that carries a credential says Cache-Control: no-store', async () => {
-    const u = await createAuthenticatedUser(t);
-    const login = await t
-      .http()
-      .post('/api/v1/auth/login')
-      .send({ email: u.email, password: u.password })
-      .expect(200);
-    expect(login.headers['cache-control']).toBe('no-store');
-    const refresh = await t
-      .http()
-      .post('/api/v1/auth/refresh')
-      .send({ refreshToken: login.body.refreshToken })
-      .expect(200);
-    expect(refresh.headers['cache-control']).toBe('no-store');
-    const me = await t.http().get('/api/v1/auth/me').set(u.authHeader).expect(200);
-    expect(me.headers['cache-control']).toBe('no-store');
-    const failed = await t
-      .http()
-      .post('/api/v1/auth/login')
-      .send({ email: u.email, password: 'wrong' })
-      .expect(401);
-    expect(failed.headers['cache-control']).toBe('no-store');
-  });
+    it('the API sends a strict Content-Security-Policy; only /docs allows inline scripts', async () => {
+      const api = (await t.http().get('/health').expect(200)).headers['content-security-policy'];
+      expect(api).toMatch(/script-src 'self'(;|$)/);
+      expect(api).not.toContain('unsafe-inline');
+      const docs = (await t.http().get('/docs').expect(200)).headers['content-security-policy'];
+      expect(docs).toContain("script-src 'self' 'unsafe-inline'");
+      // PUBLIC_URL is http here: upgrading would make Swagger UI fetch its assets over https (a blank page).
+      expect(`${api} ${docs}`).not.toContain('upgrade-insecure-requests');
+    });
 
-  it('the API sends a strict Content-Security-Policy; only /docs allows inline scripts', async () => {
-    const api = (await t.http().get('/health').expect(200)).headers['content-security-policy'];
-    expect(api).toMatch(/script-src 'self'(;|$)/);
-    expect(api).not.toContain('unsafe-inline');
-    const docs = (await t.http().get('/docs').expect(200)).headers['content-security-policy'];
-    expect(docs).toContain("script-src 'self' 'unsafe-inline'");
-    // PUBLIC_URL is http here: upgrading would make Swagger UI fetch its assets over https (a blank page).
-    expect(`${api} ${docs}`).not.toContain('upgrade-insecure-requests');
-  });
-
-  it('CORS preflights are cacheable and refusals carry CORS headers', async () => {
-    const pre = await t
-      .http()
-      .options('/api/v1/auth/login')
-      .set('Origin', 'https://app.example.test')
-      .set('Access-Control-Request-Method', 'POST')
-      .set('Access-Control-Request-Headers', 'content-type');
-    expect(pre.status).toBe(204);
-    expect(Number(pre.headers['access-control-max-age'])).toBeGreaterThanOrEqual(600);
-    const refused = await t
-      .http()
-      .post('/api/v1/auth/login')
-      .set('Origin', 'https://app.example.test')
-      .type('form')
-      .send('email=x');
-    expect(refused.status).toBe(415);
-    expect(refused.headers['access-control-allow-origin']).toBe('https://app.example.test');
-  });
-});
-
-describe('response headers behind https (e2e)', () => {
-  const t = useTestApp({ env: { PUBLIC_URL: 'https://api.example.test' } });
-
-  it('asks browsers to upgrade insecure requests when the public URL is https', async () => {
-    const res = await t.http().get('/health').expect(200);
-    expect(res.headers['content-security-policy']).toContain('upgrade-insecure-requests');
+    it('CORS preflights are cacheable and refusals carry CORS headers', async () => {
+      const pre = await t
+        .http()
+        .options('/api/v1/auth/login')
+        .set('Origin', 'https://app.example.test')
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'content-type');
+      expect(pre.status).toBe(204);
+      expect(Number(pre.headers['access-control-max-age'])).toBeGreaterThanOrEqual(600);
+      const refused = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .set('Origin', 'https://app.example.test')
+        .type('form')
+        .send('email=x');
+      expect(refused.status).toBe(415);
+      expect(refused.headers['access-control-allow-origin']).toBe('https://app.example.test');
+    });
   });
 });
