@@ -77,27 +77,28 @@ export class AuthorizationCallbackDto {
   state: string;
 }
 
-export class PageQueryDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: CONNECTIONS_PAGE_DEFAULT })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
+/** A keyset page query whose documented default is the one the listing applies. */
+function pageQuery(defaultLimit: number) {
+  class PageQuery {
+    @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: defaultLimit })
+    @IsOptional()
+    @Type(() => Number)
+    @IsInt()
+    @Min(1)
+    @Max(100)
+    limit?: number;
 
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page (`nextCursor`).', maxLength: 200 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
+    @ApiPropertyOptional({ description: 'Opaque cursor from the previous page (`nextCursor`).', maxLength: 200 })
+    @IsOptional()
+    @IsString()
+    @MaxLength(200)
+    cursor?: string;
+  }
+  return PageQuery;
 }
 
-/** The same query with the events listing's larger default page. */
-export class EventPageQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: EVENTS_PAGE_DEFAULT })
-  declare limit?: number;
-}
+export class PageQueryDto extends pageQuery(CONNECTIONS_PAGE_DEFAULT) {}
+export class EventPageQueryDto extends pageQuery(EVENTS_PAGE_DEFAULT) {}
 
 const CALLBACK_QUERY = [
   { name: 'state', description: 'The `state` of the authorization URL, echoed by the brokerage.' },
