@@ -10,11 +10,28 @@ import type { Config } from 'jest';
  *   migrations   test/migrations/**\/*.spec.ts  schema gates on a throwaway database (never in the harness)
  * Database projects share one global setup/teardown (test/harness/global-setup.ts).
  */
-// tsconfig.jest.json turns isolatedModules off so ts-jest emits decorator metadata with full type information:
-// per-file transpilation guards every injected type with `typeof X === "function" ? X : Object`, branches that
-// can never be taken and that would count against branch coverage. Type errors are `npm run typecheck`'s job.
+// SWC transpiles each file on its own (type errors are `npm run typecheck`'s job) and emits decorator metadata
+// from the type annotations, as Nest's injection needs. Its `typeof X === "undefined" ? Object : X` guards have no
+// source mapping, so Istanbul drops them: per-file branch totals are identical to ts-jest with full type info
+// (1144 branches, checked file by file when this replaced ts-jest; ~3x faster).
 const transform: Config['transform'] = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json', diagnostics: { ignoreCodes: [151002], exclude: ['**'] } }],
+  '^.+\\.ts$': [
+    '@swc/jest',
+    {
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true },
+        transform: {
+          legacyDecorator: true,
+          decoratorMetadata: true,
+          useDefineForClassFields: true,
+        },
+        target: 'es2023',
+        keepClassNames: true,
+      },
+      module: { type: 'commonjs' },
+      sourceMaps: 'inline',
+    },
+  ],
 };
 
 const base = {
@@ -29,12 +46,14 @@ const database = {
   testEnvironment: '<rootDir>/test/harness/environment.ts',
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/support/cheap-primitives.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/harness/setup-after-env.ts'],
 };
 
-// Two workers on this 2-core machine when a PostgreSQL server serves the tests (each worker gets its own clone
-// of the template); one when the tests will fall back to embedded PGlite, which runs everything serially.
-const serverAvailable = Boolean(process.env.TEST_DATABASE_URL || process.env.DOCKER_HOST || existsSync('/var/run/docker.sock'));
+// Whether a PostgreSQL server will serve the tests (else they fall back to embedded PGlite).
+const serverAvailable = Boolean(
+  process.env.TEST_DATABASE_URL || process.env.DOCKER_HOST || existsSync('/var/run/docker.sock'),
+);
 
 const COVERAGE_GATES: Config['coverageThreshold'] = {
   global: { statements: 85, branches: 85, functions: 85, lines: 85 },
@@ -44,22 +63,46 @@ const COVERAGE_GATES: Config['coverageThreshold'] = {
   './src/modules/tokens/': { statements: 95, branches: 95, functions: 95, lines: 95 },
 };
 
+// `npm test -- <path>` (or -t, --selectProjects, --shard …) runs a slice of the suite: the gates are about the
+// whole suite, so a slice reports coverage without failing on it.
+const SLICING =
+  /^-(t|-testNamePattern|-selectProjects|-ignoreProjects|-shard|-testPathPatterns|-onlyChanged|o|-findRelatedTests|-changedSince)(=|$)/;
+const wholeSuite = !process.argv.slice(2).some((arg) => !arg.startsWith('-') || SLICING.test(arg));
+
 const config: Config = {
-  maxWorkers: serverAvailable ? 2 : 1,
+  // Two workers for these 2-core machines. On a server each worker gets its own clone of the template; on
+  // PGlite every file restores a private copy anyway, so two workers are as safe as one (measured 191 s → 151 s).
+  maxWorkers: 2,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...database, displayName: 'harness', testMatch: ['<rootDir>/test/harness/**/*.spec.ts'] },
-    { ...database, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.spec.ts'] },
+    {
+      ...database,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
+    },
     { ...database, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'] },
-    { ...database, displayName: 'migrations', testMatch: ['<rootDir>/test/migrations/**/*.spec.ts'] },
+    {
+      ...database,
+      displayName: 'migrations',
+      testMatch: ['<rootDir>/test/migrations/**/*.spec.ts'],
+    },
   ],
   // Barrel files (index.ts) only re-export: their generated getters are not code anyone could test.
-  collectCoverageFrom: ['src/**/*.ts', '!src/**/*.spec.ts', '!src/**/index.ts', '!src/main.ts', '!src/cli.ts', '!src/openapi.ts', '!src/database/migrate.ts'],
+  collectCoverageFrom: [
+    'src/**/*.ts',
+    '!src/**/*.spec.ts',
+    '!src/**/index.ts',
+    '!src/main.ts',
+    '!src/cli.ts',
+    '!src/openapi.ts',
+    '!src/database/migrate.ts',
+  ],
   coverageDirectory: 'coverage',
   coverageReporters: ['text-summary', 'lcov', 'json-summary'],
   // Enforced where the whole suite runs; on the PGlite fallback the real-commit specs are skipped, so the
   // figures are reported but not gated.
-  coverageThreshold: serverAvailable ? COVERAGE_GATES : undefined,
+  coverageThreshold: serverAvailable && wholeSuite ? COVERAGE_GATES : undefined,
 };
 
 export default config;

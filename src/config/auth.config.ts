@@ -1,5 +1,5 @@
 import type { AppSettings } from './app.config';
-import { bool, ConfigError, Env, int, optionalUrl, secret, str } from './env';
+import { bool, ConfigError, Env, int, oneOf, optionalUrl, secret, str } from './env';
 
 export interface JwtKey {
   kid: string;
@@ -42,11 +42,17 @@ export interface AuthSettings {
   redisUrl?: string;
   /** Per-request session liveness check. Only the benchmark turns it off; refused in production. */
   sessionCheck: boolean;
+  /** argon2id cost: `owasp` always, except `test` (cheap, for the suite's speed) under NODE_ENV=test. */
+  passwordHashing: 'owasp' | 'test';
 }
 
 const PLACEHOLDER_KEYS = 'dev:dashtam-development-signing-key-not-for-production';
 
 export function parseAuthSettings(env: Env, app: AppSettings): AuthSettings {
+  const passwordHashing = oneOf(env, 'PASSWORD_HASHING', ['owasp', 'test'] as const, 'owasp');
+  if (passwordHashing === 'test' && app.nodeEnv !== 'test') {
+    throw new ConfigError('PASSWORD_HASHING', 'may be "test" only when NODE_ENV=test');
+  }
   const jwtKeys = parseJwtKeys(
     secret(env, 'JWT_SIGNING_KEYS', PLACEHOLDER_KEYS, app.isProduction),
     app.isProduction,
@@ -92,6 +98,7 @@ export function parseAuthSettings(env: Env, app: AppSettings): AuthSettings {
     },
     redisUrl: optionalUrl(env, 'REDIS_URL', ['redis', 'rediss']),
     sessionCheck,
+    passwordHashing,
   };
 }
 

@@ -1,5 +1,7 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { hash, Options, verify } from '@node-rs/argon2';
+import type { AppConfig } from '../../config';
+import { InjectConfig } from '../../config';
 
 /**
  * argon2id at the OWASP minimum (m = 19456 KiB, t = 2, p = 1), set explicitly rather than relying on the
@@ -14,6 +16,9 @@ export const ARGON2_OPTIONS: Options = {
   outputLen: 32,
 };
 
+/** PASSWORD_HASHING=test (refused outside NODE_ENV=test): the suite hashes hundreds of passwords. */
+export const TEST_ARGON2_OPTIONS: Options = { ...ARGON2_OPTIONS, memoryCost: 64, timeCost: 1 };
+
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
 
@@ -21,13 +26,19 @@ export const PASSWORD_MAX = 128;
 export class PasswordService implements OnModuleInit {
   /** A real hash of a random password: unknown accounts verify against it so login timing does not differ. */
   private dummyHash?: Promise<string>;
+  private readonly options: Options;
+
+  // Without configuration (constructed by hand) the production parameters apply.
+  constructor(@Optional() @InjectConfig() config?: AppConfig) {
+    this.options = config?.auth.passwordHashing === 'test' ? TEST_ARGON2_OPTIONS : ARGON2_OPTIONS;
+  }
 
   onModuleInit(): void {
-    this.dummyHash = hash(`dummy-${Math.random()}-${Date.now()}`, ARGON2_OPTIONS);
+    this.dummyHash = hash(`dummy-${Math.random()}-${Date.now()}`, this.options);
   }
 
   hash(password: string): Promise<string> {
-    return hash(password, ARGON2_OPTIONS);
+    return hash(password, this.options);
   }
 
   async verify(passwordHash: string, password: string): Promise<boolean> {
@@ -40,7 +51,7 @@ export class PasswordService implements OnModuleInit {
 
   /** Same cost as `verify` on a real account, always false. */
   async verifyDummy(password: string): Promise<false> {
-    this.dummyHash ??= hash(`dummy-${Math.random()}`, ARGON2_OPTIONS);
+    this.dummyHash ??= hash(`dummy-${Math.random()}`, this.options);
     await this.verify(await this.dummyHash, password);
     return false;
   }

@@ -17,6 +17,7 @@ describe('auth: account flows (e2e)', () => {
     // Logs on (info) so the spec can read every line the app writes and look for secrets.
     env: {
       LOG_LEVEL: 'info',
+      PASSWORD_HASHING: 'owasp', // the stored-hash check below asserts the production parameters
       LOCKOUT_THRESHOLD: '3',
       LOCKOUT_BASE_SECONDS: '60',
       LOCKOUT_MAX_SECONDS: '300',

@@ -456,8 +456,11 @@ describe('sweep', () => {
   });
 });
 
+// Bounded by time, not by event-loop turns: on a loaded machine the queries before the condition can outlast
+// any fixed number of turns (1000 turns failed the file under load).
 async function waitFor(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  const deadline = Date.now() + 5_000;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setImmediate(r));
   if (!cond()) throw new Error('condition not reached');
 }
 
