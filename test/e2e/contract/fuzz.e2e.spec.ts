@@ -11,7 +11,7 @@ import { CapturingMailer } from '../auth/capturing-mailer';
  * checks it), and no table gains or loses a row. Bounded runs keep it a few seconds; FUZZ_RUNS and FUZZ_SEED
  * widen or replay it (fast-check prints the seed and the shrunk counterexample of a failure).
  */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 10);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 
 const nested = (open: string, close: string) =>
