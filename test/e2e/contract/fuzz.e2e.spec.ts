@@ -54,7 +54,8 @@ const defective = fc.oneof(
       'application/json-patch+json',
       'application/json; charset=latin1',
     ),
-    text: fc.string({ maxLength: 80 }),
+    // Never empty: an empty body is no body, and a bodyless write may be a valid request.
+    text: fc.string({ minLength: 1, maxLength: 80 }),
   }),
 );
 /** Well-formed JSON of the wrong shape: fine to send only where a body is expected (it cannot be a valid one). */
