@@ -18,9 +18,9 @@
  * 2-core machine throughput moves with whatever else runs, CPU per request much less.
  * Ratios: app-express / bare-express, nest-express / bare-express, nest-fastify / bare-fastify (goal >= 0.6).
  * Loopback only; every load phase is bounded by --duration; children are killed at the end.
+ * The authenticated route at the default production configuration (logging on): bench/http-providers.ts.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -49,6 +49,7 @@ import { ConfigModule } from '../src/config';
 import { buildDataSourceOptions } from '../src/database/data-source.options';
 import { DatabaseModule } from '../src/database/database.module';
 import { HealthModule } from '../src/modules/health/health.module';
+import { cpuSeconds, median } from './measure';
 
 const TARGETS = [
   'bare-express',
@@ -60,7 +61,6 @@ const TARGETS = [
 ] as const;
 type Target = (typeof TARGETS)[number];
 const ROOT = join(__dirname, '..');
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 const POOL_SIZE = 10; // the app's DATABASE_POOL_SIZE default, so bare and app hold the same connections
 
 interface Options {
@@ -301,25 +301,6 @@ async function measure(target: Target, options: Options): Promise<Measurement> {
   } finally {
     await stop(server);
   }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th, in clock ticks.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** Median across rounds: one round disturbed by other work on the machine does not move the result. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function drive(options: Options): Promise<void> {

@@ -1,16 +1,12 @@
 import { RequestMethod, ValidationError, ValidationPipe, VersioningType } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import { AppConfig, APP_CONFIG } from './config';
-import {
-  FieldError,
-  ProblemDetailsFilter,
-  ValidationFailedException,
-} from './common/http/problem-details.filter';
+import { FieldError, ProblemDetailsFilter, ValidationFailedException } from './common/http/problem-details.filter';
 import { inspectInput, requireJsonBodies } from './common/http/input-guard';
 import { noStore, securityHeaders } from './common/http/security-headers';
 import { completeOpenApiDocument, operationId, Problem } from './common/http/openapi';
+import { AppLogger } from './common/logging/app-logger';
 
 /** Options for NestFactory.create / createNestApplication: body parsing is configured by configureApp. */
 export const APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const;
@@ -31,7 +27,7 @@ const UNPREFIXED = [
  */
 export function configureApp(app: NestExpressApplication): NestExpressApplication {
   const config = app.get<AppConfig>(APP_CONFIG);
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.set('trust proxy', config.app.trustedProxies.length ? config.app.trustedProxies : false);
   app.disable('x-powered-by');
   // First, so refusals by the middleware below (413, 415, 400) still carry CORS headers a browser can read.

@@ -1,5 +1,6 @@
 /**
- * Dashtam's command line: `npm run cli -- <command> [options]`, `npm run cli -- help`.
+ * Dashtam's command line: `npm run cli -- <command> [options]`, `npm run cli -- help`; compiled (the Docker
+ * image): `node dist/src/cli.js <command>`.
  *
  * Each command is a Nest provider run inside `NestFactory.createApplicationContext` (no HTTP server), built
  * from ConfigModule + ClockModule + the modules the command itself declares, so it uses the same services,
@@ -27,7 +28,7 @@ import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { CliCommand, CliIo, commandSpecOf } from './common/cli/cli-command';
 import { ClockModule } from './common/clock';
-import { ConfigError, ConfigModule, loadConfig } from './config';
+import { ConfigError, ConfigModule, loadConfig, loadEnvFile } from './config';
 import { CreateAdminCommand } from './modules/auth/create-admin.command';
 import { ENCRYPTION_COMMANDS } from './modules/encryption/encryption.commands';
 
@@ -45,6 +46,9 @@ export class CliModule {
   }
 }
 
+/** How to run this file: the npm script from a checkout, the compiled file in the Docker image (no npm scripts). */
+const INVOKE = __filename.endsWith('.js') ? 'node dist/src/cli.js' : 'npm run cli --';
+
 export const processIo: CliIo = {
   out: (line) => void process.stdout.write(`${line}\n`),
   err: (line) => void process.stderr.write(`${line}\n`),
@@ -53,7 +57,7 @@ export const processIo: CliIo = {
 };
 
 function help(io: CliIo): void {
-  io.out('Usage: npm run cli -- <command> [options]\n\nCommands:');
+  io.out(`Usage: ${INVOKE} <command> [options]\n\nCommands:`);
   for (const c of COMMANDS) {
     const spec = commandSpecOf(c);
     io.out(`  ${`${spec.name} ${spec.usage ?? ''}`.padEnd(52)} ${spec.summary}`);
@@ -69,7 +73,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   }
   const command = COMMANDS.find((c) => commandSpecOf(c).name === name);
   if (!command) {
-    io.err(`Unknown command "${name}". Run "npm run cli -- help".`);
+    io.err(`Unknown command "${name}". Run "${INVOKE} help".`);
     return 2;
   }
   const spec = commandSpecOf(command);
@@ -82,11 +86,11 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       strict: true,
     });
   } catch (err) {
-    io.err(`${(err as Error).message}\nUsage: npm run cli -- ${spec.name} ${spec.usage ?? ''}`);
+    io.err(`${(err as Error).message}\nUsage: ${INVOKE} ${spec.name} ${spec.usage ?? ''}`);
     return 2;
   }
   if (parsed.values.help) {
-    io.out(`${spec.summary}\nUsage: npm run cli -- ${spec.name} ${spec.usage ?? ''}`);
+    io.out(`${spec.summary}\nUsage: ${INVOKE} ${spec.name} ${spec.usage ?? ''}`);
     return 0;
   }
   let app: INestApplicationContext | undefined;
@@ -111,7 +115,15 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
 }
 
 if (require.main === module) {
-  void runCli(process.argv.slice(2)).then((code) => {
+  void (async () => {
+    try {
+      loadEnvFile();
+    } catch (err) {
+      processIo.err((err as Error).message);
+      return 1;
+    }
+    return runCli(process.argv.slice(2));
+  })().then((code) => {
     process.exitCode = code;
   });
 }

@@ -1,17 +1,21 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp } from './app.setup';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, loadEnvFile } from './config';
+import { assertDataDirFree, EmbeddedDatabaseLockedError } from './database/embedded-postgres';
 
 async function bootstrap(): Promise<void> {
   // Validate configuration before Nest starts, so a bad variable is one clear line and exit code 1.
   let config;
   try {
+    loadEnvFile();
     config = loadConfig();
+    if (!config.database.url) assertDataDirFree(config.database.pgliteDir);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof EmbeddedDatabaseLockedError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(1);
     }
@@ -20,6 +24,8 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, APP_OPTIONS);
   configureApp(app);
   await app.listen(config.app.port, config.app.host);
+  // The default interface depends on where it runs (loopback on a laptop, all in production/containers): say it.
+  new Logger('Bootstrap').log(`Listening on http://${config.app.host}:${config.app.port}`);
 }
 
 void bootstrap();

@@ -1,13 +1,16 @@
-import { parseAppSettings, parseDatabaseSettings } from './app.config';
+import { detectRuntime, parseAppSettings, parseDatabaseSettings, Runtime } from './app.config';
 import { loadConfig } from './config';
 import { ConfigError } from './env';
 
+const laptop: Runtime = { inContainer: false, canPrettyPrint: true };
+const productionInstall: Runtime = { inContainer: false, canPrettyPrint: false };
+
 describe('parseAppSettings', () => {
   it('has runnable development defaults on an empty environment', () => {
-    expect(parseAppSettings({})).toEqual({
+    expect(parseAppSettings({}, laptop)).toEqual({
       nodeEnv: 'development',
       isProduction: false,
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       port: 3000,
       publicUrl: 'http://localhost:3000',
       frontendUrl: 'http://localhost:5173',
@@ -65,6 +68,32 @@ describe('parseAppSettings', () => {
       logPretty: true,
       docsEnabled: false,
     });
+  });
+
+  it('listens on loopback only outside production and containers', () => {
+    expect(parseAppSettings({}, laptop).host).toBe('127.0.0.1');
+    expect(parseAppSettings({ NODE_ENV: 'test' }, laptop).host).toBe('127.0.0.1');
+    expect(parseAppSettings({ NODE_ENV: 'production' }, laptop).host).toBe('0.0.0.0');
+    expect(parseAppSettings({}, { ...laptop, inContainer: true }).host).toBe('0.0.0.0');
+    expect(parseAppSettings({ HOST: '192.0.2.1' }, laptop).host).toBe('192.0.2.1');
+  });
+
+  it('refuses LOG_PRETTY=true where pino-pretty is not installed, and defaults to JSON there', () => {
+    expect(() =>
+      parseAppSettings({ NODE_ENV: 'production', LOG_PRETTY: 'true' }, productionInstall),
+    ).toThrow(
+      'Invalid configuration: LOG_PRETTY is true but pino-pretty is not installed (production installs omit dev dependencies): unset it or set LOG_PRETTY=false',
+    );
+    expect(parseAppSettings({}, productionInstall).logPretty).toBe(false);
+    expect(parseAppSettings({ LOG_PRETTY: 'false' }, productionInstall).logPretty).toBe(false);
+    expect(parseAppSettings({}, laptop).logPretty).toBe(true);
+  });
+
+  it('detects the machine it runs on', () => {
+    // This test process has pino-pretty (dev dependencies are installed wherever tests run).
+    expect(detectRuntime({}).canPrettyPrint).toBe(true);
+    expect(detectRuntime({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }).inContainer).toBe(true);
+    expect(detectRuntime({ container: 'podman' }).inContainer).toBe(true);
   });
 
   it('defaults PUBLIC_URL from PORT', () => {

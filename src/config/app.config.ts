@@ -1,4 +1,16 @@
-import { bool, bytes, Env, int, list, oneOf, optionalStr, optionalUrl, url } from './env';
+import { existsSync } from 'node:fs';
+import {
+  bool,
+  bytes,
+  ConfigError,
+  Env,
+  int,
+  list,
+  oneOf,
+  optionalStr,
+  optionalUrl,
+  url,
+} from './env';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
@@ -20,22 +32,76 @@ export interface AppSettings {
   docsEnabled: boolean;
 }
 
-export function parseAppSettings(env: Env): AppSettings {
-  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+/** Facts about the machine that change defaults; detected once, passed explicitly by tests. */
+export interface Runtime {
+  /** Docker, Podman or Kubernetes: the port is published from outside, so listen on every interface. */
+  inContainer: boolean;
+  /** pino-pretty is a dev dependency: a production install (`npm ci --omit=dev`) does not have it. */
+  canPrettyPrint: boolean;
+}
+
+export function detectRuntime(env: Env): Runtime {
+  let canPrettyPrint = true;
+  try {
+    require.resolve('pino-pretty');
+  } catch {
+    canPrettyPrint = false;
+  }
+  return {
+    inContainer:
+      existsSync('/.dockerenv') ||
+      existsSync('/run/.containerenv') ||
+      env.KUBERNETES_SERVICE_HOST !== undefined ||
+      !!env.container,
+    canPrettyPrint,
+  };
+}
+
+export function parseAppSettings(env: Env, runtime: Runtime = detectRuntime(env)): AppSettings {
+  const nodeEnv = oneOf(
+    env,
+    'NODE_ENV',
+    ['development', 'production', 'test'] as const,
+    'development',
+  );
   const port = int(env, 'PORT', 3000, 0, 65535);
+  const logPretty = bool(env, 'LOG_PRETTY', nodeEnv === 'development' && runtime.canPrettyPrint);
+  if (logPretty && !runtime.canPrettyPrint) {
+    throw new ConfigError(
+      'LOG_PRETTY',
+      'is true but pino-pretty is not installed (production installs omit dev dependencies): unset it or set LOG_PRETTY=false',
+    );
+  }
   return {
     nodeEnv,
     isProduction: nodeEnv === 'production',
-    host: optionalStr(env, 'HOST') ?? '0.0.0.0',
+    // A developer's machine serves only itself unless told otherwise; production and containers serve the network.
+    host:
+      optionalStr(env, 'HOST') ??
+      (nodeEnv === 'production' || runtime.inContainer ? '0.0.0.0' : '127.0.0.1'),
     port,
-    publicUrl: url(env, 'PUBLIC_URL', `http://localhost:${port}`, ['http', 'https']).replace(/\/$/, ''),
-    frontendUrl: url(env, 'FRONTEND_URL', 'http://localhost:5173', ['http', 'https']).replace(/\/$/, ''),
-    corsOrigins: list(env, 'CORS_ORIGINS', nodeEnv === 'production' ? [] : ['http://localhost:5173']),
+    publicUrl: url(env, 'PUBLIC_URL', `http://localhost:${port}`, ['http', 'https']).replace(
+      /\/$/,
+      '',
+    ),
+    frontendUrl: url(env, 'FRONTEND_URL', 'http://localhost:5173', ['http', 'https']).replace(
+      /\/$/,
+      '',
+    ),
+    corsOrigins: list(
+      env,
+      'CORS_ORIGINS',
+      nodeEnv === 'production' ? [] : ['http://localhost:5173'],
+    ),
     bodyLimitBytes: bytes(env, 'BODY_LIMIT', 100 * 1024),
     trustedProxies: list(env, 'TRUSTED_PROXIES', []),
-    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
-      nodeEnv === 'test' ? 'silent' : 'info'),
-    logPretty: bool(env, 'LOG_PRETTY', nodeEnv === 'development'),
+    logLevel: oneOf(
+      env,
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      nodeEnv === 'test' ? 'silent' : 'info',
+    ),
+    logPretty,
     // Off in production unless asked for: the document maps every route for whoever finds it.
     docsEnabled: bool(env, 'DOCS_ENABLED', nodeEnv !== 'production'),
   };

@@ -1,30 +1,18 @@
 import { Global, Inject, Module } from '@nestjs/common';
-import { ConfigModule as NestConfigModule, ConfigService } from '@nestjs/config';
-import { AppConfig, loadConfig } from './config';
+import { loadConfig } from './config';
 
 /** Injection token for the typed configuration object. Use `@InjectConfig() config: AppConfig`. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
 export const InjectConfig = () => Inject(APP_CONFIG);
 
 /**
- * @nestjs/config reads .env (when present) and hands the merged variables to `loadConfig`, which validates
- * and types them; the rest of the app only ever sees the typed `AppConfig`.
+ * `loadConfig` validates and types the environment; the rest of the app only ever sees the typed `AppConfig`.
+ * It runs when the container is built, not at import: the entry points load `.env` first (loadEnvFile), so
+ * every process and every module sees the same values.
  */
 @Global()
 @Module({
-  imports: [
-    NestConfigModule.forRoot({
-      cache: true,
-      validate: (vars) => ({ typed: loadConfig(vars as Record<string, string | undefined>) }),
-    }),
-  ],
-  providers: [
-    {
-      provide: APP_CONFIG,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) => config.get<AppConfig>('typed', { infer: true }),
-    },
-  ],
+  providers: [{ provide: APP_CONFIG, useFactory: () => loadConfig() }],
   exports: [APP_CONFIG],
 })
 export class ConfigModule {}

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { DataSource, MigrationExecutor, MigrationInterface } from 'typeorm';
 import { MigrationGenerateCommand } from 'typeorm/commands/MigrationGenerateCommand';
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig, loadEnvFile } from '../config';
 import { buildDataSourceOptions, MIGRATIONS_GLOB } from './data-source.options';
-import { EmbeddedPostgres } from './embedded-postgres';
+import { EmbeddedDatabaseLockedError, EmbeddedPostgres } from './embedded-postgres';
 
 /**
  * Migration command line behind the npm scripts:
@@ -157,6 +157,7 @@ async function main(argv: string[]): Promise<number> {
   const command = commands[args.command];
   if (!command) throw new CliError(`unknown command "${args.command}"\n${USAGE}`);
 
+  loadEnvFile();
   const config = loadConfig();
   let embedded: EmbeddedPostgres | undefined;
   let url = config.database.url;
@@ -186,7 +187,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof CliError || err instanceof ConfigError) {
+    if (
+      err instanceof CliError ||
+      err instanceof ConfigError ||
+      err instanceof EmbeddedDatabaseLockedError
+    ) {
       process.stderr.write(`${err.message}\n`);
     } else {
       // Database errors: the message, not the stack (a URL with a password never reaches here: pg does not echo it).

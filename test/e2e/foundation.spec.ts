@@ -1,12 +1,12 @@
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { IsEmail, IsInt, IsString, Max, Min } from 'class-validator';
-import { createServer, Server, Socket } from 'node:net';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { Public } from '../../src/common/decorators/public.decorator';
 import { buildDataSourceOptions } from '../../src/database/data-source.options';
 import { buildTestingModule, describeRealCommit, startApp, useTestApp } from '../harness';
+import { Outage } from '../support/outage';
 
 class EchoDto {
   @IsEmail() email!: string;
@@ -96,35 +96,6 @@ describe('foundation over HTTP', () => {
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/health', '/health/ready', '/api/v1/probe/echo']));
   });
 });
-
-/** A TCP hop between the app and PostgreSQL that the test can take down and bring back. */
-class Outage {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async up(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = new Socket();
-      upstream.connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  async down(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
-  }
-}
 
 describeRealCommit('readiness follows the database', (db) => {
   it('answers 503 problem+json while the database is unreachable and 200 once it is back, without a restart', async () => {

@@ -19,13 +19,15 @@ export interface Exit {
 /**
  * Runs a TypeScript entry point of the repository as its own process (through scripts/register-ts.cjs, as the
  * npm scripts do) with a clean environment: only what Node needs plus `env`. Killed after `timeoutMs` so a
- * process that should have exited but started serving fails the test instead of hanging it.
+ * process that should have exited but started serving fails the test instead of hanging it. `cwd` is where
+ * the process looks for `.env` (default: the repository root, which has none).
  */
 export function runTs(
   entry: string,
   args: string[],
   env: Record<string, string>,
   timeoutMs: number,
+  cwd = ROOT,
 ): Promise<Exit> {
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
   return new Promise((resolve, reject) => {
@@ -33,7 +35,7 @@ export function runTs(
       process.execPath,
       [...NODE_FLAGS, '-r', join(ROOT, 'scripts', 'register-ts.cjs'), join(ROOT, entry), ...args],
       {
-        cwd: ROOT,
+        cwd,
         env: { ...base, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },

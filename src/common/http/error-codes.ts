@@ -102,6 +102,10 @@ const DOMAIN_CODES = {
     status: [503],
     action: 'Temporary: the instance is not ready; retry or use another instance.',
   },
+  redis_unavailable: {
+    status: [503],
+    action: 'Temporary: the instance cannot reach Redis; retry or use another instance.',
+  },
   invalid_state: {
     status: [400],
     action: 'The authorisation is unknown or superseded: start it again.',

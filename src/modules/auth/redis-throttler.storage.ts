@@ -49,7 +49,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    const base = `${this.prefix}${throttlerName}:${key}`;
+    // The braces are a Redis Cluster hash tag: both keys of one counter hash to the same slot, which the
+    // two-key script requires there (CROSSSLOT otherwise); different counters still spread over the slots.
+    const base = `${this.prefix}{${throttlerName}:${key}}`;
     const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<number[]>>)
       .dashtamThrottle;
     const [totalHits, windowMs, blocked, blockMs] = await run.call(

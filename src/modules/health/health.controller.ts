@@ -1,27 +1,37 @@
 import { Controller, Get, HttpCode, VERSION_NEUTRAL } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
-import { DataSource } from 'typeorm';
 import { Public } from '../../common/decorators/public.decorator';
 import { AppException } from '../../common/errors/app.exception';
 import { ApiProblems } from '../../common/http/openapi';
+import { CheckStatus, Dependency, ReadinessService } from './readiness.service';
 
 export class LivenessView {
   @ApiProperty({ enum: ['ok'] }) status: 'ok';
 }
 
-export class ReadinessView {
+/** 200 only when every dependency is up; a 503 problem carries `checks` with each state. */
+export class ReadinessView implements Partial<Record<Dependency, CheckStatus>> {
   @ApiProperty({ enum: ['ok'] }) status: 'ok';
   @ApiProperty({ enum: ['up'] }) database: 'up';
+  @ApiPropertyOptional({ enum: ['up'], description: 'Present when REDIS_URL is set.' }) redis?: 'up';
 }
 
-/** Probes for orchestrators: liveness never touches dependencies; readiness does one database round-trip. */
+const DOWN_DETAIL: Record<Dependency, string> = {
+  database: 'The database is not reachable.',
+  redis: 'Redis is not reachable.',
+};
+
+/**
+ * Probes for orchestrators: liveness never touches dependencies; readiness checks each dependency (the
+ * database; Redis when REDIS_URL is set) and names the one that is down.
+ */
 @ApiTags('health')
 @Public()
 @SkipThrottle()
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 export class HealthController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly readiness: ReadinessService) {}
 
   @Get()
   @HttpCode(200)
@@ -32,16 +42,21 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: the database answers' })
-  @ApiOkResponse({ description: 'The database answered.', type: ReadinessView })
+  @ApiOperation({ summary: 'Readiness: every dependency answers' })
+  @ApiOkResponse({ description: 'The database (and Redis, with REDIS_URL) answered.', type: ReadinessView })
   @ApiProblems(503)
   async ready(): Promise<ReadinessView> {
-    try {
-      // pg's pool replaces broken connections itself, so readiness recovers without a restart.
-      await this.dataSource.query('SELECT 1');
-    } catch {
-      throw new AppException(503, 'database_unavailable', 'The database is not reachable.');
+    const checks = await this.readiness.check();
+    const down = (Object.keys(checks) as Dependency[]).filter((name) => checks[name] === 'down');
+    if (down.length > 0) {
+      throw new AppException(
+        503,
+        `${down[0]}_unavailable`,
+        down.map((name) => DOWN_DETAIL[name]).join(' '),
+        { checks },
+      );
     }
-    return { status: 'ok', database: 'up' };
+    // Nothing is down, so every dependency checked is up.
+    return { status: 'ok', database: 'up', ...(checks.redis ? { redis: 'up' as const } : {}) };
   }
 }

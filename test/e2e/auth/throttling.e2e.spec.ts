@@ -205,7 +205,7 @@ describe('auth throttling with REDIS_URL (e2e, shared store on the real Redis)',
         .set('X-Forwarded-For', from)
         .send({ email: target, password: 'wrong password' }),
     );
-    expect((await redis.keys('dashtam:throttle:account:*')).length).toBeGreaterThan(0);
+    expect((await redis.keys('dashtam:throttle:{account:*')).length).toBeGreaterThan(0);
   });
 
   it('account trackers are hashes: no email address reaches the store', async () => {

@@ -1,0 +1,68 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  EmbeddedDatabaseLockedError,
+  EmbeddedPostgres,
+} from '../../../src/database/embedded-postgres';
+import { runTs } from '../../support/run-ts';
+
+/**
+ * PGlite has no locking of its own: two processes on one data directory corrupt it. The directory is locked
+ * (`<dir>.lock` with the owner's pid); a second process gets one clear line, a dead owner's lock is taken over.
+ */
+describe('embedded database directory lock', () => {
+  let root: string;
+  let dir: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'dashtam-lock-'));
+    dir = join(root, 'pglite');
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const inUse = (pid: number) =>
+    new RegExp(
+      `^The embedded database in \\S+ is in use by process ${pid} .*set DATABASE_URL to a PostgreSQL server\\n$`,
+    );
+
+  it('refuses a second opener, in this process and in the migration CLI and the server', async () => {
+    const db = await EmbeddedPostgres.start(dir);
+    try {
+      await expect(EmbeddedPostgres.start(dir)).rejects.toThrow(EmbeddedDatabaseLockedError);
+
+      const migrate = await runTs(
+        'src/database/migrate.ts',
+        ['status'],
+        { PGLITE_DIR: dir, NODE_ENV: 'test' },
+        60_000,
+      );
+      expect(migrate.code).toBe(1);
+      expect(migrate.stderr).toMatch(inUse(process.pid));
+
+      const server = await runTs(
+        'src/main.ts',
+        [],
+        { PGLITE_DIR: dir, LOG_LEVEL: 'silent' },
+        60_000,
+      );
+      expect(server.code).toBe(1);
+      expect(server.stderr).toMatch(inUse(process.pid));
+      expect(server.stdout).toBe('');
+    } finally {
+      await db.stop();
+    }
+    expect(existsSync(`${dir}.lock`)).toBe(false);
+  }, 150_000);
+
+  it('takes over the lock of a process that is gone', async () => {
+    const gone = spawnSync(process.execPath, [
+      '-e',
+      'process.stdout.write(String(process.pid))',
+    ]).stdout.toString();
+    writeFileSync(`${dir}.lock`, `${gone}\n`);
+    const db = await EmbeddedPostgres.start(dir);
+    await db.stop();
+    expect(existsSync(`${dir}.lock`)).toBe(false);
+  }, 60_000);
+});
