@@ -1,5 +1,10 @@
 import { ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
-import { normalizeIp, ThrottlerGuard, ThrottlerLimitDetail, ThrottlerOptions } from '@nestjs/throttler';
+import {
+  normalizeIp,
+  ThrottlerGuard,
+  ThrottlerLimitDetail,
+  ThrottlerOptions,
+} from '@nestjs/throttler';
 import type { AuthSettings } from '../../config/auth.config';
 import { AppException } from '../../common/errors/app.exception';
 import { normalizeEmail, sha256Hex } from './crypto.util';

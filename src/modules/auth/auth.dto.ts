@@ -112,7 +112,8 @@ export class TokenPairResponse {
   @ApiProperty() accessToken: string;
   @ApiProperty() refreshToken: string;
   @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
-  @ApiProperty({ type: 'integer', example: 900, description: 'Access token lifetime in seconds' }) expiresIn: number;
+  @ApiProperty({ type: 'integer', example: 900, description: 'Access token lifetime in seconds' })
+  expiresIn: number;
 }
 
 export class SessionResponse {

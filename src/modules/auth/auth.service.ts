@@ -513,16 +513,13 @@ export class AuthService {
     const now = this.clock.now();
     // Look the token up before hashing: a guessed token must not cost a full argon2 hash.
     const tokenHash = sha256Hex(input.token);
-    const live = await this.transactions.run((tx) => this.oneTimeTokens.isLive(tx.manager, 'password_reset', tokenHash, now));
+    const live = await this.transactions.run((tx) =>
+      this.oneTimeTokens.isLive(tx.manager, 'password_reset', tokenHash, now),
+    );
     if (!live) throw invalidOneTimeToken();
     const passwordHash = await this.passwords.hash(input.newPassword);
     const email = await this.transactions.run(async (tx) => {
-      const userId = await this.oneTimeTokens.consume(
-        tx.manager,
-        'password_reset',
-        tokenHash,
-        now,
-      );
+      const userId = await this.oneTimeTokens.consume(tx.manager, 'password_reset', tokenHash, now);
       if (!userId) return null;
       await this.users.setPassword(tx.manager, userId, passwordHash, now);
       await this.users.markEmailVerified(tx.manager, userId, now);

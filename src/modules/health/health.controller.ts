@@ -1,5 +1,11 @@
 import { Controller, Get, HttpCode, VERSION_NEUTRAL } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../../common/decorators/public.decorator';
 import { AppException } from '../../common/errors/app.exception';
@@ -14,7 +20,8 @@ export class LivenessView {
 export class ReadinessView implements Partial<Record<Dependency, CheckStatus>> {
   @ApiProperty({ enum: ['ok'] }) status: 'ok';
   @ApiProperty({ enum: ['up'] }) database: 'up';
-  @ApiPropertyOptional({ enum: ['up'], description: 'Present when REDIS_URL is set.' }) redis?: 'up';
+  @ApiPropertyOptional({ enum: ['up'], description: 'Present when REDIS_URL is set.' })
+  redis?: 'up';
 }
 
 const DOWN_DETAIL: Record<Dependency, string> = {
@@ -43,7 +50,10 @@ export class HealthController {
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: every dependency answers' })
-  @ApiOkResponse({ description: 'The database (and Redis, with REDIS_URL) answered.', type: ReadinessView })
+  @ApiOkResponse({
+    description: 'The database (and Redis, with REDIS_URL) answered.',
+    type: ReadinessView,
+  })
   @ApiProblems(503)
   async ready(): Promise<ReadinessView> {
     const checks = await this.readiness.check();
