@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { boundaries } from './eslint.boundaries.mjs';
 
 /**
  * typescript-eslint's type-checked recommended rules, lightened where NestJS/TypeORM idioms trip them
@@ -88,4 +89,5 @@ export default tseslint.config(
     files: ['migrations/**/*.ts'],
     rules: { '@typescript-eslint/no-unused-vars': 'off' },
   },
+  ...boundaries,
 );

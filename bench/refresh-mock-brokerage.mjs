@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 
+const delayMs = Number(process.env.MOCK_DELAY_MS ?? 0);
 let calls = 0;
 const perToken = new Map();
 const server = createServer((req, res) => {
@@ -26,8 +27,13 @@ const server = createServer((req, res) => {
     calls++;
     const rt = form.get('refresh_token') ?? '';
     perToken.set(rt, (perToken.get(rt) ?? 0) + 1);
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-    res.end(JSON.stringify({ access_token: randomBytes(32).toString('base64url'), token_type: 'Bearer', expires_in: 1800, refresh_token: rt, scope: 'api' }));
+    const answer = () => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify({ access_token: randomBytes(32).toString('base64url'), token_type: 'Bearer', expires_in: 1800, refresh_token: rt, scope: 'api' }));
+    };
+    // MOCK_DELAY_MS: a slow brokerage (bench/bystander.ts).
+    if (delayMs) setTimeout(answer, delayMs);
+    else answer();
   });
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(`http://127.0.0.1:${server.address().port}\n`));

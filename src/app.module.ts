@@ -5,6 +5,8 @@ import { ConfigModule } from './config';
 import { DatabaseModule } from './database/database.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { BrokeragesModule } from './modules/brokerages/brokerages.module';
+import { ConnectionsModule } from './modules/connections/connections.module';
 import { EncryptionModule } from './modules/encryption/encryption.module';
 import { HealthModule } from './modules/health/health.module';
 import { MailModule } from './modules/mail/mail.module';
@@ -15,8 +17,10 @@ import { TokensModule } from './modules/tokens/tokens.module';
   imports: [
     AuditModule,
     AuthModule,
+    BrokeragesModule,
     ClockModule,
     ConfigModule,
+    ConnectionsModule,
     DatabaseModule,
     EncryptionModule,
     HealthModule,

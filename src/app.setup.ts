@@ -2,6 +2,7 @@ import { RequestMethod, ValidationError, ValidationPipe, VersioningType } from '
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig, APP_CONFIG } from './config';
+import { DOMAIN_ERROR_HTTP, PROBLEM_CODES } from './app.errors';
 import { FieldError, ProblemDetailsFilter, ValidationFailedException } from './common/http/problem-details.filter';
 import { inspectInput, requireJsonBodies } from './common/http/input-guard';
 import { noStore, securityHeaders } from './common/http/security-headers';
@@ -53,7 +54,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
       exceptionFactory: (errors) => new ValidationFailedException(flatten(errors)),
     }),
   );
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter(DOMAIN_ERROR_HTTP));
   app.enableShutdownHooks();
   if (config.app.docsEnabled) setupOpenApi(app);
   return app;
@@ -70,7 +71,7 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     operationIdFactory: operationId,
     extraModels: [Problem],
   });
-  return completeOpenApiDocument(document, app);
+  return completeOpenApiDocument(document, app, PROBLEM_CODES);
 }
 
 function setupOpenApi(app: NestExpressApplication): void {

@@ -52,6 +52,14 @@ export interface ProvidersSettings {
   expiringWindowMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** A forced refresh this soon after the last one answers with the current tokens, no brokerage call. */
+  forcedRefreshCooldownMs: number;
+  /** Forced refreshes one user may have waiting on a brokerage at once (per instance); more answer 429. */
+  forcedRefreshesPerUser: number;
+  /** Share of a brokerage's rate budget one user's forced refreshes may take in a window (0-1]. */
+  userRateShare: number;
+  /** How long a claimed refresh is exclusive: longer than the brokerage call can take (its timeout). */
+  refreshLeaseMs: number;
   sweep: {
     enabled: boolean;
     intervalMs: number;
@@ -76,7 +84,10 @@ export function parseProvidersSettings(env: Env, app: AppSettings): ProvidersSet
   const schwabId = optionalStr(env, 'SCHWAB_CLIENT_ID');
   const schwabSecret = optionalStr(env, 'SCHWAB_CLIENT_SECRET');
   if ((schwabId === undefined) !== (schwabSecret === undefined)) {
-    throw new ConfigError(schwabId ? 'SCHWAB_CLIENT_SECRET' : 'SCHWAB_CLIENT_ID', 'must be set together with its pair');
+    throw new ConfigError(
+      schwabId ? 'SCHWAB_CLIENT_SECRET' : 'SCHWAB_CLIENT_ID',
+      'must be set together with its pair',
+    );
   }
   const httpish = insecureWanted ? ['http', 'https'] : ['https'];
   const schwab: BrokerageSettings = {
@@ -86,9 +97,16 @@ export function parseProvidersSettings(env: Env, app: AppSettings): ProvidersSet
     clientId: schwabId ?? '',
     clientSecret: schwabSecret ?? '',
     issuer: url(env, 'SCHWAB_ISSUER', 'https://api.schwabapi.com', httpish),
-    authorizeUrl: url(env, 'SCHWAB_AUTHORIZE_URL', 'https://api.schwabapi.com/v1/oauth/authorize', httpish),
+    authorizeUrl: url(
+      env,
+      'SCHWAB_AUTHORIZE_URL',
+      'https://api.schwabapi.com/v1/oauth/authorize',
+      httpish,
+    ),
     tokenUrl: url(env, 'SCHWAB_TOKEN_URL', 'https://api.schwabapi.com/v1/oauth/token', httpish),
-    revokeUrl: optionalStr(env, 'SCHWAB_REVOKE_URL') ? url(env, 'SCHWAB_REVOKE_URL', undefined, httpish) : undefined,
+    revokeUrl: optionalStr(env, 'SCHWAB_REVOKE_URL')
+      ? url(env, 'SCHWAB_REVOKE_URL', undefined, httpish)
+      : undefined,
     redirectUri: url(env, 'SCHWAB_REDIRECT_URI', defaultRedirect, ['http', 'https']),
     scopes: list(env, 'SCHWAB_SCOPES', []),
     refreshTokenLifetimeMs: int(env, 'SCHWAB_REFRESH_TOKEN_LIFETIME_DAYS', 7, 1, 365) * DAY,
@@ -128,6 +146,10 @@ export function parseProvidersSettings(env: Env, app: AppSettings): ProvidersSet
     expiringWindowMs: DAY,
     backoffBaseMs: int(env, 'TOKEN_REFRESH_BACKOFF_BASE_MS', 30_000, 1, DAY),
     backoffMaxMs: int(env, 'TOKEN_REFRESH_BACKOFF_MAX_MS', 30 * MINUTE, 1, DAY),
+    forcedRefreshCooldownMs: int(env, 'TOKEN_FORCED_REFRESH_COOLDOWN_MS', 30_000, 0, DAY),
+    forcedRefreshesPerUser: int(env, 'TOKEN_FORCED_REFRESHES_PER_USER', 3, 1, 1_000),
+    userRateShare: int(env, 'TOKEN_USER_RATE_SHARE_PERCENT', 25, 1, 100) / 100,
+    refreshLeaseMs: 2 * timeout + 5_000,
     sweep: {
       enabled: bool(env, 'TOKEN_SWEEP_ENABLED', app.nodeEnv !== 'test'),
       intervalMs: int(env, 'TOKEN_SWEEP_INTERVAL_MS', MINUTE, 1_000, DAY),

@@ -1,11 +1,14 @@
 import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
-import { ENTITIES } from './entities';
+import { registeredEntities } from './entity-registry';
 
 /** Migrations live at the repository root; this glob works from src (scripts/register-ts.cjs, jest) and from dist. */
 export const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.{ts,js}');
 
-/** The one place DataSource options are assembled: used by the app, the migration CLI and the tests. */
+/**
+ * The one place DataSource options are assembled: used by the app, the migration CLI and the tests. Entities are
+ * those the loaded modules registered (DatabaseModule.forFeature); loading AppModule registers them all.
+ */
 export function buildDataSourceOptions(
   url: string,
   overrides: { poolSize?: number; statementTimeoutMs?: number; applicationName?: string } = {},
@@ -13,7 +16,7 @@ export function buildDataSourceOptions(
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    entities: registeredEntities(),
     migrations: [MIGRATIONS_GLOB],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

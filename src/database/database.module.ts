@@ -1,9 +1,18 @@
-import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config';
 import { InjectConfig } from '../config';
 import { buildDataSourceOptions } from './data-source.options';
 import { EmbeddedPostgres } from './embedded-postgres';
+import { registerEntities } from './entity-registry';
 import { AfterCommitDispatcher, Transactions } from './transactions';
 
 /**
@@ -31,7 +40,9 @@ export class DefaultDataSourceFactory implements DataSourceFactory {
     if (!url) {
       this.embedded = await EmbeddedPostgres.start(db.pgliteDir);
       url = this.embedded.url;
-      this.logger.log(`DATABASE_URL not set: using embedded PostgreSQL (PGlite) in ${db.pgliteDir}`);
+      this.logger.log(
+        `DATABASE_URL not set: using embedded PostgreSQL (PGlite) in ${db.pgliteDir}`,
+      );
     }
     const dataSource = new DataSource(
       buildDataSourceOptions(url, {
@@ -82,4 +93,13 @@ class DatabaseLifecycle implements OnApplicationShutdown {
   ],
   exports: [DataSource, Transactions],
 })
-export class DatabaseModule {}
+export class DatabaseModule {
+  /** A feature module declares the entities it owns; the DataSource is built with every registered one. */
+  static forFeature(entities: Function[]): DynamicModule {
+    registerEntities(entities);
+    return { module: DatabaseFeatureModule };
+  }
+}
+
+@Module({})
+class DatabaseFeatureModule {}

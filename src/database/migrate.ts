@@ -4,6 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { DataSource, MigrationExecutor, MigrationInterface } from 'typeorm';
 import { MigrationGenerateCommand } from 'typeorm/commands/MigrationGenerateCommand';
 import { ConfigError, loadConfig, loadEnvFile } from '../config';
+import '../app.entities';
 import { buildDataSourceOptions, MIGRATIONS_GLOB } from './data-source.options';
 import { EmbeddedDatabaseLockedError, EmbeddedPostgres } from './embedded-postgres';
 

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { DataSource, Migration } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source.options';
-import { ENTITIES } from '../../src/database/entities';
+import { ENTITIES } from '../../src/app.entities';
 import { createDatabase, dropDatabase, withAdmin } from '../harness/db-admin';
 import { ENV, testServer, withDatabase } from '../harness/test-env';
 

@@ -125,7 +125,7 @@ export type EmailDto = {
 /**
  * Stable machine code: see docs/errors.md.
  */
-export type ErrorCode = 'access_denied' | 'authorization_failed' | 'bad_request' | 'body_too_complex' | 'brokerage_unavailable' | 'conflict' | 'database_unavailable' | 'email_not_verified' | 'exchange_failed' | 'forbidden' | 'internal_error' | 'invalid_credentials' | 'invalid_current_password' | 'invalid_cursor' | 'invalid_input' | 'invalid_password' | 'invalid_refresh_token' | 'invalid_state' | 'invalid_token' | 'malformed_json' | 'malformed_unicode' | 'missing_code' | 'not_connected' | 'not_found' | 'payload_too_large' | 'provider_disabled' | 'provider_unavailable' | 'rate_limiter_unavailable' | 'reauth_required' | 'redis_unavailable' | 'state_expired' | 'state_mismatch' | 'state_replayed' | 'too_many_requests' | 'unauthorized' | 'unknown_provider' | 'unsupported_media_type' | 'validation_failed';
+export type ErrorCode = 'access_denied' | 'authorization_failed' | 'bad_request' | 'body_too_complex' | 'brokerage_unavailable' | 'conflict' | 'database_unavailable' | 'email_not_verified' | 'exchange_failed' | 'forbidden' | 'internal_error' | 'invalid_credentials' | 'invalid_current_password' | 'invalid_cursor' | 'invalid_input' | 'invalid_password' | 'invalid_refresh_token' | 'invalid_state' | 'invalid_token' | 'malformed_json' | 'malformed_unicode' | 'missing_code' | 'not_connected' | 'not_found' | 'payload_too_large' | 'provider_disabled' | 'provider_unavailable' | 'rate_limiter_unavailable' | 'reauth_required' | 'redis_unavailable' | 'state_expired' | 'state_mismatch' | 'state_replayed' | 'too_many_refreshes' | 'too_many_requests' | 'unauthorized' | 'unknown_provider' | 'unsupported_media_type' | 'validation_failed';
 
 export type FieldError = {
     field: string;
@@ -1285,6 +1285,10 @@ export type RefreshTokenErrors = {
      * The body is not `application/json`.
      */
     415: Problem;
+    /**
+     * Throttled.
+     */
+    429: Problem;
     /**
      * Temporarily unavailable.
      */

@@ -1,7 +1,6 @@
 /**
- * Every stable `code` a problem+json body can carry, with its statuses and what a client should do. It feeds
- * the OpenAPI `Problem.code` enum and docs/errors.md (a unit test keeps the two in step); the contract checks
- * of the e2e suite fail on any response whose code is missing here.
+ * What a client should do about each stable `code` (src/app.errors.ts PROBLEM_CODES, the `Problem.code` enum),
+ * and the statuses it comes with: the source of docs/errors.md. A unit test keeps the three in step.
  */
 export interface ErrorCodeInfo {
   status: readonly number[];
@@ -138,19 +137,18 @@ const DOMAIN_CODES = {
     status: [400],
     action: 'The brokerage refused the code; start the authorisation again.',
   },
+  too_many_refreshes: {
+    status: [429],
+    action:
+      'Too many of your refreshes wait on the brokerage: wait for them to finish and try again.',
+  },
   provider_unavailable: {
     status: [400],
     action: 'The brokerage is no longer configured on this server.',
   },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
-export const ERROR_CODES: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
+export const ERROR_DOCS: Readonly<Record<string, ErrorCodeInfo>> = {
   ...HTTP_CODES,
   ...DOMAIN_CODES,
 };
-export type ErrorCode = keyof typeof HTTP_CODES | keyof typeof DOMAIN_CODES;
-
-/** The single list behind `Problem.code`, sorted so the generated document diffs cleanly. */
-export function allErrorCodes(): ErrorCode[] {
-  return (Object.keys(ERROR_CODES) as ErrorCode[]).sort();
-}

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppException } from '../errors/app.exception';
+import { EdgeErrorCode } from '../errors/edge-error-code';
 import { ValidationFailedException } from './problem-details.filter';
 
 export interface InputLimits {
@@ -67,15 +68,19 @@ export function defectException(defect: InputDefect, where: 'body' | 'query'): E
     case 'too_deep':
       return new AppException(
         400,
-        'body_too_complex',
+        EdgeErrorCode.BODY_TOO_COMPLEX,
         `The request ${where} is nested too deeply.`,
       );
     case 'too_many_keys':
-      return new AppException(400, 'body_too_complex', `The request ${where} has too many fields.`);
+      return new AppException(
+        400,
+        EdgeErrorCode.BODY_TOO_COMPLEX,
+        `The request ${where} has too many fields.`,
+      );
     case 'malformed_unicode':
       return new AppException(
         400,
-        'malformed_unicode',
+        EdgeErrorCode.MALFORMED_UNICODE,
         `The request ${where} contains malformed Unicode (a lone surrogate).`,
         {
           errors: [
@@ -121,7 +126,11 @@ export function requireJsonBodies(formPaths: string[]) {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type === 'application/json') return next();
     next(
-      new AppException(415, 'unsupported_media_type', 'Send the request body as application/json.'),
+      new AppException(
+        415,
+        EdgeErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        'Send the request body as application/json.',
+      ),
     );
   };
 }

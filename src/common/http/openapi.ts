@@ -15,7 +15,7 @@ import type {
   ResponseObject,
 } from '@nestjs/swagger';
 import { IS_PUBLIC } from '../decorators/public.decorator';
-import { allErrorCodes } from './error-codes';
+import { EdgeErrorCode } from '../errors/edge-error-code';
 
 @ApiSchema({ name: 'FieldError' })
 export class FieldErrorSchema {
@@ -32,7 +32,8 @@ export class Problem {
   @ApiPropertyOptional({ example: 'Invalid request: email' }) detail?: string;
   @ApiProperty({ example: '/api/v1/auth/register' }) instance: string;
   @ApiProperty({
-    enum: allErrorCodes(),
+    // The edge's codes here; completeOpenApiDocument puts in every code the app can produce.
+    enum: Object.values(EdgeErrorCode),
     enumName: 'ErrorCode',
     description: 'Stable machine code: see docs/errors.md.',
   })
@@ -157,9 +158,16 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as 
 /**
  * What the decorators cannot say per method: security follows `@Public()` as the AuthGuard does (a class-level
  * `@ApiBearerAuth()` would otherwise cover the public OAuth callback), authenticated operations may answer 401,
- * and every operation may meet the edge's refusals (400 for a malformed body or query, 413, 415).
+ * every operation may meet the edge's refusals (400 for a malformed body or query, 413, 415), and `Problem.code`
+ * lists `problemCodes` (the composition root's PROBLEM_CODES: common/ cannot import the modules' enums).
  */
-export function completeOpenApiDocument(doc: OpenAPIObject, app: INestApplication): OpenAPIObject {
+export function completeOpenApiDocument(
+  doc: OpenAPIObject,
+  app: INestApplication,
+  problemCodes: readonly string[],
+): OpenAPIObject {
+  const errorCode = doc.components?.schemas?.ErrorCode;
+  if (errorCode && 'enum' in errorCode) errorCode.enum = [...problemCodes].sort();
   const open = publicOperations(app);
   for (const item of Object.values(doc.paths)) {
     for (const method of METHODS) {

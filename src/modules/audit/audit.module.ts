@@ -1,7 +1,13 @@
 import { Global, Module } from '@nestjs/common';
+import { DatabaseModule } from '../../database/database.module';
+import { AuditEventEntity } from './audit-event.entity';
 import { AuditService } from './audit.service';
 
 /** Global: every module may record security events (`AuditService.record(tx.manager, {...})`). */
 @Global()
-@Module({ providers: [AuditService], exports: [AuditService] })
+@Module({
+  imports: [DatabaseModule.forFeature([AuditEventEntity])],
+  providers: [AuditService],
+  exports: [AuditService],
+})
 export class AuditModule {}

@@ -13,13 +13,6 @@ export interface AuditRecord {
   data?: Record<string, unknown>;
 }
 
-/** Caller context carried from the HTTP layer into services, so audit rows name who did what from where. */
-export interface RequestMeta {
-  ip?: string | null;
-  userAgent?: string | null;
-  requestId?: string | null;
-}
-
 const MAX_UA = 512;
 
 @Injectable()

@@ -24,7 +24,7 @@ import { Public } from '../../common/decorators/public.decorator';
 import { AppException } from '../../common/errors/app.exception';
 import { ApiProblems } from '../../common/http/openapi';
 import { isUuid } from '../../common/uuid';
-import type { RequestMeta } from '../audit/audit.service';
+import type { RequestMeta } from '../../common/decorators/meta.decorator';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
 import {
   ChangePasswordDto,
@@ -41,7 +41,7 @@ import {
   UpdateMeDto,
 } from './auth.dto';
 import { AuthService, RegisteredView, SessionView, TokenPair, UserView } from './auth.service';
-import { Meta } from './request-meta';
+import { Meta } from '../../common/decorators/meta.decorator';
 
 @ApiTags('auth')
 @Controller('auth')

@@ -4,15 +4,19 @@ import { getStorageToken, ThrottlerModule, ThrottlerStorage } from '@nestjs/thro
 import Redis from 'ioredis';
 import type { AppConfig } from '../../config';
 import { APP_CONFIG } from '../../config';
+import { DatabaseModule } from '../../database/database.module';
 import { AccessTokenService } from './access-token.service';
 import { authThrottlers, AuthThrottlerGuard } from './auth-throttler.guard';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
+import { OneTimeTokenEntity } from './one-time-token.entity';
 import { OneTimeTokensRepository } from './one-time-tokens.repository';
 import { PasswordService } from './password.service';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
+import { RotatedRefreshTokenEntity, SessionEntity } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
+import { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
 
 @Injectable()
@@ -30,6 +34,12 @@ class ThrottleStorageLifecycle implements OnApplicationShutdown {
  */
 @Module({
   imports: [
+    DatabaseModule.forFeature([
+      OneTimeTokenEntity,
+      RotatedRefreshTokenEntity,
+      SessionEntity,
+      UserEntity,
+    ]),
     ThrottlerModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({

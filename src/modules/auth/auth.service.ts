@@ -3,12 +3,13 @@ import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
 import { Clock } from '../../common/clock';
-import { AppException } from '../../common/errors/app.exception';
 import { Transactions, Tx } from '../../database/transactions';
-import { AuditService, RequestMeta } from '../audit/audit.service';
+import type { RequestMeta } from '../../common/decorators/meta.decorator';
+import { AuditService } from '../audit/audit.service';
 import type { Mailer, MailMessage } from '../mail/mailer';
 import { MAILER } from '../mail/mailer';
 import { AccessTokenService } from './access-token.service';
+import { AuthError, AuthErrorCode } from './auth.errors';
 import { AuthMails } from './auth.mails';
 import { normalizeEmail, randomToken, sha256Hex } from './crypto.util';
 import { OneTimeTokensRepository } from './one-time-tokens.repository';
@@ -44,17 +45,12 @@ export interface SessionView {
   current: boolean;
 }
 
-/** One body for every login failure (unknown email, wrong password, locked): nothing to enumerate. */
-export const invalidCredentials = () =>
-  new AppException(401, 'invalid_credentials', 'Invalid email or password.');
-const invalidRefresh = () =>
-  new AppException(401, 'invalid_refresh_token', 'The refresh token is invalid or expired.');
-const invalidCurrentPassword = () =>
-  new AppException(403, 'invalid_current_password', 'The current password is not correct.');
+const invalidCredentials = () => new AuthError(AuthErrorCode.INVALID_CREDENTIALS);
+const invalidRefresh = () => new AuthError(AuthErrorCode.INVALID_REFRESH_TOKEN);
+const invalidCurrentPassword = () => new AuthError(AuthErrorCode.INVALID_CURRENT_PASSWORD);
 /** Thrown inside a decoy transaction to roll it back; never leaves the service. */
 class DecoyRollback extends Error {}
-const invalidOneTimeToken = () =>
-  new AppException(400, 'invalid_token', 'The token is invalid, expired or already used.');
+const invalidOneTimeToken = () => new AuthError(AuthErrorCode.INVALID_TOKEN);
 
 export function toUserView(user: UserEntity): UserView {
   return {
@@ -384,7 +380,7 @@ export class AuthService {
 
   async me(userId: string): Promise<UserView> {
     const user = await this.users.findById(userId);
-    if (!user) throw new AppException(401, 'unauthorized', 'Authentication required.');
+    if (!user) throw new AuthError(AuthErrorCode.UNAUTHORIZED);
     return toUserView(user);
   }
 
@@ -426,7 +422,7 @@ export class AuthService {
         });
       return revoked;
     });
-    if (!ok) throw new AppException(404, 'not_found', 'Session not found.');
+    if (!ok) throw new AuthError(AuthErrorCode.SESSION_NOT_FOUND);
   }
 
   // ---- passwords -----------------------------------------------------------------------------------------
@@ -575,9 +571,8 @@ export class AuthService {
     // Counted in code points, so a passphrase in any script gets the full 128 characters.
     const length = [...password].length;
     if (length < PASSWORD_MIN || length > PASSWORD_MAX) {
-      throw new AppException(
-        400,
-        'invalid_password',
+      throw new AuthError(
+        AuthErrorCode.INVALID_PASSWORD,
         `The password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters long.`,
       );
     }

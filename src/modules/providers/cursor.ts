@@ -1,6 +1,5 @@
-import { HttpStatus } from '@nestjs/common';
-import { AppException } from '../../common/errors/app.exception';
-import type { PageCursor } from './connections.repository';
+import type { PageCursor } from '../connections/connections.repository';
+import { ProvidersError, ProvidersErrorCode } from './providers.errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -11,7 +10,7 @@ export function encodeCursor(c: PageCursor): string {
 
 export function decodeCursor(value: string | undefined): PageCursor | undefined {
   if (value === undefined) return undefined;
-  const invalid = () => new AppException(HttpStatus.BAD_REQUEST, 'invalid_cursor', 'The cursor is not valid.');
+  const invalid = () => new ProvidersError(ProvidersErrorCode.INVALID_CURSOR);
   if (!/^[A-Za-z0-9_-]+$/.test(value)) throw invalid();
   const [iso, id, ...rest] = Buffer.from(value, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso ?? '');

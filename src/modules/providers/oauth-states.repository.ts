@@ -25,7 +25,10 @@ export class OAuthStatesRepository {
 
   /** Unconsumed states of a connection (a restarted flow supersedes them). */
   async pendingIds(manager: EntityManager, connectionId: string): Promise<string[]> {
-    const rows = await manager.find(OAuthStateEntity, { select: { id: true }, where: { connectionId, consumedAt: IsNull() } });
+    const rows = await manager.find(OAuthStateEntity, {
+      select: { id: true },
+      where: { connectionId, consumedAt: IsNull() },
+    });
     return rows.map((r) => r.id);
   }
 
@@ -34,8 +37,14 @@ export class OAuthStatesRepository {
   }
 
   async deleteForConnection(manager: EntityManager, connectionId: string): Promise<string[]> {
-    const rows = await manager.find(OAuthStateEntity, { select: { id: true }, where: { connectionId } });
-    await this.deleteIds(manager, rows.map((r) => r.id));
+    const rows = await manager.find(OAuthStateEntity, {
+      select: { id: true },
+      where: { connectionId },
+    });
+    await this.deleteIds(
+      manager,
+      rows.map((r) => r.id),
+    );
     return rows.map((r) => r.id);
   }
 }

@@ -1,17 +1,39 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../../common/decorators/current-user.decorator';
 import { CurrentUser, RequireVerifiedEmail } from '../../common/decorators/current-user.decorator';
 import { Public } from '../../common/decorators/public.decorator';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
-import type { RequestMeta } from '../audit/audit.service';
-import { Meta } from '../auth/request-meta';
-import { notConnected, TokensService } from '../tokens/tokens.service';
+import type { RequestMeta } from '../../common/decorators/meta.decorator';
+import { Meta } from '../../common/decorators/meta.decorator';
+import { TokensError, TokensErrorCode } from '../tokens/tokens.errors';
+import { TokensService } from '../tokens/tokens.service';
 import {
-  AuthorizationCallbackDto,
   ApiOAuthCallback,
+  AuthorizationCallbackDto,
   AuthorizationStartView,
   CONNECTIONS_PAGE_DEFAULT,
   ConnectionEventPage,
@@ -27,7 +49,9 @@ import {
 } from './providers.dto';
 import { AppException } from '../../common/errors/app.exception';
 import { ApiProblems } from '../../common/http/openapi';
-import { ProvidersService, toView } from './providers.service';
+import { toView } from './connection.mapper';
+import { OAuthFlowService } from './oauth-flow.service';
+import { ProvidersService } from './providers.service';
 
 const Id = () => Param('id', new ParseUUIDPipe());
 
@@ -63,6 +87,7 @@ export class ProviderTypesController {
 export class ProvidersController {
   constructor(
     private readonly providers: ProvidersService,
+    private readonly oauth: OAuthFlowService,
     private readonly tokens: TokensService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -72,7 +97,11 @@ export class ProvidersController {
   @ApiCreatedResponse({ type: ConnectionView })
   @ApiOperation({ summary: 'Create a connection (pending authorisation)' })
   @ApiProblems(400, 403)
-  create(@CurrentUser() user: AuthUser, @Body() dto: CreateConnectionDto, @Meta() meta: RequestMeta): Promise<ConnectionView> {
+  create(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: CreateConnectionDto,
+    @Meta() meta: RequestMeta,
+  ): Promise<ConnectionView> {
     return this.providers.create(user.id, dto, meta);
   }
 
@@ -94,15 +123,26 @@ export class ProvidersController {
   @Header('Cache-Control', 'no-store')
   @ApiOAuthCallback()
   @ApiOperation({ summary: 'Browser callback from the brokerage: a 302 to the frontend' })
-  async oauthCallback(@Query() query: Record<string, unknown>, @Meta() meta: RequestMeta, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async oauthCallback(
+    @Query() query: Record<string, unknown>,
+    @Meta() meta: RequestMeta,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    const outcome = await this.providers.completeAuthorization(
-      { code: str(query.code), state: str(query.state), error: str(query.error), iss: str(query.iss) },
+    const outcome = await this.oauth.completeAuthorization(
+      {
+        code: str(query.code),
+        state: str(query.state),
+        error: str(query.error),
+        iss: str(query.iss),
+      },
       meta,
       { browser: readCookie(req.headers.cookie, OAUTH_BROWSER_COOKIE) },
     );
     const target = new URL(this.config.app.frontendUrl);
-    const connectionId = outcome.result === 'connected' ? outcome.connection.id : outcome.connectionId;
+    const connectionId =
+      outcome.result === 'connected' ? outcome.connection.id : outcome.connectionId;
     if (connectionId) target.searchParams.set('connection', connectionId);
     target.searchParams.set('result', outcome.result);
     if (outcome.result === 'error') target.searchParams.set('reason', outcome.reason);
@@ -121,7 +161,12 @@ export class ProvidersController {
   @ApiOkResponse({ type: ConnectionView })
   @ApiOperation({ summary: 'Rename a connection (alias, or null to clear it)' })
   @ApiProblems(404)
-  rename(@CurrentUser() user: AuthUser, @Id() id: string, @Body() dto: UpdateConnectionDto, @Meta() meta: RequestMeta): Promise<ConnectionView> {
+  rename(
+    @CurrentUser() user: AuthUser,
+    @Id() id: string,
+    @Body() dto: UpdateConnectionDto,
+    @Meta() meta: RequestMeta,
+  ): Promise<ConnectionView> {
     return this.providers.rename(user.id, id, dto.alias, meta);
   }
 
@@ -130,7 +175,11 @@ export class ProvidersController {
   @ApiNoContentResponse()
   @ApiOperation({ summary: 'Disconnect: tokens destroyed and revoked at the brokerage' })
   @ApiProblems(404)
-  async remove(@CurrentUser() user: AuthUser, @Id() id: string, @Meta() meta: RequestMeta): Promise<void> {
+  async remove(
+    @CurrentUser() user: AuthUser,
+    @Id() id: string,
+    @Meta() meta: RequestMeta,
+  ): Promise<void> {
     await this.providers.disconnect(user.id, id, meta);
   }
 
@@ -146,7 +195,9 @@ export class ProvidersController {
       },
     },
   })
-  @ApiOperation({ summary: 'Start (or restart) the authorisation: the brokerage URL and a binding cookie' })
+  @ApiOperation({
+    summary: 'Start (or restart) the authorisation: the brokerage URL and a binding cookie',
+  })
   @ApiProblems(403, 404, 409)
   async authorize(
     @CurrentUser() user: AuthUser,
@@ -154,7 +205,7 @@ export class ProvidersController {
     @Meta() meta: RequestMeta,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AuthorizationStartView> {
-    const { browserBinding, ...view } = await this.providers.startAuthorization(user.id, id, meta);
+    const { browserBinding, ...view } = await this.oauth.startAuthorization(user.id, id, meta);
     // Lax: sent on the top-level GET redirect back from the brokerage. A new flow in this browser replaces it.
     res.cookie(OAUTH_BROWSER_COOKIE, browserBinding, {
       httpOnly: true,
@@ -172,7 +223,9 @@ export class ProvidersController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: ConnectionView })
-  @ApiOperation({ summary: 'Complete the authorisation with the code and state (non-browser clients)' })
+  @ApiOperation({
+    summary: 'Complete the authorisation with the code and state (non-browser clients)',
+  })
   @ApiProblems(403, 404, 502)
   async completeAuthorization(
     @CurrentUser() user: AuthUser,
@@ -181,7 +234,11 @@ export class ProvidersController {
     @Meta() meta: RequestMeta,
   ): Promise<ConnectionView> {
     await this.providers.owned(user.id, id);
-    const outcome = await this.providers.completeAuthorization({ code: dto.code, state: dto.state }, meta, { userId: user.id, connectionId: id });
+    const outcome = await this.oauth.completeAuthorization(
+      { code: dto.code, state: dto.state },
+      meta,
+      { userId: user.id, connectionId: id },
+    );
     if (outcome.result === 'error') {
       const status = outcome.reason === 'brokerage_unavailable' ? 502 : 400;
       throw new AppException(status, outcome.reason, 'The authorisation could not be completed.');
@@ -196,7 +253,7 @@ export class ProvidersController {
   async tokenMetadata(@CurrentUser() user: AuthUser, @Id() id: string): Promise<TokenMetadataView> {
     await this.providers.owned(user.id, id);
     const meta = await this.tokens.getMetadata(id);
-    if (!meta) throw notConnected();
+    if (!meta) throw new TokensError(TokensErrorCode.NOT_CONNECTED);
     return meta;
   }
 
@@ -204,17 +261,21 @@ export class ProvidersController {
   @HttpCode(200)
   @ApiOkResponse({ type: TokenMetadataView })
   @ApiOperation({ summary: 'Refresh the brokerage tokens now' })
-  @ApiProblems(404, 409, 503)
+  @ApiProblems(404, 409, 429, 503)
   async refresh(@CurrentUser() user: AuthUser, @Id() id: string): Promise<TokenMetadataView> {
     await this.providers.owned(user.id, id);
-    return this.tokens.forceRefresh(id);
+    return this.tokens.forceRefresh(id, user.id);
   }
 
   @Get(':id/events')
   @ApiOkResponse({ type: ConnectionEventPage })
   @ApiOperation({ summary: 'The event trail of a connection, newest first' })
   @ApiProblems(404)
-  events(@CurrentUser() user: AuthUser, @Id() id: string, @Query() q: EventPageQueryDto): Promise<ConnectionEventPage> {
+  events(
+    @CurrentUser() user: AuthUser,
+    @Id() id: string,
+    @Query() q: EventPageQueryDto,
+  ): Promise<ConnectionEventPage> {
     return this.providers.listEvents(user.id, id, q.limit ?? EVENTS_PAGE_DEFAULT, q.cursor);
   }
 }

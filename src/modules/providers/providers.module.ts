@@ -1,21 +1,28 @@
 import { Module } from '@nestjs/common';
+import { DatabaseModule } from '../../database/database.module';
+import { BrokeragesModule } from '../brokerages/brokerages.module';
+import { SandboxOAuthServerModule } from '../brokerages/sandbox/oauth-server/sandbox-oauth-server.module';
+import { ConnectionsModule } from '../connections/connections.module';
 import { EncryptionModule } from '../encryption/encryption.module';
 import { TokensModule } from '../tokens/tokens.module';
-import { BrokerageAdaptersModule } from './adapters/brokerage-adapters.module';
-import { SandboxOAuthController } from './adapters/sandbox/sandbox-oauth.controller';
-import { ConnectionsRepository } from './connections.repository';
+import { OAuthFlowService } from './oauth-flow.service';
+import { OAuthStateEntity } from './oauth-state.entity';
 import { OAuthStatesRepository } from './oauth-states.repository';
 import { ProvidersController, ProviderTypesController } from './providers.controller';
 import { ProvidersService } from './providers.service';
 
-/**
- * Brokerage catalog, connections and the OAuth flow; the sandbox brokerage's authorization server (answers 404
- * in production, where the sandbox does not exist).
- */
+/** HTTP: the brokerage catalog, the user's connections and the OAuth flow (plus the sandbox's own server). */
 @Module({
-  imports: [BrokerageAdaptersModule, EncryptionModule, TokensModule],
-  controllers: [ProviderTypesController, ProvidersController, SandboxOAuthController],
-  providers: [ConnectionsRepository, OAuthStatesRepository, ProvidersService],
+  imports: [
+    BrokeragesModule,
+    ConnectionsModule,
+    DatabaseModule.forFeature([OAuthStateEntity]),
+    EncryptionModule,
+    SandboxOAuthServerModule,
+    TokensModule,
+  ],
+  controllers: [ProviderTypesController, ProvidersController],
+  providers: [OAuthFlowService, OAuthStatesRepository, ProvidersService],
   exports: [ProvidersService],
 })
 export class ProvidersModule {}

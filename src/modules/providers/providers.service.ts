@@ -1,25 +1,19 @@
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
-import * as oauth from 'oauth4webapi';
-import { Clock } from '../../common/clock';
-import { AppException } from '../../common/errors/app.exception';
-import type { AppConfig } from '../../config';
-import { InjectConfig } from '../../config';
+import { Inject, Injectable } from '@nestjs/common';
+import type { RequestMeta } from '../../common/decorators/meta.decorator';
 import { Transactions } from '../../database/transactions';
-import type { RequestMeta } from '../audit/audit.service';
 import { AuditService } from '../audit/audit.service';
+import { BROKERAGE_ADAPTERS } from '../brokerages/brokerage-adapter';
+import type { BrokerageAdapters } from '../brokerages/brokerage-adapter';
+import { ConnectionsService } from '../connections/connections.service';
+import { ProviderConnectionEntity } from '../connections/provider-connection.entity';
 import { EncryptionService } from '../encryption/encryption.service';
-import { ConnectionEventsRepository } from '../tokens/connection-events.repository';
 import { TokensService } from '../tokens/tokens.service';
-import { BROKERAGE_ADAPTERS, BrokerageError } from './adapters/brokerage-adapter';
-import { AUTHORIZATION_FAILED, safeCode } from './adapters/oauth-brokerage.adapter';
-import type { BrokerageAdapter, BrokerageAdapters, TokenSet } from './adapters/brokerage-adapter';
-import { ConnectionsRepository, type PageCursor } from './connections.repository';
-import { decodeCursor, encodeCursor } from './cursor';
+import { toPage, toView } from './connection.mapper';
+import { decodeCursor } from './cursor';
+import { VERIFIER_OWNER } from './oauth-flow.service';
 import { OAuthStatesRepository } from './oauth-states.repository';
-import { ProviderConnectionEntity } from './provider-connection.entity';
+import { ProvidersError, ProvidersErrorCode } from './providers.errors';
 import type {
-  AuthorizationStartView,
   ConnectionEventPage,
   ConnectionPage,
   ConnectionView,
@@ -27,88 +21,61 @@ import type {
   ProviderTypeView,
 } from './providers.dto';
 
-const VERIFIER_OWNER = 'oauth_state';
-
-/** Reasons the callback can report (`result=error&reason=<code>`): a fixed, documented vocabulary. */
-export type AuthorizationFailure =
-  | 'invalid_state'
-  | 'state_mismatch'
-  | 'state_expired'
-  | 'state_replayed'
-  | 'access_denied'
-  | 'authorization_failed'
-  | 'missing_code'
-  | 'exchange_failed'
-  | 'brokerage_unavailable'
-  | 'provider_unavailable';
-
-type StateClaim =
-  | { ok: false; reason: 'invalid_state' | 'state_mismatch' | 'state_expired' | 'state_replayed'; connectionId?: string }
-  | { ok: true; connection: ProviderConnectionEntity; verifier: string };
-
-export type AuthorizationResult =
-  | { result: 'connected'; connection: ProviderConnectionEntity }
-  | { result: 'error'; reason: AuthorizationFailure; connectionId?: string };
-
-/** What the browser or client brought back from the brokerage (Schwab adds `session`, ignored). */
-export interface CallbackParams {
-  code?: string;
-  state?: string;
-  error?: string;
-  iss?: string;
-}
-
-/**
- * The catalog, the user's connections and the OAuth authorisation-code + PKCE flow. Tokens themselves are the
- * tokens module's business; this service hands it the exchange result inside its own transaction.
- */
+/** The catalog and the user's connections (the OAuth flow is OAuthFlowService's). */
 @Injectable()
 export class ProvidersService {
-  private readonly logger = new Logger('Providers');
-
   constructor(
     private readonly transactions: Transactions,
-    private readonly connections: ConnectionsRepository,
+    private readonly connections: ConnectionsService,
     private readonly states: OAuthStatesRepository,
-    private readonly events: ConnectionEventsRepository,
     private readonly tokens: TokensService,
     private readonly encryption: EncryptionService,
     private readonly audit: AuditService,
-    private readonly clock: Clock,
-    @InjectConfig() private readonly config: AppConfig,
     @Inject(BROKERAGE_ADAPTERS) private readonly adapters: BrokerageAdapters,
   ) {}
 
   catalog(): ProviderTypeView[] {
-    return [...this.adapters.values()].map((a) => ({ key: a.key, name: a.name, authType: a.authType, scopes: [...a.scopes], enabled: a.enabled }));
+    return [...this.adapters.values()].map((a) => ({
+      key: a.key,
+      name: a.name,
+      authType: a.authType,
+      scopes: [...a.scopes],
+      enabled: a.enabled,
+    }));
   }
 
-  async create(userId: string, dto: CreateConnectionDto, meta: RequestMeta): Promise<ConnectionView> {
+  async create(
+    userId: string,
+    dto: CreateConnectionDto,
+    meta: RequestMeta,
+  ): Promise<ConnectionView> {
     const adapter = this.adapters.get(dto.providerKey);
-    if (!adapter) throw new AppException(HttpStatus.BAD_REQUEST, 'unknown_provider', 'There is no provider with this key.');
-    if (!adapter.enabled) throw new AppException(HttpStatus.BAD_REQUEST, 'provider_disabled', 'This provider is not configured on this server.');
-    const now = this.clock.now();
+    if (!adapter) throw new ProvidersError(ProvidersErrorCode.UNKNOWN_PROVIDER);
+    if (!adapter.enabled) throw new ProvidersError(ProvidersErrorCode.PROVIDER_DISABLED);
     const row = await this.transactions.run(async (tx) => {
-      const created = await this.connections.insert(tx.manager, {
+      const created = await this.connections.create(
+        tx.manager,
         userId,
-        providerKey: adapter.key,
-        alias: dto.alias ?? null,
-        status: 'pending_auth',
-        statusReason: null,
-        connectedAt: null,
-        disconnectedAt: null,
-        createdAt: now,
-        updatedAt: now,
+        adapter.key,
+        dto.alias ?? null,
+      );
+      await this.audit.record(tx.manager, {
+        type: 'provider.connection_created',
+        userId,
+        ...meta,
+        data: { connectionId: created.id, providerKey: adapter.key },
       });
-      await this.events.record(tx.manager, created.id, 'status_changed', { from: null, to: 'pending_auth', reason: null });
-      await this.audit.record(tx.manager, { type: 'provider.connection_created', userId, ...meta, data: { connectionId: created.id, providerKey: adapter.key } });
       return created;
     });
     return toView(row);
   }
 
   async list(userId: string, limit = 20, cursor?: string): Promise<ConnectionPage> {
-    return toPage(await this.connections.listOwned(userId, limit + 1, decodeCursor(cursor)), limit, toView);
+    return toPage(
+      await this.connections.listOwned(userId, limit + 1, decodeCursor(cursor)),
+      limit,
+      toView,
+    );
   }
 
   async get(userId: string, id: string): Promise<ConnectionView> {
@@ -117,18 +84,24 @@ export class ProvidersService {
 
   /** Ownership check for routes served by other services (token metadata, refresh, events). */
   async owned(userId: string, id: string): Promise<ProviderConnectionEntity> {
-    const row = await this.connections.findOwned(userId, id);
-    if (!row) throw notFound();
-    return row;
+    return this.connections.requireOwned(userId, id);
   }
 
-  async rename(userId: string, id: string, alias: string | null, meta: RequestMeta): Promise<ConnectionView> {
+  async rename(
+    userId: string,
+    id: string,
+    alias: string | null,
+    meta: RequestMeta,
+  ): Promise<ConnectionView> {
     return this.transactions.run(async (tx) => {
-      const row = await this.connections.findOwned(userId, id, tx.manager, true);
-      if (!row) throw notFound();
-      const updatedAt = this.clock.now();
-      await this.connections.update(tx.manager, id, { alias, updatedAt });
-      await this.audit.record(tx.manager, { type: 'provider.connection_renamed', userId, ...meta, data: { connectionId: id } });
+      const row = await this.connections.requireOwned(userId, id, tx.manager, true);
+      const updatedAt = await this.connections.rename(tx.manager, id, alias);
+      await this.audit.record(tx.manager, {
+        type: 'provider.connection_renamed',
+        userId,
+        ...meta,
+        data: { connectionId: id },
+      });
       return toView({ ...row, alias, updatedAt });
     });
   }
@@ -136,181 +109,34 @@ export class ProvidersService {
   /** Destroys tokens and pending states, marks the row disconnected (404 from now on); revocation after COMMIT. */
   async disconnect(userId: string, id: string, meta: RequestMeta): Promise<void> {
     await this.transactions.run(async (tx) => {
-      const row = await this.connections.findOwned(userId, id, tx.manager, true);
-      if (!row) throw notFound();
-      const now = this.clock.now();
+      const row = await this.connections.requireOwned(userId, id, tx.manager, true);
       await this.tokens.destroy(tx, id);
       for (const stateId of await this.states.deleteForConnection(tx.manager, id)) {
         await this.encryption.deleteSecrets(tx.manager, VERIFIER_OWNER, stateId);
       }
-      await this.connections.update(tx.manager, id, { status: 'disconnected', statusReason: 'user_request', disconnectedAt: now, updatedAt: now });
-      await this.events.record(tx.manager, id, 'status_changed', { from: row.status, to: 'disconnected', reason: 'user_request' });
-      await this.audit.record(tx.manager, { type: 'provider.disconnected', userId, ...meta, data: { connectionId: id, providerKey: row.providerKey } });
-    });
-  }
-
-  /**
-   * Starts (or restarts, for re-authorisation) the flow: a 256-bit state stored only as its SHA-256, bound to
-   * the user and the connection, single-use, 10 minutes; PKCE S256 with the verifier kept encrypted server-side;
-   * the redirect URI comes from configuration only. Earlier pending states of this connection are discarded.
-   */
-  async startAuthorization(userId: string, id: string, meta: RequestMeta): Promise<AuthorizationStartView & { browserBinding: string }> {
-    const state = randomBytes(32).toString('base64url');
-    const browserBinding = randomBytes(32).toString('base64url');
-    const verifier = oauth.generateRandomCodeVerifier();
-    const challenge = await oauth.calculatePKCECodeChallenge(verifier);
-    return this.transactions.run(async (tx) => {
-      const row = await this.connections.findOwned(userId, id, tx.manager, true);
-      if (!row) throw notFound();
-      const adapter = this.enabledAdapter(row.providerKey);
-      const now = this.clock.now();
-      const expiresAt = new Date(now.getTime() + this.config.providers.stateTtlMs);
-      const stale = await this.states.pendingIds(tx.manager, id);
-      for (const staleId of stale) await this.encryption.deleteSecrets(tx.manager, VERIFIER_OWNER, staleId);
-      await this.states.deleteIds(tx.manager, stale);
-      const stateId = await this.states.insert(tx.manager, {
-        stateHash: hashState(state),
-        browserHash: hashState(browserBinding),
-        connectionId: id,
-        userId,
-        providerKey: adapter.key,
-        expiresAt,
-        consumedAt: null,
-        createdAt: now,
-      });
-      await this.encryption.storeSecret(tx.manager, { ownerType: VERIFIER_OWNER, ownerId: stateId, field: 'code_verifier' }, verifier);
-      await this.events.record(tx.manager, id, 'authorization_started', { reauthorisation: row.status !== 'pending_auth' });
-      await this.audit.record(tx.manager, { type: 'provider.authorization_started', userId, ...meta, data: { connectionId: id, providerKey: adapter.key } });
-      return { authorizationUrl: adapter.buildAuthorizationUrl({ state, codeChallenge: challenge }), expiresAt: expiresAt.toISOString(), browserBinding };
-    });
-  }
-
-  /**
-   * Completes the flow for both callback styles. `expected` (JSON style) adds the caller's user and the
-   * connection in the path to the binding check. The state is consumed in its own committed transaction before
-   * the code is exchanged, so it is single-use even when the exchange fails; tokens, status and audit of a
-   * successful exchange are written in one transaction, so a failure leaves nothing half-made.
-   * `{ browser }` (browser style) is the binding cookie's value: a state started in another browser (a victim
-   * handed the attacker's authorization URL) is refused as `state_mismatch`, not consumed, no connection named.
-   */
-  async completeAuthorization(
-    params: CallbackParams,
-    meta: RequestMeta,
-    expected: { userId: string; connectionId: string } | { browser: string | undefined },
-  ): Promise<AuthorizationResult> {
-    if (!params.state || params.state.length > 512) return { result: 'error', reason: 'invalid_state' };
-    const claimed = await this.transactions.run(async (tx): Promise<StateClaim> => {
-      const st = await this.states.lockByHash(tx.manager, hashState(params.state!));
-      if (!st) return { ok: false as const, reason: 'invalid_state' as const };
-      // A foreign state (another user or connection) is refused without consuming it or naming its connection.
-      if ('userId' in expected && (st.userId !== expected.userId || st.connectionId !== expected.connectionId)) {
-        return { ok: false as const, reason: 'invalid_state' as const };
-      }
-      if ('browser' in expected && (!st.browserHash || !expected.browser || hashState(expected.browser) !== st.browserHash)) {
-        return { ok: false as const, reason: 'state_mismatch' as const };
-      }
-      if (st.consumedAt) return { ok: false as const, reason: 'state_replayed' as const, connectionId: st.connectionId };
-      const now = this.clock.now();
-      await this.states.consume(tx.manager, st.id, now);
-      const verifier = await this.encryption.readSecret(tx.manager, { ownerType: VERIFIER_OWNER, ownerId: st.id, field: 'code_verifier' });
-      await this.encryption.deleteSecrets(tx.manager, VERIFIER_OWNER, st.id);
-      if (st.expiresAt.getTime() <= now.getTime()) return { ok: false as const, reason: 'state_expired' as const, connectionId: st.connectionId };
-      const connection = await this.connections.findById(st.connectionId, tx.manager);
-      if (!connection || connection.status === 'disconnected' || connection.userId !== st.userId || !verifier) {
-        return { ok: false as const, reason: 'invalid_state' as const };
-      }
-      return { ok: true, connection, verifier };
-    });
-    if (!claimed.ok) {
-      const connectionId = claimed.connectionId;
-      this.logger.warn({ reason: claimed.reason, connectionId }, 'oauth callback refused');
-      if (connectionId) await this.recordFailure(connectionId, 'userId' in expected ? expected.userId : null, claimed.reason, null, meta);
-      return { result: 'error', reason: claimed.reason, connectionId };
-    }
-    const { connection, verifier } = claimed;
-    const fail = async (reason: AuthorizationFailure, brokerageCode: string | null): Promise<AuthorizationResult> => {
-      await this.recordFailure(connection.id, connection.userId, reason, brokerageCode, meta);
-      return { result: 'error', reason, connectionId: connection.id };
-    };
-    if (params.error) return fail(params.error === 'access_denied' ? 'access_denied' : 'authorization_failed', safeCode(params.error, 'invalid'));
-    if (!params.code) return fail('missing_code', null);
-    const adapter = this.adapters.get(connection.providerKey);
-    if (!adapter?.enabled) return fail('provider_unavailable', null);
-
-    let tokens: TokenSet;
-    try {
-      const callback: Record<string, string> = { code: params.code };
-      if (params.iss) callback.iss = params.iss;
-      tokens = await adapter.exchangeCode(callback, verifier);
-    } catch (err) {
-      const e: BrokerageError = adapter.classifyError(err);
-      if (e.code === AUTHORIZATION_FAILED) return fail('authorization_failed', null);
-      return fail(e.kind === 'reauth_required' ? 'exchange_failed' : 'brokerage_unavailable', e.code);
-    }
-
-    const updated = await this.transactions.run(async (tx) => {
-      const row = await this.connections.findById(connection.id, tx.manager, true);
-      if (!row || row.status === 'disconnected') return null;
-      const status = await this.tokens.storeFromExchange(tx.manager, { id: row.id, userId: row.userId, providerKey: row.providerKey, status: row.status }, tokens);
-      const now = this.clock.now();
-      await this.connections.update(tx.manager, row.id, { status, statusReason: null, connectedAt: now, updatedAt: now });
-      if (row.status !== status) await this.events.record(tx.manager, row.id, 'status_changed', { from: row.status, to: status, reason: 'authorized' });
+      await this.connections.markDisconnected(tx.manager, row, 'user_request');
       await this.audit.record(tx.manager, {
-        type: 'provider.connected',
-        userId: row.userId,
+        type: 'provider.disconnected',
+        userId,
         ...meta,
-        data: { connectionId: row.id, providerKey: row.providerKey, reauthorisation: row.status !== 'pending_auth' },
+        data: { connectionId: id, providerKey: row.providerKey },
       });
-      return { ...row, status, statusReason: null, connectedAt: now, updatedAt: now };
     });
-    if (!updated) return { result: 'error', reason: 'invalid_state' };
-    return { result: 'connected', connection: updated };
   }
 
-  async listEvents(userId: string, id: string, limit = 50, cursor?: string): Promise<ConnectionEventPage> {
+  async listEvents(
+    userId: string,
+    id: string,
+    limit = 50,
+    cursor?: string,
+  ): Promise<ConnectionEventPage> {
     await this.owned(userId, id);
-    const rows = await this.events.list(id, limit + 1, decodeCursor(cursor));
-    return toPage(rows, limit, (e) => ({ id: e.id, type: e.type, data: e.data, createdAt: e.createdAt.toISOString() }));
+    const rows = await this.connections.listEvents(id, limit + 1, decodeCursor(cursor));
+    return toPage(rows, limit, (e) => ({
+      id: e.id,
+      type: e.type,
+      data: e.data,
+      createdAt: e.createdAt.toISOString(),
+    }));
   }
-
-  private enabledAdapter(key: string): BrokerageAdapter {
-    const adapter = this.adapters.get(key);
-    if (!adapter?.enabled) throw new AppException(HttpStatus.CONFLICT, 'provider_disabled', 'This provider is not configured on this server.');
-    return adapter;
-  }
-
-  private async recordFailure(connectionId: string, userId: string | null, reason: AuthorizationFailure, brokerageCode: string | null, meta: RequestMeta): Promise<void> {
-    await this.transactions.run(async (tx) => {
-      await this.events.record(tx.manager, connectionId, 'authorization_failed', { reason, brokerageCode });
-      await this.audit.record(tx.manager, { type: 'provider.authorization_failed', userId, ...meta, data: { connectionId, reason, brokerageCode } });
-    });
-  }
-}
-
-export function hashState(state: string): string {
-  return createHash('sha256').update(state, 'utf8').digest('hex');
-}
-
-export function toView(row: ProviderConnectionEntity): ConnectionView {
-  return {
-    id: row.id,
-    providerKey: row.providerKey,
-    alias: row.alias,
-    status: row.status,
-    statusReason: row.statusReason,
-    connectedAt: row.connectedAt?.toISOString() ?? null,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
-}
-
-/** `rows` were fetched with `limit + 1`: the extra row only says whether there is a next page. */
-function toPage<R extends PageCursor, V>(rows: R[], limit: number, view: (row: R) => V): { items: V[]; nextCursor: string | null } {
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { items: page.map(view), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
-}
-
-function notFound(): AppException {
-  return new AppException(HttpStatus.NOT_FOUND, 'not_found', 'No such connection.');
 }

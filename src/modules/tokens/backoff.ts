@@ -6,7 +6,12 @@ export type RandomSource = () => number;
  * Exponential backoff with "equal jitter": half the exponential step is fixed, half random, so retries of many
  * connections that failed together (a brokerage outage) spread out instead of returning in lockstep.
  */
-export function backoffDelayMs(failureCount: number, baseMs: number, maxMs: number, random: RandomSource): number {
+export function backoffDelayMs(
+  failureCount: number,
+  baseMs: number,
+  maxMs: number,
+  random: RandomSource,
+): number {
   const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(failureCount - 1, 30)));
   return Math.round(exp / 2 + random() * (exp / 2));
 }

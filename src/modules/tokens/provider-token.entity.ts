@@ -1,5 +1,4 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { Instant } from './metadata-types';
 
 /**
  * Metadata of one connection's current token set. The tokens themselves live encrypted in the encryption
@@ -20,18 +19,18 @@ export class ProviderTokenEntity {
   providerKey: string;
 
   @Column({ name: 'access_token_expires_at', type: 'timestamptz' })
-  accessTokenExpiresAt: Instant;
+  accessTokenExpiresAt: Date;
 
   /** The refresh token's hard end (Schwab: 7 days from the first exchange, not extended by refreshes). */
   @Column({ name: 'refresh_token_expires_at', type: 'timestamptz', nullable: true })
-  refreshTokenExpiresAt: Instant | null;
+  refreshTokenExpiresAt: Date | null;
 
   /** When the current grant was obtained by exchanging an authorisation code. */
   @Column({ name: 'obtained_at', type: 'timestamptz' })
-  obtainedAt: Instant;
+  obtainedAt: Date;
 
   @Column({ name: 'last_refreshed_at', type: 'timestamptz', nullable: true })
-  lastRefreshedAt: Instant | null;
+  lastRefreshedAt: Date | null;
 
   @Column({ name: 'refresh_count', type: 'integer', default: 0 })
   refreshCount: number;
@@ -41,7 +40,7 @@ export class ProviderTokenEntity {
 
   /** When the sweep should next refresh (null: never, e.g. re-authorisation required). Also the sweep's lease. */
   @Column({ name: 'refresh_due_at', type: 'timestamptz', nullable: true })
-  refreshDueAt: Instant | null;
+  refreshDueAt: Date | null;
 
   /** Consecutive temporary failures; drives the exponential backoff. */
   @Column({ name: 'failure_count', type: 'integer', default: 0 })
@@ -49,14 +48,21 @@ export class ProviderTokenEntity {
 
   /** No brokerage call before this instant (backoff or Retry-After). */
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
-  nextAttemptAt: Instant | null;
+  nextAttemptAt: Date | null;
+
+  /** The claim of the refresh in progress (any instance): its id is the compare-and-swap token of the write. */
+  @Column({ name: 'refresh_lease_id', type: 'uuid', nullable: true })
+  refreshLeaseId: string | null;
+
+  @Column({ name: 'refresh_lease_until', type: 'timestamptz', nullable: true })
+  refreshLeaseUntil: Date | null;
 
   @Column({ name: 'last_error_code', type: 'text', nullable: true })
   lastErrorCode: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
-  createdAt: Instant;
+  createdAt: Date;
 
   @Column({ name: 'updated_at', type: 'timestamptz' })
-  updatedAt: Instant;
+  updatedAt: Date;
 }

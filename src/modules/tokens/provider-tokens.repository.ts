@@ -1,12 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type DataSource as DataSourceT, EntityManager } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { ConnectionStatus } from '../connections/connection-status';
 import { ProviderTokenEntity } from './provider-token.entity';
 
-/** Connection statuses the tokens module may read and set (mirrors providers' ConnectionStatus). */
-export type TokenConnectionStatus = 'pending_auth' | 'active' | 'expiring' | 'degraded' | 'reauth_required' | 'disconnected';
-
+/** A token row with its connection's status and owner (read, never written, here). */
 export interface TokenRow extends ProviderTokenEntity {
-  status: TokenConnectionStatus;
+  status: ConnectionStatus;
   userId: string;
 }
 
@@ -15,19 +14,22 @@ const COLUMNS = `t.id, t.connection_id AS "connectionId", t.provider_key AS "pro
   t.obtained_at AS "obtainedAt", t.last_refreshed_at AS "lastRefreshedAt", t.refresh_count AS "refreshCount",
   t.scopes, t.refresh_due_at AS "refreshDueAt", t.failure_count AS "failureCount",
   t.next_attempt_at AS "nextAttemptAt", t.last_error_code AS "lastErrorCode",
+  t.refresh_lease_id AS "refreshLeaseId", t.refresh_lease_until AS "refreshLeaseUntil",
   t.created_at AS "createdAt", t.updated_at AS "updatedAt", c.status, c.user_id AS "userId"`;
 
 /**
- * All SQL of the tokens module. The connection's status lives in `provider_connections` (owned by the providers
- * module); the tokens module updates only its `status`, `status_reason` and `updated_at` columns, by id, so the
- * dependency stays one-way in code (providers → tokens).
+ * All SQL on provider_tokens. Reads join the connection's status (one indexed read on the hot path) and lock
+ * the connection row; status changes are the connections module's (ConnectionsService.transition).
  */
 @Injectable()
 export class ProviderTokensRepository {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSourceT) {}
+  constructor(private readonly dataSource: DataSource) {}
 
   /** The hot path: one indexed read joining the connection's status. */
-  async find(connectionId: string, manager: EntityManager = this.dataSource.manager): Promise<TokenRow | null> {
+  async find(
+    connectionId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<TokenRow | null> {
     const rows: TokenRow[] = await manager.query(
       `SELECT ${COLUMNS} FROM provider_tokens t JOIN provider_connections c ON c.id = t.connection_id
        WHERE t.connection_id = $1`,
@@ -41,7 +43,9 @@ export class ProviderTokensRepository {
    * lock it FOR UPDATE). Every path locks the connection before the token row; the opposite order deadlocks.
    */
   async lockConnection(manager: EntityManager, connectionId: string): Promise<void> {
-    await manager.query(`SELECT 1 FROM provider_connections WHERE id = $1 FOR NO KEY UPDATE`, [connectionId]);
+    await manager.query(`SELECT 1 FROM provider_connections WHERE id = $1 FOR NO KEY UPDATE`, [
+      connectionId,
+    ]);
   }
 
   /** Same, holding the token row's lock until the transaction ends: the cross-instance single-flight. */
@@ -54,12 +58,36 @@ export class ProviderTokensRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * The token row for writing a refresh result, only while `leaseId` is still its claim; locks the connection
+   * first, like every other path.
+   */
+  async lockClaimed(
+    manager: EntityManager,
+    connectionId: string,
+    leaseId: string,
+  ): Promise<TokenRow | null> {
+    await manager.query(`SELECT 1 FROM provider_connections WHERE id = $1 FOR NO KEY UPDATE`, [
+      connectionId,
+    ]);
+    const rows: TokenRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM provider_tokens t JOIN provider_connections c ON c.id = t.connection_id
+       WHERE t.connection_id = $1 AND t.refresh_lease_id = $2 FOR UPDATE OF t`,
+      [connectionId, leaseId],
+    );
+    return rows[0] ?? null;
+  }
+
   async insert(manager: EntityManager, row: Omit<ProviderTokenEntity, 'id'>): Promise<string> {
     const result = await manager.insert(ProviderTokenEntity, row);
     return (result.identifiers[0] as { id: string }).id;
   }
 
-  async update(manager: EntityManager, id: string, patch: Partial<ProviderTokenEntity>): Promise<void> {
+  async update(
+    manager: EntityManager,
+    id: string,
+    patch: Partial<ProviderTokenEntity>,
+  ): Promise<void> {
     await manager.update(ProviderTokenEntity, { id }, patch);
   }
 
@@ -67,19 +95,18 @@ export class ProviderTokensRepository {
     await manager.delete(ProviderTokenEntity, { id });
   }
 
-  async setConnectionStatus(manager: EntityManager, connectionId: string, status: TokenConnectionStatus, reason: string | null, now: Date): Promise<void> {
-    await manager.query(
-      `UPDATE provider_connections SET status = $2, status_reason = $3, updated_at = $4 WHERE id = $1`,
-      [connectionId, status, reason, now],
-    );
-  }
-
   /**
    * Claims up to `limit` due connections of one brokerage for this sweeper: rows locked by another sweeper are
    * skipped (SKIP LOCKED), and the claimed rows' `refresh_due_at` moves to `leaseUntil` in the same statement,
    * so after COMMIT no other sweeper sees them as due (and a crashed sweeper's claim lapses by itself).
    */
-  async claimDue(manager: EntityManager, providerKey: string, now: Date, leaseUntil: Date, limit: number): Promise<string[]> {
+  async claimDue(
+    manager: EntityManager,
+    providerKey: string,
+    now: Date,
+    leaseUntil: Date,
+    limit: number,
+  ): Promise<string[]> {
     const rows: Array<{ connection_id: string }> = await manager.query(
       `WITH due AS (
          SELECT t.id FROM provider_tokens t JOIN provider_connections c ON c.id = t.connection_id

@@ -29,4 +29,3 @@ describe('RateBudget (sliding 60 s window per brokerage)', () => {
     expect(b.available('sandbox', 10, at(30_000))).toBe(10);
   });
 });
-

@@ -1,9 +1,11 @@
+import type { BudgetShare, RefreshBudget } from './refresh-budget';
+
 /**
- * Token-endpoint calls per brokerage in a sliding 60-second window (Schwab allows ~120/min per application).
- * In-process: with N instances each instance keeps its own window, so set the per-brokerage rate to the
- * brokerage's budget divided by the instance count (see docs/providers.md).
+ * Token-endpoint calls per brokerage in a sliding 60-second window (Schwab allows ~120/min per application),
+ * on the injected clock. In-process: each instance keeps its own window; with REDIS_URL the instances share
+ * one (RedisRateBudget).
  */
-export class RateBudget {
+export class RateBudget implements RefreshBudget {
   private readonly calls = new Map<string, number[]>();
   /** Brokerages that answered 429: no calls before this instant (ms). */
   private readonly pausedUntil = new Map<string, number>();
@@ -24,7 +26,8 @@ export class RateBudget {
   nextSlotAt(key: string, perWindow: number, now: Date): Date {
     if (this.available(key, perWindow, now) > 0) return now;
     const list = this.prune(key, now);
-    const windowFrees = list.length >= perWindow ? list[list.length - perWindow]! + this.windowMs : now.getTime();
+    const windowFrees =
+      list.length >= perWindow ? list[list.length - perWindow]! + this.windowMs : now.getTime();
     return new Date(Math.max(windowFrees, this.pausedUntil.get(key) ?? 0));
   }
 
@@ -38,5 +41,29 @@ export class RateBudget {
     const list = (this.calls.get(key) ?? []).filter((t) => t > from);
     this.calls.set(key, list);
     return list;
+  }
+
+  async remaining(key: string, perWindow: number, now: Date): Promise<number> {
+    return this.available(key, perWindow, now);
+  }
+
+  async acquire(
+    key: string,
+    perWindow: number,
+    now: Date,
+    share?: BudgetShare,
+  ): Promise<{ retryAt: Date } | null> {
+    if (this.available(key, perWindow, now) <= 0)
+      return { retryAt: this.nextSlotAt(key, perWindow, now) };
+    if (share && this.available(share.key, share.perWindow, now) <= 0) {
+      return { retryAt: this.nextSlotAt(share.key, share.perWindow, now) };
+    }
+    this.take(key, 1, now);
+    if (share) this.take(share.key, 1, now);
+    return null;
+  }
+
+  async halt(key: string, until: Date): Promise<void> {
+    this.pause(key, until);
   }
 }

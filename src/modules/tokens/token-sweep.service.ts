@@ -1,13 +1,19 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { SchedulerRegistry, type SchedulerRegistry as SchedulerRegistryT } from '@nestjs/schedule';
-import { Clock, type Clock as ClockT } from '../../common/clock';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { Clock } from '../../common/clock';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
-import { Transactions, type Transactions as TransactionsT } from '../../database/transactions';
-import { BROKERAGE_ADAPTERS } from '../providers/adapters/brokerage-adapter';
-import type { BrokerageAdapters } from '../providers/adapters/brokerage-adapter';
-import { ProviderTokensRepository, type ProviderTokensRepository as ProviderTokensRepositoryT } from './provider-tokens.repository';
-import { TokensService, type TokensService as TokensServiceT } from './tokens.service';
+import { Transactions } from '../../database/transactions';
+import { BROKERAGE_ADAPTERS } from '../brokerages/brokerage-adapter';
+import type { BrokerageAdapters } from '../brokerages/brokerage-adapter';
+import { ProviderTokensRepository } from './provider-tokens.repository';
+import { TokensService } from './tokens.service';
 
 export interface SweepReport {
   claimed: number;
@@ -29,13 +35,12 @@ export class TokenSweepService implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger('TokenSweep');
   private running = false;
 
-  // Explicit @Inject tokens with type-only parameter types: see metadata-types.ts for why.
   constructor(
-    @Inject(Transactions) private readonly transactions: TransactionsT,
-    @Inject(ProviderTokensRepository) private readonly repo: ProviderTokensRepositoryT,
-    @Inject(TokensService) private readonly tokens: TokensServiceT,
-    @Inject(Clock) private readonly clock: ClockT,
-    @Inject(SchedulerRegistry) private readonly scheduler: SchedulerRegistryT,
+    private readonly transactions: Transactions,
+    private readonly repo: ProviderTokensRepository,
+    private readonly tokens: TokensService,
+    private readonly clock: Clock,
+    private readonly scheduler: SchedulerRegistry,
     @InjectConfig() private readonly config: AppConfig,
     @Inject(BROKERAGE_ADAPTERS) private readonly adapters: BrokerageAdapters,
   ) {}
@@ -73,10 +78,19 @@ export class TokenSweepService implements OnApplicationBootstrap, OnApplicationS
       if (!adapter.enabled) continue;
       for (;;) {
         const now = this.clock.now();
-        const limit = Math.min(batchSize, this.tokens.budget.available(adapter.key, adapter.ratePerMinute, now));
+        const limit = Math.min(
+          batchSize,
+          await this.tokens.budget.remaining(adapter.key, adapter.ratePerMinute, now),
+        );
         if (limit <= 0) break;
         const ids = await this.transactions.run((tx) =>
-          this.repo.claimDue(tx.manager, adapter.key, now, new Date(now.getTime() + leaseMs), limit),
+          this.repo.claimDue(
+            tx.manager,
+            adapter.key,
+            now,
+            new Date(now.getTime() + leaseMs),
+            limit,
+          ),
         );
         report.claimed += ids.length;
         await runPool(ids, concurrency, async (id) => {
@@ -87,7 +101,10 @@ export class TokenSweepService implements OnApplicationBootstrap, OnApplicationS
             else report.skipped++;
           } catch (err) {
             report.failed++;
-            this.logger.error({ connectionId: id, err: { message: (err as Error).message } }, 'sweep refresh crashed');
+            this.logger.error(
+              { connectionId: id, err: { message: (err as Error).message } },
+              'sweep refresh crashed',
+            );
           }
         });
         if (ids.length < limit) break;
@@ -98,7 +115,11 @@ export class TokenSweepService implements OnApplicationBootstrap, OnApplicationS
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
-export async function runPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function runPool<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) await work(items[next++]);

@@ -1,4 +1,4 @@
-import { MAX_SANDBOX_CODES, SandboxOAuthController } from '../../../src/modules/providers/adapters/sandbox/sandbox-oauth.controller';
+import { MAX_SANDBOX_CODES, SandboxOAuthController } from '../../../src/modules/brokerages/sandbox/oauth-server/sandbox-oauth.controller';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import * as oauth from 'oauth4webapi';

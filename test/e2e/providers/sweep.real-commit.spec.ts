@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Transactions } from '../../../src/database/transactions';
-import { ConnectionsRepository } from '../../../src/modules/providers/connections.repository';
+import { ConnectionsRepository } from '../../../src/modules/connections/connections.repository';
 import { TokenSweepService } from '../../../src/modules/tokens/token-sweep.service';
 import { TokensService } from '../../../src/modules/tokens/tokens.service';
 import { describeRealCommit, RealCommitApp } from '../../harness';

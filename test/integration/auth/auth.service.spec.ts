@@ -1,6 +1,7 @@
 import { TestingModule } from '@nestjs/testing';
 import { Clock, FakeClock } from '../../../src/common/clock';
-import { AppException } from '../../../src/common/errors/app.exception';
+import { AuthError } from '../../../src/modules/auth/auth.errors';
+import { asHttp } from '../../support/as-http';
 import { DatabaseModule } from '../../../src/database/database.module';
 import { Transactions } from '../../../src/database/transactions';
 import { AuditModule } from '../../../src/modules/audit/audit.module';
@@ -163,14 +164,16 @@ describe('AuthService and AuditService (integration)', () => {
 
   it('change-password for an account that no longer exists answers 403 and records nothing', async () => {
     await expect(
-      m
-        .get<AuthService>(AuthService)
-        .changePassword(
-          '00000000-0000-4000-8000-000000000000',
-          '00000000-0000-4000-8000-000000000001',
-          { currentPassword: 'whatever 123', newPassword: 'brand new passphrase' },
-          meta,
-        ),
+      asHttp(
+        m
+          .get<AuthService>(AuthService)
+          .changePassword(
+            '00000000-0000-4000-8000-000000000000',
+            '00000000-0000-4000-8000-000000000001',
+            { currentPassword: 'whatever 123', newPassword: 'brand new passphrase' },
+            meta,
+          ),
+      ),
     ).rejects.toMatchObject({ status: 403, code: 'invalid_current_password' });
     expect(
       await m.dataSource.query(`SELECT 1 FROM audit_events WHERE type = 'password_change_failed'`),
@@ -189,7 +192,7 @@ describe('AuthService and AuditService (integration)', () => {
     const spy = jest.spyOn(users, 'findByEmail').mockResolvedValueOnce(stale);
     try {
       await expect(
-        m.get<AuthService>(AuthService).login({ email: u.email, password: u.password }, meta),
+        asHttp(m.get<AuthService>(AuthService).login({ email: u.email, password: u.password }, meta)),
       ).rejects.toMatchObject({ status: 401, code: 'invalid_credentials' });
     } finally {
       spy.mockRestore();
@@ -242,7 +245,7 @@ describe('AuthService and AuditService (integration)', () => {
     command.passwordSource = async () => 'short';
     await expect(
       command.run({ values: { email: 'x@example.test' }, positionals: [], io }),
-    ).rejects.toBeInstanceOf(AppException);
+    ).rejects.toBeInstanceOf(AuthError);
     const admins = await m.dataSource.query(
       `SELECT data FROM audit_events WHERE type = 'admin_created' ORDER BY created_at`,
     );

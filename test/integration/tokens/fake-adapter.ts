@@ -1,4 +1,8 @@
-import { BrokerageAdapter, BrokerageError, TokenSet } from '../../../src/modules/providers/adapters/brokerage-adapter';
+import {
+  BrokerageAdapter,
+  BrokerageError,
+  TokenSet,
+} from '../../../src/modules/brokerages/brokerage-adapter';
 
 /** A scriptable brokerage: each refresh pops the next scripted answer (a TokenSet or an error to throw). */
 export class FakeAdapter implements BrokerageAdapter {
@@ -14,7 +18,10 @@ export class FakeAdapter implements BrokerageAdapter {
   script: Array<TokenSet | Error | (() => Promise<TokenSet>)> = [];
   revokeFails = false;
 
-  constructor(readonly key = 'fake', readonly name = 'Fake brokerage') {}
+  constructor(
+    readonly key = 'fake',
+    readonly name = 'Fake brokerage',
+  ) {}
 
   buildAuthorizationUrl(): string {
     return 'https://fake.test/authorize';
@@ -26,7 +33,10 @@ export class FakeAdapter implements BrokerageAdapter {
 
   async refresh(refreshToken: string): Promise<TokenSet> {
     this.refreshCalls.push(refreshToken);
-    const next = this.script.shift() ?? { accessToken: `at-${this.refreshCalls.length}`, expiresIn: 1800 };
+    const next = this.script.shift() ?? {
+      accessToken: `at-${this.refreshCalls.length}`,
+      expiresIn: 1800,
+    };
     if (next instanceof Error) throw next;
     if (typeof next === 'function') return next();
     return next;
@@ -38,6 +48,8 @@ export class FakeAdapter implements BrokerageAdapter {
   }
 
   classifyError(err: unknown): BrokerageError {
-    return err instanceof BrokerageError ? err : new BrokerageError('temporary', 'unexpected_error');
+    return err instanceof BrokerageError
+      ? err
+      : new BrokerageError('temporary', 'unexpected_error');
   }
 }

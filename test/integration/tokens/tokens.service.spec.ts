@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock, FakeClock } from '../../../src/common/clock';
-import { AppException } from '../../../src/common/errors/app.exception';
 import { Transactions } from '../../../src/database/transactions';
 import { AuditModule } from '../../../src/modules/audit/audit.module';
 import { EncryptionService } from '../../../src/modules/encryption/encryption.service';
-import { BROKERAGE_ADAPTERS, BrokerageError } from '../../../src/modules/providers/adapters/brokerage-adapter';
+import { BROKERAGE_ADAPTERS, BrokerageError } from '../../../src/modules/brokerages/brokerage-adapter';
 import { RANDOM } from '../../../src/modules/tokens/backoff';
-import { ConnectionEventsRepository } from '../../../src/modules/tokens/connection-events.repository';
+import { ConnectionEventsRepository } from '../../../src/modules/connections/connection-events.repository';
 import { TokenSweepService } from '../../../src/modules/tokens/token-sweep.service';
 import { TokensModule } from '../../../src/modules/tokens';
-import { TOKEN_SECRET_OWNER, TokensService } from '../../../src/modules/tokens/tokens.service';
+import { TokensError } from '../../../src/modules/tokens/tokens.errors';
+import { TOKEN_SECRET_OWNER } from '../../../src/modules/tokens/token-store.service';
+import { TokensService } from '../../../src/modules/tokens/tokens.service';
+import { asHttp, HttpError } from '../../support/as-http';
 import { useTestModule } from '../../harness';
 import { FakeAdapter } from './fake-adapter';
 
@@ -111,7 +113,7 @@ describe('storage and the hot path', () => {
   });
 
   it('refuses unknown, pending and reauth_required connections', async () => {
-    await expect(tokens().getValidAccessToken(randomUUID())).rejects.toMatchObject({ code: 'not_connected', status: 409 });
+    await expect(asHttp(tokens().getValidAccessToken(randomUUID()))).rejects.toMatchObject({ code: 'not_connected', status: 409 });
     const pending = await seed({ status: 'pending_auth' });
     await expect(tokens().getValidAccessToken(pending)).rejects.toMatchObject({ code: 'not_connected' });
     const reauth = await seed({ status: 'reauth_required' });
@@ -183,14 +185,14 @@ describe('refresh', () => {
       new BrokerageError('rate_limited', 'rate_limited', 429, new Date(Date.parse(T0) + 40 * MIN).toUTCString()),
     ];
     clock.advance(26 * MIN); // 12:26
-    const first = await tokens().forceRefresh(id).catch((e: AppException) => e);
+    const first = await asHttp(tokens().forceRefresh(id)).catch((e: HttpError) => e);
     expect(first).toMatchObject({ status: 503, code: 'brokerage_unavailable', headers: { 'Retry-After': '23' } }); // 15 s + 0.5 × 15 s
     expect(await status(id)).toEqual({ status: 'degraded', status_reason: 'brokerage_error' });
     clock.advance(23_000);
-    await expect(tokens().forceRefresh(id)).rejects.toMatchObject({ headers: { 'Retry-After': '45' } }); // 30 s + 15 s
+    await expect(asHttp(tokens().forceRefresh(id))).rejects.toMatchObject({ headers: { 'Retry-After': '45' } }); // 30 s + 15 s
     clock.advance(45_000);
     // Retry-After (an HTTP date, 12:40 → ~12.9 minutes from now) beats the 90 s backoff.
-    const third = (await tokens().forceRefresh(id).catch((e: AppException) => e)) as AppException;
+    const third = (await asHttp(tokens().forceRefresh(id)).catch((e: HttpError) => e)) as HttpError;
     expect(Number(third.headers['Retry-After'])).toBeGreaterThan(500);
     expect((await tokenRow(id)).failure_count).toBe(3);
     const events = await m.get<ConnectionEventsRepository>(ConnectionEventsRepository).list(id, 50);
@@ -221,7 +223,7 @@ describe('refresh', () => {
     const id = await seed();
     fake.script = [new BrokerageError('temporary', 'brokerage_error', 500)];
     clock.advance(MIN);
-    await expect(tokens().forceRefresh(id)).rejects.toBeInstanceOf(AppException);
+    await expect(tokens().forceRefresh(id)).rejects.toBeInstanceOf(TokensError);
     clock.advance(MIN);
     expect((await tokens().refresh(id)).result).toBe('refreshed');
     expect(await status(id)).toEqual({ status: 'active', status_reason: null });
@@ -308,7 +310,7 @@ describe('refresh', () => {
     clock.advance(29_000);
     expect((await tokens().refresh(id, { force: true })).result).toBe('shared');
     clock.advance(2_000); // cooldown over, but the one call per minute is used
-    const err = (await tokens().forceRefresh(id).catch((e: AppException) => e)) as AppException;
+    const err = (await asHttp(tokens().forceRefresh(id)).catch((e: HttpError) => e)) as HttpError;
     expect(err).toMatchObject({ status: 503, code: 'brokerage_unavailable', headers: { 'Retry-After': '29' } });
     expect(fake.refreshCalls).toHaveLength(1);
     expect((await tokenRow(id)).failure_count).toBe(0); // our own budget, not a brokerage failure
@@ -320,7 +322,7 @@ describe('refresh', () => {
     const b = await seed();
     clock.advance(26 * MIN); // both due
     fake.script = [new BrokerageError('rate_limited', 'rate_limited', 429, '120')];
-    await expect(tokens().forceRefresh(a)).rejects.toMatchObject({ status: 503 });
+    await expect(asHttp(tokens().forceRefresh(a))).rejects.toMatchObject({ status: 503 });
     expect(await sweep.sweepOnce()).toEqual({ claimed: 0, refreshed: 0, failed: 0, skipped: 0 });
     expect(fake.refreshCalls).toEqual([`rt0-${a}`]);
     clock.advance(121_000);
@@ -332,13 +334,13 @@ describe('refresh', () => {
     const id = await seed();
     fake.script = [new BrokerageError('temporary', 'brokerage_error', 500)];
     clock.advance(MIN);
-    await expect(tokens().forceRefresh(id)).rejects.toMatchObject({ status: 503 });
+    await expect(asHttp(tokens().forceRefresh(id))).rejects.toMatchObject({ status: 503 });
     await m.dataSource.query(`UPDATE provider_tokens SET refresh_token_expires_at = $2, next_attempt_at = $3 WHERE connection_id = $1`, [
       id,
       new Date(clock.now().getTime() - 1),
       new Date(clock.now().getTime() + 10 * MIN),
     ]);
-    await expect(tokens().forceRefresh(id)).rejects.toMatchObject({ status: 409, code: 'reauth_required' });
+    await expect(asHttp(tokens().forceRefresh(id))).rejects.toMatchObject({ status: 409, code: 'reauth_required' });
     expect(await status(id)).toEqual({ status: 'reauth_required', status_reason: 'refresh_token_expired' });
   });
 

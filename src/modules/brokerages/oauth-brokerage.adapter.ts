@@ -1,6 +1,11 @@
 import * as oauth from 'oauth4webapi';
-import type { BrokerageSettings } from '../../../config/providers.config';
-import { AuthorizationRequest, BrokerageAdapter, BrokerageError, TokenSet } from './brokerage-adapter';
+import type { BrokerageSettings } from '../../config/providers.config';
+import {
+  AuthorizationRequest,
+  BrokerageAdapter,
+  BrokerageError,
+  TokenSet,
+} from './brokerage-adapter';
 
 /** Code of a refused authorization response (validation before any call to the brokerage). */
 export const AUTHORIZATION_FAILED = 'authorization_failed';
@@ -36,7 +41,9 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
     };
     this.client = { client_id: settings.clientId };
     // A brokerage without credentials is disabled (never called); oauth4webapi refuses an empty secret.
-    this.clientAuth = settings.enabled ? oauth.ClientSecretBasic(settings.clientSecret) : oauth.None();
+    this.clientAuth = settings.enabled
+      ? oauth.ClientSecretBasic(settings.clientSecret)
+      : oauth.None();
   }
 
   get key(): string {
@@ -80,17 +87,30 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
     let params: URLSearchParams;
     try {
       // Our own state check already happened (hashed, single-use, bound to user and connection).
-      params = oauth.validateAuthResponse(this.as, this.client, new URLSearchParams(callback), oauth.skipStateCheck);
+      params = oauth.validateAuthResponse(
+        this.as,
+        this.client,
+        new URLSearchParams(callback),
+        oauth.skipStateCheck,
+      );
     } catch {
       // The authorization response itself is unacceptable (e.g. a foreign `iss`), not a brokerage outage.
       throw new BrokerageError('reauth_required', AUTHORIZATION_FAILED);
     }
     try {
       const response = await oauth.authorizationCodeGrantRequest(
-        this.as, this.client, this.clientAuth, params, this.settings.redirectUri, codeVerifier, this.options(),
+        this.as,
+        this.client,
+        this.clientAuth,
+        params,
+        this.settings.redirectUri,
+        codeVerifier,
+        this.options(),
       );
       await this.precheck(response);
-      return toTokenSet(await oauth.processAuthorizationCodeResponse(this.as, this.client, response));
+      return toTokenSet(
+        await oauth.processAuthorizationCodeResponse(this.as, this.client, response),
+      );
     } catch (err) {
       throw this.classifyError(err);
     }
@@ -98,7 +118,13 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
 
   async refresh(refreshToken: string): Promise<TokenSet> {
     try {
-      const response = await oauth.refreshTokenGrantRequest(this.as, this.client, this.clientAuth, refreshToken, this.options());
+      const response = await oauth.refreshTokenGrantRequest(
+        this.as,
+        this.client,
+        this.clientAuth,
+        refreshToken,
+        this.options(),
+      );
       await this.precheck(response);
       return toTokenSet(await oauth.processRefreshTokenResponse(this.as, this.client, response));
     } catch (err) {
@@ -123,10 +149,20 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
     if (err instanceof BrokerageError) return err;
     if (err instanceof oauth.ResponseBodyError) {
       const code = safeCode(err.error);
-      if (err.status === 429) return new BrokerageError('rate_limited', 'rate_limited', 429, header(err.response, 'retry-after'));
+      if (err.status === 429)
+        return new BrokerageError(
+          'rate_limited',
+          'rate_limited',
+          429,
+          header(err.response, 'retry-after'),
+        );
       if (err.status >= 500) return new BrokerageError('temporary', 'brokerage_error', err.status);
       // Token-endpoint 4xx errors (RFC 6749 §5.2) do not heal by retrying: the grant or the client is refused.
-      if (err.status === 401 || REAUTH_ERRORS.has(err.error) || (err.status >= 400 && err.status !== 408)) {
+      if (
+        err.status === 401 ||
+        REAUTH_ERRORS.has(err.error) ||
+        (err.status >= 400 && err.status !== 408)
+      ) {
         return new BrokerageError('reauth_required', code, err.status);
       }
       return new BrokerageError('temporary', code, err.status);
@@ -140,14 +176,17 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
       return new BrokerageError('reauth_required', safeCode(err.error), undefined);
     }
     const name = (err as { name?: string })?.name;
-    if (name === 'TimeoutError' || name === 'AbortError') return new BrokerageError('temporary', 'timeout');
+    if (name === 'TimeoutError' || name === 'AbortError')
+      return new BrokerageError('temporary', 'timeout');
     // By name, not instanceof: undici's errors may come from another realm (e.g. under Jest).
-    if (name === 'TypeError' && /fetch failed/i.test((err as Error).message)) return new BrokerageError('temporary', 'connection_error');
+    if (name === 'TypeError' && /fetch failed/i.test((err as Error).message))
+      return new BrokerageError('temporary', 'connection_error');
     if (err instanceof oauth.OperationProcessingError) {
       const status = err.cause instanceof Response ? err.cause.status : undefined;
       if (status === 401) return new BrokerageError('reauth_required', 'unauthorized', 401);
       // A 4xx without an OAuth error body (e.g. a problem+json 400): still a refusal, not a hiccup.
-      if (status !== undefined && status >= 400 && status < 500 && status !== 408) return new BrokerageError('reauth_required', 'rejected', status);
+      if (status !== undefined && status >= 400 && status < 500 && status !== 408)
+        return new BrokerageError('reauth_required', 'rejected', status);
       return new BrokerageError('temporary', 'invalid_response', status);
     }
     return new BrokerageError('temporary', 'unexpected_error');
@@ -158,7 +197,12 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
     if (response.status === 429 || response.status >= 500) {
       await response.body?.cancel().catch(() => undefined);
       throw response.status === 429
-        ? new BrokerageError('rate_limited', 'rate_limited', 429, response.headers.get('retry-after') ?? undefined)
+        ? new BrokerageError(
+            'rate_limited',
+            'rate_limited',
+            429,
+            response.headers.get('retry-after') ?? undefined,
+          )
         : new BrokerageError('temporary', 'brokerage_error', response.status);
     }
   }

@@ -1,10 +1,20 @@
-import { Body, Controller, Get, Header, HttpCode, Post, Query, Req, Res, VERSION_NEUTRAL } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Post,
+  Query,
+  Req,
+  Res,
+  VERSION_NEUTRAL,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Clock } from '../../../../common/clock';
 import { Public } from '../../../../common/decorators/public.decorator';
-import { AppException } from '../../../../common/errors/app.exception';
 import type { AppConfig } from '../../../../config';
 import { InjectConfig } from '../../../../config';
 import { SANDBOX_FAIL_MODES } from '../../../../config/providers.config';
@@ -22,7 +32,8 @@ const CODE_TTL_MS = 60_000;
 export const MAX_SANDBOX_CODES = 1000;
 
 /**
- * A tiny OAuth 2.0 authorization server for development (never in production): `authorize` approves at once
+ * A tiny OAuth 2.0 authorization server for development (never in production, routes mapped only when the
+ * sandbox is enabled): `authorize` approves at once
  * and redirects back with a code (ending in `@`, like Schwab's); `token` checks HTTP Basic client credentials
  * and PKCE S256 and issues short-lived access tokens. Refresh tokens are stateless (HMAC-signed, carrying the
  * failure mode), so they survive restarts of `npm start`. Failure modes: SANDBOX_FAIL, or `sandbox_fail=<mode>`
@@ -43,10 +54,12 @@ export class SandboxOAuthController {
   @Header('Cache-Control', 'no-store')
   authorize(@Query() q: Record<string, unknown>, @Res() res: Response): void {
     const s = this.settings();
-    const p = (k: string) => (typeof q[k] === 'string' ? (q[k]) : undefined);
+    const p = (k: string) => (typeof q[k] === 'string' ? q[k] : undefined);
     // Never redirect to an unregistered URI: answer the browser directly instead.
     if (p('client_id') !== s.clientId || p('redirect_uri') !== s.redirectUri) {
-      res.status(400).json({ error: 'invalid_request', error_description: 'unknown client or redirect_uri' });
+      res
+        .status(400)
+        .json({ error: 'invalid_request', error_description: 'unknown client or redirect_uri' });
       return;
     }
     const back = new URL(s.redirectUri);
@@ -55,7 +68,8 @@ export class SandboxOAuthController {
     const mode = p('sandbox_fail') ?? s.failMode;
     let error: string | undefined;
     if (p('response_type') !== 'code') error = 'unsupported_response_type';
-    else if (!p('code_challenge') || p('code_challenge_method') !== 'S256') error = 'invalid_request';
+    else if (!p('code_challenge') || p('code_challenge_method') !== 'S256')
+      error = 'invalid_request';
     else if (!(SANDBOX_FAIL_MODES as readonly string[]).includes(mode)) error = 'invalid_request';
     else if (p('sandbox_deny') === '1') error = 'access_denied';
     if (error) {
@@ -89,18 +103,30 @@ export class SandboxOAuthController {
       res.status(401).json({ error: 'invalid_client' });
       return;
     }
-    const f = (k: string) => (typeof body?.[k] === 'string' ? (body[k]) : undefined);
+    const f = (k: string) => (typeof body?.[k] === 'string' ? body[k] : undefined);
     if (f('grant_type') === 'authorization_code') {
       const code = f('code');
       const issued = code ? this.codes.get(code) : undefined;
       if (code) this.codes.delete(code); // single use, whatever happens next
-      if (!issued || issued.expiresAt <= this.clock.now().getTime() || f('redirect_uri') !== issued.redirectUri) {
-        res.status(400).json({ error: 'invalid_grant', error_description: 'unknown, used or expired code' });
+      if (
+        !issued ||
+        issued.expiresAt <= this.clock.now().getTime() ||
+        f('redirect_uri') !== issued.redirectUri
+      ) {
+        res
+          .status(400)
+          .json({ error: 'invalid_grant', error_description: 'unknown, used or expired code' });
         return;
       }
       const verifier = f('code_verifier');
-      if (!verifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || s256(verifier) !== issued.challenge) {
-        res.status(400).json({ error: 'invalid_grant', error_description: 'PKCE verification failed' });
+      if (
+        !verifier ||
+        !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) ||
+        s256(verifier) !== issued.challenge
+      ) {
+        res
+          .status(400)
+          .json({ error: 'invalid_grant', error_description: 'PKCE verification failed' });
         return;
       }
       if (issued.failMode === 'exchange_invalid_grant') {
@@ -134,10 +160,9 @@ export class SandboxOAuthController {
     res.status(this.clientAuthenticated(req, s) ? 200 : 401).end();
   }
 
+  // Mapped only when the sandbox exists (SandboxOAuthServerModule), so the settings are always there.
   private settings(): SandboxSettings {
-    const s = this.config.providers.sandbox;
-    if (!s) throw new AppException(404, 'not_found', 'Not found.');
-    return s;
+    return this.config.providers.sandbox!;
   }
 
   private issue(s: SandboxSettings, refreshToken: string): Record<string, unknown> {
@@ -151,7 +176,9 @@ export class SandboxOAuthController {
   }
 
   private signRefresh(s: SandboxSettings, mode: SandboxFailMode): string {
-    const payload = Buffer.from(JSON.stringify({ m: mode, n: randomBytes(12).toString('base64url') })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({ m: mode, n: randomBytes(12).toString('base64url') }),
+    ).toString('base64url');
     return `sbx_rt_${payload}.${this.mac(s, payload)}`;
   }
 
@@ -161,12 +188,16 @@ export class SandboxOAuthController {
     const expected = Buffer.from(this.mac(s, m[1]));
     const given = Buffer.from(m[2]);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
-    const mode = (JSON.parse(Buffer.from(m[1], 'base64url').toString('utf8')) as { m: SandboxFailMode }).m;
+    const mode = (
+      JSON.parse(Buffer.from(m[1], 'base64url').toString('utf8')) as { m: SandboxFailMode }
+    ).m;
     return (SANDBOX_FAIL_MODES as readonly string[]).includes(mode) ? mode : null;
   }
 
   private mac(s: SandboxSettings, payload: string): string {
-    return createHmac('sha256', `sandbox-refresh:${s.clientSecret}`).update(payload).digest('base64url');
+    return createHmac('sha256', `sandbox-refresh:${s.clientSecret}`)
+      .update(payload)
+      .digest('base64url');
   }
 
   private clientAuthenticated(req: Request, s: SandboxSettings): boolean {
@@ -184,7 +215,12 @@ export class SandboxOAuthController {
     };
     const id = decode(decoded.slice(0, i));
     const secret = decode(decoded.slice(i + 1));
-    return id !== undefined && secret !== undefined && id === s.clientId && safeEqual(secret, s.clientSecret);
+    return (
+      id !== undefined &&
+      secret !== undefined &&
+      id === s.clientId &&
+      safeEqual(secret, s.clientSecret)
+    );
   }
 
   private purgeCodes(): void {

@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type DataSource as DataSourceT, EntityManager } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ConnectionEventEntity } from './connection-event.entity';
 
@@ -16,18 +16,31 @@ export type ConnectionEventType =
 /** The per-connection trail. Append-only by convention: nothing here updates or deletes. */
 @Injectable()
 export class ConnectionEventsRepository {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSourceT) {}
+  constructor(private readonly dataSource: DataSource) {}
 
-  async record(manager: EntityManager, connectionId: string, type: ConnectionEventType, data: Record<string, unknown> = {}): Promise<void> {
+  async record(
+    manager: EntityManager,
+    connectionId: string,
+    type: ConnectionEventType,
+    data: Record<string, unknown> = {},
+  ): Promise<void> {
     // jsonb column: TypeORM's deep-partial type does not accept an open record, hence the cast.
-    await manager.insert(ConnectionEventEntity, { connectionId, type, data } as QueryDeepPartialEntity<ConnectionEventEntity>);
+    await manager.insert(ConnectionEventEntity, {
+      connectionId,
+      type,
+      data,
+    } as QueryDeepPartialEntity<ConnectionEventEntity>);
   }
 
   /**
    * Newest first; `before` is the id of the last item of the previous page. `created_at` has microseconds
    * (clock_timestamp()) but a JS Date only milliseconds, so the keyset compares against the stored row itself.
    */
-  async list(connectionId: string, limit: number, before?: { id: string }): Promise<ConnectionEventEntity[]> {
+  async list(
+    connectionId: string,
+    limit: number,
+    before?: { id: string },
+  ): Promise<ConnectionEventEntity[]> {
     const qb = this.dataSource.manager
       .createQueryBuilder(ConnectionEventEntity, 'e')
       .where('e.connection_id = :connectionId', { connectionId })

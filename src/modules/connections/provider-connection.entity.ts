@@ -1,14 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-
-export const CONNECTION_STATUSES = [
-  'pending_auth',
-  'active',
-  'expiring',
-  'degraded',
-  'reauth_required',
-  'disconnected',
-] as const;
-export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+import type { ConnectionStatus } from './connection-status';
 
 /**
  * A user's link to one brokerage login. Re-authorisation keeps the row (and its id); removal marks it

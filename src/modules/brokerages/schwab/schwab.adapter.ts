@@ -1,4 +1,4 @@
-import type { BrokerageSettings } from '../../../../config/providers.config';
+import type { BrokerageSettings } from '../../../config/providers.config';
 import { OAuthBrokerageAdapter } from '../oauth-brokerage.adapter';
 
 /**

@@ -1,6 +1,12 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { RequestMeta } from '../audit/audit.service';
+
+/** Caller context carried from the HTTP layer into services, so audit rows name who did what from where. */
+export interface RequestMeta {
+  ip?: string | null;
+  userAgent?: string | null;
+  requestId?: string | null;
+}
 
 /** ip (trusted-proxy aware, via Express `req.ip`), user agent (capped) and request id, for audit rows. */
 export function requestMeta(req: Pick<Request, 'ip' | 'headers'> & { id?: unknown }): RequestMeta {
@@ -12,7 +18,6 @@ export function requestMeta(req: Pick<Request, 'ip' | 'headers'> & { id?: unknow
   };
 }
 
-/** `@Meta()`: the caller context of this request (see `requestMeta`). */
 export const Meta = createParamDecorator((_: unknown, ctx: ExecutionContext): RequestMeta =>
   requestMeta(ctx.switchToHttp().getRequest<Request & { id?: unknown }>()),
 );

@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import type { BrokerageSettings } from '../../../config/providers.config';
+import type { BrokerageSettings } from '../../config/providers.config';
 import { BrokerageError } from './brokerage-adapter';
 import { OAuthBrokerageAdapter } from './oauth-brokerage.adapter';
 
@@ -20,8 +20,15 @@ const settings: BrokerageSettings = {
   allowInsecureRequests: false,
 };
 
-function bodyError(status: number, error: string, headers: Record<string, string> = {}): oauth.ResponseBodyError {
-  return new oauth.ResponseBodyError('x', { cause: { error }, response: new Response(null, { status, headers }) });
+function bodyError(
+  status: number,
+  error: string,
+  headers: Record<string, string> = {},
+): oauth.ResponseBodyError {
+  return new oauth.ResponseBodyError('x', {
+    cause: { error },
+    response: new Response(null, { status, headers }),
+  });
 }
 
 describe('OAuthBrokerageAdapter', () => {
@@ -38,9 +45,15 @@ describe('OAuthBrokerageAdapter', () => {
       code_challenge_method: 'S256',
     });
     const scoped = new OAuthBrokerageAdapter({ ...settings, scopes: ['a', 'b'] });
-    expect(new URL(scoped.buildAuthorizationUrl({ state: 's', codeChallenge: 'c' })).searchParams.get('scope')).toBe('a b');
+    expect(
+      new URL(scoped.buildAuthorizationUrl({ state: 's', codeChallenge: 'c' })).searchParams.get(
+        'scope',
+      ),
+    ).toBe('a b');
     expect(a.supportsRevocation).toBe(false);
-    expect(new OAuthBrokerageAdapter({ ...settings, revokeUrl: 'https://x/revoke' }).supportsRevocation).toBe(true);
+    expect(
+      new OAuthBrokerageAdapter({ ...settings, revokeUrl: 'https://x/revoke' }).supportsRevocation,
+    ).toBe(true);
   });
 
   it.each([
@@ -66,15 +79,30 @@ describe('OAuthBrokerageAdapter', () => {
 
   it('refuses plain http unless allowed, and never for a disabled brokerage', async () => {
     const http = new OAuthBrokerageAdapter({ ...settings, tokenUrl: 'http://127.0.0.1:9/token' });
-    await expect(http.refresh('rt')).rejects.toMatchObject({ kind: 'temporary', code: 'invalid_response' });
-    const allowed = new OAuthBrokerageAdapter({ ...settings, tokenUrl: 'http://127.0.0.1:9/token', allowInsecureRequests: true });
-    await expect(allowed.refresh('rt')).rejects.toMatchObject({ kind: 'temporary', code: 'connection_error' });
-    expect(() => new OAuthBrokerageAdapter({ ...settings, enabled: false, clientId: '', clientSecret: '' })).not.toThrow();
+    await expect(http.refresh('rt')).rejects.toMatchObject({
+      kind: 'temporary',
+      code: 'invalid_response',
+    });
+    const allowed = new OAuthBrokerageAdapter({
+      ...settings,
+      tokenUrl: 'http://127.0.0.1:9/token',
+      allowInsecureRequests: true,
+    });
+    await expect(allowed.refresh('rt')).rejects.toMatchObject({
+      kind: 'temporary',
+      code: 'connection_error',
+    });
+    expect(
+      () =>
+        new OAuthBrokerageAdapter({ ...settings, enabled: false, clientId: '', clientSecret: '' }),
+    ).not.toThrow();
   });
 
   it('refuses an authorization response from a foreign issuer as authorization_failed, without calling the brokerage', async () => {
     const fetchSpy = jest.spyOn(globalThis, 'fetch');
-    await expect(a.exchangeCode({ code: 'c', iss: 'https://evil.test' }, 'v'.repeat(43))).rejects.toMatchObject({ kind: 'reauth_required', code: 'authorization_failed' });
+    await expect(
+      a.exchangeCode({ code: 'c', iss: 'https://evil.test' }, 'v'.repeat(43)),
+    ).rejects.toMatchObject({ kind: 'reauth_required', code: 'authorization_failed' });
     expect(fetchSpy).not.toHaveBeenCalled();
     fetchSpy.mockRestore();
   });

@@ -1,5 +1,4 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { Instant, JsonObject } from './metadata-types';
 
 /**
  * A connection's own trail (status changes and token events) for `GET /providers/:id/events`. Security events
@@ -20,9 +19,9 @@ export class ConnectionEventEntity {
 
   /** Context only: never a token or code. */
   @Column({ type: 'jsonb', default: () => "'{}'" })
-  data: JsonObject;
+  data: Record<string, unknown>;
 
   // clock_timestamp(): events of one transaction keep their real order.
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'clock_timestamp()' })
-  createdAt: Instant;
+  createdAt: Date;
 }

@@ -1,4 +1,4 @@
-import { requestMeta } from './request-meta';
+import { requestMeta } from './meta.decorator';
 
 describe('requestMeta', () => {
   it('takes ip, a capped user agent and the request id', () => {

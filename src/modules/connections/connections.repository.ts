@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { ConnectionStatus, ProviderConnectionEntity } from './provider-connection.entity';
+import { ProviderConnectionEntity } from './provider-connection.entity';
 
 export interface PageCursor {
   createdAt: Date;
@@ -16,39 +16,69 @@ export class ConnectionsRepository {
     return manager ?? this.dataSource.manager;
   }
 
-  async insert(manager: EntityManager, row: Omit<ProviderConnectionEntity, 'id'>): Promise<ProviderConnectionEntity> {
+  async insert(
+    manager: EntityManager,
+    row: Omit<ProviderConnectionEntity, 'id'>,
+  ): Promise<ProviderConnectionEntity> {
     const result = await manager.insert(ProviderConnectionEntity, row);
     return { ...row, id: (result.identifiers[0] as { id: string }).id };
   }
 
   /** The user's live connection, or null for a missing, foreign or disconnected one (all answer 404). */
-  async findOwned(userId: string, id: string, manager?: EntityManager, lock = false): Promise<ProviderConnectionEntity | null> {
+  async findOwned(
+    userId: string,
+    id: string,
+    manager?: EntityManager,
+    lock = false,
+  ): Promise<ProviderConnectionEntity | null> {
     const qb = this.m(manager)
       .createQueryBuilder(ProviderConnectionEntity, 'c')
-      .where('c.id = :id AND c.user_id = :userId AND c.status <> :gone', { id, userId, gone: 'disconnected' });
+      .where('c.id = :id AND c.user_id = :userId AND c.status <> :gone', {
+        id,
+        userId,
+        gone: 'disconnected',
+      });
     if (lock) qb.setLock('pessimistic_write');
     return qb.getOne();
   }
 
-  async findById(id: string, manager?: EntityManager, lock = false): Promise<ProviderConnectionEntity | null> {
-    const qb = this.m(manager).createQueryBuilder(ProviderConnectionEntity, 'c').where('c.id = :id', { id });
+  async findById(
+    id: string,
+    manager?: EntityManager,
+    lock = false,
+  ): Promise<ProviderConnectionEntity | null> {
+    const qb = this.m(manager)
+      .createQueryBuilder(ProviderConnectionEntity, 'c')
+      .where('c.id = :id', { id });
     if (lock) qb.setLock('pessimistic_write');
     return qb.getOne();
   }
 
   /** Newest first, keyset-paginated on (created_at, id). */
-  async listOwned(userId: string, limit: number, after?: PageCursor): Promise<ProviderConnectionEntity[]> {
+  async listOwned(
+    userId: string,
+    limit: number,
+    after?: PageCursor,
+  ): Promise<ProviderConnectionEntity[]> {
     const qb = this.m()
       .createQueryBuilder(ProviderConnectionEntity, 'c')
       .where('c.user_id = :userId AND c.status <> :gone', { userId, gone: 'disconnected' })
       .orderBy('c.created_at', 'DESC')
       .addOrderBy('c.id', 'DESC')
       .take(limit);
-    if (after) qb.andWhere('(c.created_at, c.id) < (:createdAt, :cid)', { createdAt: after.createdAt, cid: after.id });
+    if (after)
+      qb.andWhere('(c.created_at, c.id) < (:createdAt, :cid)', {
+        createdAt: after.createdAt,
+        cid: after.id,
+      });
     return qb.getMany();
   }
 
-  async update(manager: EntityManager, id: string, patch: Partial<ProviderConnectionEntity> & { status?: ConnectionStatus }): Promise<void> {
+  async update(
+    manager: EntityManager,
+    id: string,
+    patch: Partial<Omit<ProviderConnectionEntity, 'id'>>,
+  ): Promise<void> {
     await manager.update(ProviderConnectionEntity, { id }, patch);
   }
 }

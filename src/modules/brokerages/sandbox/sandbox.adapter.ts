@@ -1,4 +1,4 @@
-import type { SandboxSettings } from '../../../../config/providers.config';
+import type { SandboxSettings } from '../../../config/providers.config';
 import { OAuthBrokerageAdapter } from '../oauth-brokerage.adapter';
 
 /**

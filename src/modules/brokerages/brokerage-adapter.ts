@@ -1,6 +1,5 @@
 /**
- * The one seam between Dashtam and a brokerage's OAuth server. Each brokerage has a folder under
- * `adapters/`; all of them are collected under BROKERAGE_ADAPTERS (a `Map<key, adapter>`), so tests and new
+ * The one seam between Dashtam and a brokerage's OAuth server. Each brokerage has a folder in this module; all of them are collected under BROKERAGE_ADAPTERS (a `Map<key, adapter>`), so tests and new
  * brokerages plug in without touching the flow or the token code.
  */
 export const BROKERAGE_ADAPTERS = Symbol('BROKERAGE_ADAPTERS');

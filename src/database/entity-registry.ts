@@ -1,0 +1,13 @@
+/**
+ * Entities registered by their modules (`DatabaseModule.forFeature([...])`), collected when the module files
+ * are loaded, so the DataSource built afterwards knows them without the database layer importing any module.
+ */
+const registered = new Set<Function>();
+
+export function registerEntities(entities: readonly Function[]): void {
+  for (const entity of entities) registered.add(entity);
+}
+
+export function registeredEntities(): Function[] {
+  return [...registered].sort((a, b) => a.name.localeCompare(b.name));
+}

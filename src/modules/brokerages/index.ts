@@ -1,0 +1,2 @@
+export * from './brokerage-adapter';
+export * from './brokerages.module';

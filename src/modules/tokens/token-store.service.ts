@@ -1,0 +1,175 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { Clock } from '../../common/clock';
+import { Tx } from '../../database/transactions';
+import { BROKERAGE_ADAPTERS } from '../brokerages/brokerage-adapter';
+import type { BrokerageAdapters, TokenSet } from '../brokerages/brokerage-adapter';
+import type { ConnectionStatus } from '../connections/connection-status';
+import { ConnectionsService } from '../connections/connections.service';
+import type { ConnectionRef } from '../connections/connections.service';
+import { EncryptionService } from '../encryption/encryption.service';
+import { ProviderTokensRepository } from './provider-tokens.repository';
+import { TokenPolicy } from './token-policy';
+import { TokensError, TokensErrorCode } from './tokens.errors';
+
+/** Owner type of the token secrets in the encryption module; owner id = the provider_tokens row id. */
+export const TOKEN_SECRET_OWNER = 'provider_token';
+export const NO_LEASE = { refreshLeaseId: null, refreshLeaseUntil: null };
+
+export interface TokenMetadata {
+  accessTokenExpiresAt: string;
+  refreshTokenExpiresAt: string | null;
+  lastRefreshedAt: string | null;
+  refreshCount: number;
+  scopes: string[];
+}
+
+/** The encrypted token set of each connection and its metadata row: store, read, destroy. */
+@Injectable()
+export class TokenStore {
+  private readonly logger = new Logger('Tokens');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly repo: ProviderTokensRepository,
+    private readonly connections: ConnectionsService,
+    private readonly encryption: EncryptionService,
+    private readonly policy: TokenPolicy,
+    private readonly clock: Clock,
+    @Inject(BROKERAGE_ADAPTERS) private readonly adapters: BrokerageAdapters,
+  ) {}
+
+  async getMetadata(connectionId: string): Promise<TokenMetadata | null> {
+    const row = await this.repo.find(connectionId);
+    if (!row) return null;
+    return {
+      accessTokenExpiresAt: row.accessTokenExpiresAt.toISOString(),
+      refreshTokenExpiresAt: row.refreshTokenExpiresAt?.toISOString() ?? null,
+      lastRefreshedAt: row.lastRefreshedAt?.toISOString() ?? null,
+      refreshCount: row.refreshCount,
+      scopes: row.scopes,
+    };
+  }
+
+  /**
+   * Stores the tokens of a completed code exchange inside the caller's transaction (new connection or
+   * re-authorisation: the same row and secrets owner are reused). Returns the status the connection should take.
+   */
+  async storeFromExchange(
+    manager: EntityManager,
+    connection: ConnectionRef,
+    tokens: TokenSet,
+  ): Promise<ConnectionStatus> {
+    const now = this.clock.now();
+    const adapter = this.adapters.get(connection.providerKey);
+    const accessExp = this.policy.accessExpiry(tokens, now);
+    const rtLifetimeMs =
+      tokens.refreshTokenExpiresIn !== undefined
+        ? tokens.refreshTokenExpiresIn * 1000
+        : adapter?.refreshTokenLifetimeMs;
+    const refreshExp = rtLifetimeMs ? new Date(now.getTime() + rtLifetimeMs) : null;
+    const fields = {
+      providerKey: connection.providerKey,
+      accessTokenExpiresAt: accessExp,
+      refreshTokenExpiresAt: refreshExp,
+      obtainedAt: now,
+      lastRefreshedAt: null,
+      refreshCount: 0,
+      scopes: tokens.scopes ?? [...(adapter?.scopes ?? [])],
+      refreshDueAt: this.policy.nextDue(accessExp, now),
+      failureCount: 0,
+      nextAttemptAt: null,
+      lastErrorCode: null,
+      ...NO_LEASE,
+      updatedAt: now,
+    };
+    const existing = await this.repo.lock(manager, connection.id);
+    let tokenId: string;
+    if (existing) {
+      tokenId = existing.id;
+      await this.encryption.deleteSecrets(manager, TOKEN_SECRET_OWNER, tokenId);
+      await this.repo.update(manager, tokenId, fields);
+    } else {
+      tokenId = await this.repo.insert(manager, {
+        ...fields,
+        connectionId: connection.id,
+        createdAt: now,
+      });
+    }
+    await this.storeSecrets(
+      manager,
+      tokenId,
+      tokens.accessToken,
+      tokens.refreshToken,
+      tokens.idToken,
+    );
+    await this.connections.recordEvent(manager, connection.id, 'token_stored', {
+      accessTokenExpiresAt: accessExp.toISOString(),
+      refreshTokenExpiresAt: refreshExp?.toISOString() ?? null,
+      reauthorisation: existing !== null,
+    });
+    return this.policy.statusAfterSuccess(refreshExp, now);
+  }
+
+  /**
+   * Destroys a connection's tokens inside the caller's transaction; after COMMIT, revokes the refresh token at
+   * the brokerage when it supports revocation (best effort: a failure is logged, never surfaced).
+   */
+  async destroy(tx: Tx, connectionId: string): Promise<void> {
+    const row = await this.repo.lock(tx.manager, connectionId);
+    if (!row) return;
+    const secrets = await this.encryption.readSecrets(tx.manager, TOKEN_SECRET_OWNER, row.id);
+    await this.encryption.deleteSecrets(tx.manager, TOKEN_SECRET_OWNER, row.id);
+    await this.repo.delete(tx.manager, row.id);
+    await this.connections.recordEvent(tx.manager, connectionId, 'token_destroyed');
+    const adapter = this.adapters.get(row.providerKey);
+    const token = secrets.refresh_token ?? secrets.access_token;
+    if (adapter?.supportsRevocation && token) {
+      const hint = secrets.refresh_token ? 'refresh_token' : 'access_token';
+      tx.afterCommit(async () => {
+        try {
+          await adapter.revoke(token, hint);
+          await this.connections.recordEvent(
+            this.dataSource.manager,
+            connectionId,
+            'token_revoked',
+            { hint },
+          );
+        } catch (err) {
+          this.logger.warn(
+            { connectionId, code: adapter.classifyError(err).code },
+            'token revocation failed (ignored)',
+          );
+        }
+      });
+    }
+  }
+
+  readSecrets(m: EntityManager, tokenId: string): Promise<Record<string, string>> {
+    return this.encryption.readSecrets(m, TOKEN_SECRET_OWNER, tokenId);
+  }
+
+  async storeSecrets(
+    m: EntityManager,
+    tokenId: string,
+    access: string,
+    refresh?: string,
+    idToken?: string,
+  ): Promise<void> {
+    const owner = (field: string) => ({ ownerType: TOKEN_SECRET_OWNER, ownerId: tokenId, field });
+    // Sequential on purpose: one transaction, one connection.
+    await this.encryption.storeSecret(m, owner('access_token'), access);
+    if (refresh) await this.encryption.storeSecret(m, owner('refresh_token'), refresh);
+    if (idToken) await this.encryption.storeSecret(m, owner('id_token'), idToken);
+  }
+
+  async readAccessToken(tokenId: string): Promise<string> {
+    const value = await this.encryption.readSecret(this.dataSource.manager, {
+      ownerType: TOKEN_SECRET_OWNER,
+      ownerId: tokenId,
+      field: 'access_token',
+    });
+    if (!value) throw new TokensError(TokensErrorCode.NOT_CONNECTED);
+    return value;
+  }
+}
