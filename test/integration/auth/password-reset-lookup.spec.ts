@@ -52,4 +52,18 @@ describe('password reset confirmation looks the token up before hashing (integra
       auth.login({ email: user.email, password: 'a brand new passphrase' }, meta),
     ).resolves.toHaveProperty('accessToken');
   });
+
+  it('two confirmations racing with one token: both pass the lookup, the consuming UPDATE lets one win', async () => {
+    const user = await createAuthenticatedUser(m);
+    const auth = m.get<AuthService>(AuthService);
+    await auth.requestPasswordReset(user.email, meta);
+    const token = mailer.tokenIn(mailer.lastTo(user.email));
+    const results = await Promise.allSettled([
+      auth.confirmPasswordReset({ token, newPassword: 'first new passphrase' }, meta),
+      auth.confirmPasswordReset({ token, newPassword: 'second new passphrase' }, meta),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(refused?.reason).toMatchObject({ code: 'invalid_token' });
+  });
 });
