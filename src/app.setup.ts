@@ -3,7 +3,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig, APP_CONFIG } from './config';
 import { DOMAIN_ERROR_HTTP, PROBLEM_CODES } from './app.errors';
-import { FieldError, ProblemDetailsFilter, ValidationFailedException } from './common/http/problem-details.filter';
+import {
+  FieldError,
+  ProblemDetailsFilter,
+  ValidationFailedException,
+} from './common/http/problem-details.filter';
 import { inspectInput, requireJsonBodies } from './common/http/input-guard';
 import { noStore, securityHeaders } from './common/http/security-headers';
 import { completeOpenApiDocument, operationId, Problem } from './common/http/openapi';

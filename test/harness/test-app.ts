@@ -194,7 +194,8 @@ export function useTestApp(options: TestAppOptions = {}): TestAppContext {
       dataSource,
       get: <T>(token: unknown) => moduleRef.get<T>(token as never, { strict: false }),
       // Every response is checked against openapi.json (test/support/contract.ts).
-      http: () => withContractChecks(request(app.getHttpServer()), probeRoutePrefixes(options.imports)),
+      http: () =>
+        withContractChecks(request(app.getHttpServer()), probeRoutePrefixes(options.imports)),
     };
     return { ctx, close: () => app.close() };
   });
