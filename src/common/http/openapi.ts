@@ -56,10 +56,11 @@ export class Problem {
 
 export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 502 | 503;
 
+// Not required: the throttlers (`too_many_requests`) and brokerage back-off always send it, but a wait that is
+// not known in advance (`too_many_refreshes`: refreshes still running) comes without one.
 const retryAfter: HeadersObject = {
   'Retry-After': {
-    description: 'Seconds to wait before retrying.',
-    required: true,
+    description: 'Seconds to wait before retrying, when known.',
     schema: { type: 'integer', minimum: 1 },
   },
 };
@@ -85,7 +86,7 @@ const PROBLEMS: Record<ProblemStatus, { description: string; headers?: HeadersOb
   502: { description: 'The brokerage answered with an error.' },
   503: {
     description: 'Temporarily unavailable.',
-    headers: { 'Retry-After': { ...retryAfter['Retry-After'], required: false } },
+    headers: retryAfter,
   },
 };
 

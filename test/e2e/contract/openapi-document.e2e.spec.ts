@@ -60,7 +60,7 @@ describe('openapi.json says everything a client meets (e2e)', () => {
           expect(r.content['application/problem+json'].schema).toEqual({
             $ref: '#/components/schemas/Problem',
           });
-        if (status === '429') expect(r.headers['Retry-After'].required).toBe(true);
+        if (status === '429') expect(r.headers['Retry-After']).toBeDefined();
         if (status === '503') expect(r.headers['Retry-After']).toBeDefined();
       }
     }
@@ -238,15 +238,14 @@ describe('openapi.json says everything a client meets (e2e)', () => {
         text: '{}',
       })[0],
     ).toMatch(/code/);
-    const throttled = { ...notFound, status: 429, code: 'too_many_requests' };
     expect(
-      c.check('POST', '/api/v1/auth/login', {
-        status: 429,
-        headers: problem,
-        body: throttled,
-        text: '{}',
+      c.check('GET', '/api/v1/providers/oauth/callback', {
+        status: 302,
+        headers: {},
+        body: {},
+        text: '',
       })[0],
-    ).toMatch(/Retry-After/);
+    ).toMatch(/required header Location missing/);
     expect(
       c.check('POST', '/api/v1/auth/logout', {
         status: 204,
