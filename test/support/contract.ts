@@ -7,12 +7,7 @@ import type { Response, Test } from 'supertest';
 
 type Agent = ReturnType<typeof request>;
 
-/**
- * Contract checks for every response an e2e spec receives through `t.http()`: the operation must be in
- * openapi.json, the status documented for it, the media type the documented one, required headers present
- * and the body valid against the schema. A route or status that is not in the document fails the test that
- * met it, so the spec cannot drift from the code.
- */
+/** Every response `t.http()` receives is checked against openapi.json, so the document cannot drift from the code. */
 type Schema = Record<string, unknown>;
 interface MediaType {
   schema?: Schema;
@@ -33,7 +28,6 @@ interface OpenApiDocument {
 
 export const OPENAPI_FILE = join(__dirname, '..', '..', 'openapi.json');
 
-/** Paths served outside the document on purpose: Swagger UI itself and the development sandbox brokerage. */
 const UNDOCUMENTED = [/^\/docs(\/|$)/, /^\/sandbox\//];
 
 const EDGE_OR_NOT_FOUND = [400, 404, 413, 415];
@@ -52,7 +46,7 @@ export class ContractChecker {
   private readonly compiled = new Map<Schema, ValidateFunction>();
 
   constructor(private readonly doc: OpenApiDocument) {
-    // strict: false — OpenAPI adds keywords (example, nullable is understood by Ajv itself) that plain JSON Schema lacks.
+    // strict: false tolerates OpenAPI-only keywords such as `example`.
     this.ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(this.ajv);
     this.routes = Object.entries(doc.paths)
@@ -90,7 +84,6 @@ export class ContractChecker {
     return this.routes.find((r) => r.method === m && r.pattern.test(path))?.op;
   }
 
-  /** Returns the violations (empty when the response keeps the contract). */
   check(
     method: string,
     url: string,
@@ -175,11 +168,7 @@ export const contract = (): ContractChecker => (shared ??= ContractChecker.load(
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;
 
-/**
- * Wraps a supertest agent so every request it makes is checked when it completes (after the spec's own
- * `.expect()`s, so a wrong status is reported as the spec wrote it). `exempt`: path prefixes of probe routes
- * that a spec adds for itself.
- */
+/** Checks after the spec's own `.expect()`s, so a wrong status is reported as the spec wrote it. */
 export function withContractChecks(agent: Agent, exempt: string[] = []): Agent {
   return new Proxy(agent, {
     get(target, prop, receiver) {
@@ -210,7 +199,6 @@ export function withContractChecks(agent: Agent, exempt: string[] = []): Agent {
   });
 }
 
-/** Route prefixes of the controllers in extra modules a spec compiles next to AppModule (probe routes). */
 export function probeRoutePrefixes(modules: unknown[] = []): string[] {
   return modules.flatMap((m) => {
     const controllers = (Reflect.getMetadata('controllers', m as object) ?? []) as object[];

@@ -4,9 +4,8 @@ import { EdgeErrorCode } from '../errors/edge-error-code';
 import { ValidationFailedException } from './problem-details.filter';
 
 export interface InputLimits {
-  /** Deepest nesting of objects/arrays accepted in a body (the DTOs need 3). */
+  // The DTOs need 3 levels; keys count object keys and array elements over all levels.
   maxDepth: number;
-  /** Object keys plus array elements in one body, all levels together. */
   maxKeys: number;
 }
 
@@ -25,11 +24,7 @@ export type InputDefect =
   | { kind: 'malformed_unicode'; field: string }
   | { kind: 'forbidden_key'; field: string };
 
-/**
- * Walks a parsed body without recursion (a deep body must not overflow this stack either) and reports the
- * first defect: nesting or size past the limits, a string or key that is not well-formed UTF-16 (a lone
- * surrogate makes validators throw URIError), or a prototype-related key.
- */
+/** Iterative, so a deep body cannot overflow this stack either; a lone surrogate makes validators throw URIError. */
 export function findInputDefect(
   value: unknown,
   limits: InputLimits = DEFAULT_INPUT_LIMITS,
@@ -99,7 +94,6 @@ export function defectException(defect: InputDefect, where: 'body' | 'query'): E
   }
 }
 
-/** After the body parsers: refuses defective bodies and query strings before class-transformer sees them. */
 export function inspectInput(limits: InputLimits = DEFAULT_INPUT_LIMITS) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     const bodyDefect = findInputDefect(req.body, limits);
@@ -115,11 +109,7 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/**
- * Before the body parsers: a body on a JSON route must be `application/json`. Form and text bodies are CORS
- * "simple" requests that any web page can send cross-origin without a preflight; refusing them here keeps
- * the JSON API out of reach of such posts. `formPaths` (the sandbox OAuth server) keep their form bodies.
- */
+/** Form and text bodies are CORS "simple" requests any web page can send without a preflight: JSON only. */
 export function requireJsonBodies(formPaths: string[]) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (!hasBody(req) || formPaths.some((p) => req.path.startsWith(p))) return next();

@@ -99,10 +99,7 @@ export function problemResponse(status: ProblemStatus): ResponseObject {
   };
 }
 
-/**
- * The error statuses an operation can return beyond those every operation shares (400, 413 and 415 from the
- * edge, 401 on authenticated routes: completeOpenApiDocument adds those).
- */
+/** Statuses beyond the shared ones (400, 413, 415, and 401 when authenticated), which the document completion adds. */
 export function ApiProblems(...statuses: ProblemStatus[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ApiExtraModels(Problem),
@@ -136,7 +133,6 @@ export function operationId(controllerKey: string, methodKey: string): string {
   return OPERATION_IDS[`${controllerKey}.${methodKey}`] ?? methodKey;
 }
 
-/** operationIds of the handlers the global AuthGuard lets through without a token (`@Public()`). */
 function publicOperations(app: INestApplication): Set<string> {
   const ids = new Set<string>();
   for (const module of app.get(ModulesContainer).values()) {
@@ -157,10 +153,8 @@ function publicOperations(app: INestApplication): Set<string> {
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
 /**
- * What the decorators cannot say per method: security follows `@Public()` as the AuthGuard does (a class-level
- * `@ApiBearerAuth()` would otherwise cover the public OAuth callback), authenticated operations may answer 401,
- * every operation may meet the edge's refusals (400 for a malformed body or query, 413, 415), and `Problem.code`
- * lists `problemCodes` (the composition root's PROBLEM_CODES: common/ cannot import the modules' enums).
+ * Security follows `@Public()` as the AuthGuard does (a class-level `@ApiBearerAuth()` would cover the public OAuth
+ * callback); `problemCodes` comes from the composition root because common/ cannot import the modules' enums.
  */
 export function completeOpenApiDocument(
   doc: OpenAPIObject,

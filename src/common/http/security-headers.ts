@@ -4,9 +4,8 @@ import helmet from 'helmet';
 const isUnder = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
 /**
- * helmet with two Content-Security-Policies: the API's default one, and a relaxed one (inline scripts and
- * styles) for Swagger UI under `docsPath` only. `upgrade-insecure-requests` only when the public URL is
- * https: over plain http it makes browsers fetch Swagger UI's assets over https, which fails (a blank page).
+ * Swagger UI needs inline scripts and styles; the JSON API needs neither. Over plain http,
+ * `upgrade-insecure-requests` makes browsers fetch Swagger UI's assets over https: a blank page.
  */
 export function securityHeaders(publicUrl: string, docsPath: string): RequestHandler {
   const upgrade = publicUrl.startsWith('https:') ? [] : null;
@@ -27,10 +26,7 @@ export function securityHeaders(publicUrl: string, docsPath: string): RequestHan
   return (req, res, next) => (isUnder(req.path, docsPath) ? docs : api)(req, res, next);
 }
 
-/**
- * Every API response may carry a credential (tokens, the OAuth binding cookie, account data): no shared or
- * browser cache may keep one. Swagger UI's static assets under `docsPath` stay cacheable.
- */
+/** Any API response may carry a credential (tokens, the binding cookie, account data): no cache may keep one. */
 export function noStore(docsPath: string): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (!isUnder(req.path, docsPath)) res.setHeader('Cache-Control', 'no-store');
