@@ -1,5 +1,6 @@
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../../common/http/openapi';
 import type { AuthUser } from '../../common/decorators/current-user.decorator';
 import { CurrentUser } from '../../common/decorators/current-user.decorator';
 import {
@@ -24,24 +25,31 @@ export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
   @Get()
+  @ApiOperation({ summary: "List the accounts of the user's live connections" })
   @ApiOkResponse({ type: AccountPage })
   list(@CurrentUser() user: AuthUser, @Query() q: AccountsQueryDto): Promise<AccountPage> {
     return this.accounts.list(user.id, q.limit ?? 50, q.connectionId, q.cursor);
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One account with its latest balances' })
+  @ApiProblems(404)
   @ApiOkResponse({ type: AccountView })
   get(@CurrentUser() user: AuthUser, @Id() id: string): Promise<AccountView> {
     return this.accounts.get(user.id, id);
   }
 
   @Get(':id/positions')
+  @ApiOperation({ summary: 'The latest positions snapshot of an account' })
+  @ApiProblems(404)
   @ApiOkResponse({ type: PositionsView })
   positions(@CurrentUser() user: AuthUser, @Id() id: string): Promise<PositionsView> {
     return this.accounts.positions(user.id, id);
   }
 
   @Get(':id/transactions')
+  @ApiOperation({ summary: 'Transactions of an account, newest first' })
+  @ApiProblems(404)
   @ApiOkResponse({ type: TransactionPage })
   transactions(
     @CurrentUser() user: AuthUser,
@@ -58,6 +66,8 @@ export class AccountsController {
   }
 
   @Get(':id/balances')
+  @ApiOperation({ summary: 'Balance history of an account, one point per sync' })
+  @ApiProblems(404)
   @ApiOkResponse({ type: BalancesView })
   balances(
     @CurrentUser() user: AuthUser,

@@ -87,7 +87,7 @@ export class AuthService {
    * owner a notice instead. The password is hashed in both cases so the two take the same time.
    */
   async register(
-    input: { email: string; password: string; name?: string },
+    input: { email: string; password: string; name?: string | null },
     meta: RequestMeta,
   ): Promise<RegisteredView> {
     const email = normalizeEmail(input.email);
@@ -506,15 +506,16 @@ export class AuthService {
     meta: RequestMeta,
   ): Promise<void> {
     this.checkPasswordLength(input.newPassword);
-    const passwordHash = await this.passwords.hash(input.newPassword);
     const now = this.clock.now();
+    // Look the token up before hashing: a guessed token must not cost a full argon2 hash.
+    const tokenHash = sha256Hex(input.token);
+    const live = await this.transactions.run((tx) =>
+      this.oneTimeTokens.isLive(tx.manager, 'password_reset', tokenHash, now),
+    );
+    if (!live) throw invalidOneTimeToken();
+    const passwordHash = await this.passwords.hash(input.newPassword);
     const email = await this.transactions.run(async (tx) => {
-      const userId = await this.oneTimeTokens.consume(
-        tx.manager,
-        'password_reset',
-        sha256Hex(input.token),
-        now,
-      );
+      const userId = await this.oneTimeTokens.consume(tx.manager, 'password_reset', tokenHash, now);
       if (!userId) return null;
       await this.users.setPassword(tx.manager, userId, passwordHash, now);
       await this.users.markEmailVerified(tx.manager, userId, now);

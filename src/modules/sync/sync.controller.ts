@@ -1,5 +1,12 @@
 import { Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiOperation,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProblems } from '../../common/http/openapi';
 import type { AuthUser } from '../../common/decorators/current-user.decorator';
 import { CurrentUser } from '../../common/decorators/current-user.decorator';
 import { SyncRequestsService } from './sync-requests.service';
@@ -17,6 +24,8 @@ export class SyncController {
 
   @Post(':id/sync')
   @HttpCode(202)
+  @ApiOperation({ summary: 'Sync a connection now' })
+  @ApiProblems(404, 409, 429)
   @ApiAcceptedResponse({
     type: SyncRequestView,
     description:
