@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { generateKey } from '../../../src/modules/encryption/fernet';
 import { keyIdOf } from '../../../src/modules/encryption/key-ring';
 import { ENV, testServer, workerDatabaseUrl } from '../../harness/test-env';
-import { ROOT, runTs } from '../../support/run-ts';
+import { NODE_FLAGS, ROOT, runTs } from '../../support/run-ts';
 
 /**
  * `.env` in the working directory is honoured by every entry point, as its own process: the server
@@ -39,7 +39,7 @@ function freePort(): Promise<number> {
 function startServer(): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(
     process.execPath,
-    ['-r', join(ROOT, 'scripts', 'register-ts.cjs'), join(ROOT, 'src/main.ts')],
+    [...NODE_FLAGS, '-r', join(ROOT, 'scripts', 'register-ts.cjs'), join(ROOT, 'src/main.ts')],
     {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   EmbeddedDatabaseLockedError,
   EmbeddedPostgres,
+  lockDataDir,
 } from '../../../src/database/embedded-postgres';
 import { runTs } from '../../support/run-ts';
 
@@ -26,8 +27,10 @@ describe('embedded database directory lock', () => {
       `^The embedded database in \\S+ is in use by process ${pid} .*set DATABASE_URL to a PostgreSQL server\\n$`,
     );
 
+  // The lock a running EmbeddedPostgres holds, taken without starting PGlite (seconds of WebAssembly start-up);
+  // the last test proves a real start takes it and its stop releases it.
   it('refuses a second opener, in this process and in the migration CLI and the server', async () => {
-    const db = await EmbeddedPostgres.start(dir);
+    const unlock = lockDataDir(dir);
     try {
       await expect(EmbeddedPostgres.start(dir)).rejects.toThrow(EmbeddedDatabaseLockedError);
 
@@ -50,19 +53,24 @@ describe('embedded database directory lock', () => {
       expect(server.stderr).toMatch(inUse(process.pid));
       expect(server.stdout).toBe('');
     } finally {
-      await db.stop();
+      unlock();
     }
     expect(existsSync(`${dir}.lock`)).toBe(false);
   }, 150_000);
 
-  it('takes over the lock of a process that is gone', async () => {
+  it('takes over the lock of a process that is gone, and releases it on stop', async () => {
     const gone = spawnSync(process.execPath, [
       '-e',
       'process.stdout.write(String(process.pid))',
     ]).stdout.toString();
     writeFileSync(`${dir}.lock`, `${gone}\n`);
-    const db = await EmbeddedPostgres.start(dir);
-    await db.stop();
+    const migrate = await runTs(
+      'src/database/migrate.ts',
+      ['status'],
+      { PGLITE_DIR: dir, NODE_ENV: 'test' },
+      60_000,
+    );
+    expect(migrate.stderr).toBe('');
     expect(existsSync(`${dir}.lock`)).toBe(false);
   }, 60_000);
 });
