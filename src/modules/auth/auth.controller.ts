@@ -41,13 +41,21 @@ import {
   TokenPairResponse,
   UpdateMeDto,
 } from './auth.dto';
-import { AuthService, RegisteredView, SessionView, TokenPair, UserView } from './auth.service';
 import { Meta } from '../../common/decorators/meta.decorator';
+import { AccountService } from './account.service';
+import { LoginService } from './login.service';
+import { PasswordsService } from './passwords.service';
+import { RegistrationService } from './registration.service';
 
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly registration: RegistrationService,
+    private readonly logins: LoginService,
+    private readonly account: AccountService,
+    private readonly passwords: PasswordsService,
+  ) {}
 
   @Public()
   @UseGuards(AuthThrottlerGuard)
@@ -57,8 +65,8 @@ export class AuthController {
     description: 'Same shape whether or not the email was already registered.',
   })
   @ApiTooManyRequestsResponse({ description: 'Throttled (Retry-After).' })
-  register(@Body() dto: RegisterDto, @Meta() meta: RequestMeta): Promise<RegisteredView> {
-    return this.auth.register(dto, meta);
+  register(@Body() dto: RegisterDto, @Meta() meta: RequestMeta): Promise<RegisteredResponse> {
+    return this.registration.register(dto, meta);
   }
 
   @Public()
@@ -66,7 +74,7 @@ export class AuthController {
   @HttpCode(204)
   @ApiNoContentResponse()
   async verifyEmail(@Body() dto: TokenDto, @Meta() meta: RequestMeta): Promise<void> {
-    await this.auth.verifyEmail(dto.token, meta);
+    await this.registration.verifyEmail(dto.token, meta);
   }
 
   @Public()
@@ -75,7 +83,7 @@ export class AuthController {
   @HttpCode(202)
   @ApiAcceptedResponse({ description: 'Always accepted.' })
   async resend(@Body() dto: EmailDto, @Meta() meta: RequestMeta): Promise<void> {
-    await this.auth.resendVerification(dto.email, meta);
+    await this.registration.resendVerification(dto.email, meta);
   }
 
   @Public()
@@ -84,8 +92,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairResponse })
   @ApiUnauthorizedResponse({ description: 'One identical body for every failure.' })
-  login(@Body() dto: LoginDto, @Meta() meta: RequestMeta): Promise<TokenPair> {
-    return this.auth.login(dto, meta);
+  login(@Body() dto: LoginDto, @Meta() meta: RequestMeta): Promise<TokenPairResponse> {
+    return this.logins.login(dto, meta);
   }
 
   @Public()
@@ -96,8 +104,8 @@ export class AuthController {
   @ApiUnauthorizedResponse({
     description: 'Invalid, expired or reused refresh token (reuse revokes the family).',
   })
-  refresh(@Body() dto: RefreshDto, @Meta() meta: RequestMeta): Promise<TokenPair> {
-    return this.auth.refresh(dto.refreshToken, meta);
+  refresh(@Body() dto: RefreshDto, @Meta() meta: RequestMeta): Promise<TokenPairResponse> {
+    return this.logins.refresh(dto.refreshToken, meta);
   }
 
   @ApiBearerAuth()
@@ -105,7 +113,7 @@ export class AuthController {
   @HttpCode(204)
   @ApiNoContentResponse()
   async logout(@CurrentUser() user: AuthUser, @Meta() meta: RequestMeta): Promise<void> {
-    await this.auth.logout(user.id, user.sessionId, meta);
+    await this.account.logout(user.id, user.sessionId, meta);
   }
 
   @ApiBearerAuth()
@@ -113,21 +121,21 @@ export class AuthController {
   @HttpCode(204)
   @ApiNoContentResponse()
   async logoutAll(@CurrentUser() user: AuthUser, @Meta() meta: RequestMeta): Promise<void> {
-    await this.auth.logoutAll(user.id, meta);
+    await this.account.logoutAll(user.id, meta);
   }
 
   @ApiBearerAuth()
   @Get('me')
   @ApiOkResponse({ type: MeResponse })
-  me(@CurrentUser() user: AuthUser): Promise<UserView> {
-    return this.auth.me(user.id);
+  me(@CurrentUser() user: AuthUser): Promise<MeResponse> {
+    return this.account.me(user.id);
   }
 
   @ApiBearerAuth()
   @Patch('me')
   @ApiOkResponse({ type: MeResponse })
-  updateMe(@CurrentUser() user: AuthUser, @Body() dto: UpdateMeDto): Promise<UserView> {
-    return this.auth.updateMe(user.id, dto);
+  updateMe(@CurrentUser() user: AuthUser, @Body() dto: UpdateMeDto): Promise<MeResponse> {
+    return this.account.updateMe(user.id, dto);
   }
 
   @ApiBearerAuth()
@@ -141,7 +149,7 @@ export class AuthController {
     @Body() dto: ChangePasswordDto,
     @Meta() meta: RequestMeta,
   ): Promise<void> {
-    await this.auth.changePassword(user.id, user.sessionId, dto, meta);
+    await this.passwords.changePassword(user.id, user.sessionId, dto, meta);
   }
 
   @Public()
@@ -150,7 +158,7 @@ export class AuthController {
   @HttpCode(202)
   @ApiAcceptedResponse({ description: 'Always accepted.' })
   async requestReset(@Body() dto: EmailDto, @Meta() meta: RequestMeta): Promise<void> {
-    await this.auth.requestPasswordReset(dto.email, meta);
+    await this.passwords.requestPasswordReset(dto.email, meta);
   }
 
   @Public()
@@ -159,14 +167,14 @@ export class AuthController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'All sessions end.' })
   async confirmReset(@Body() dto: ResetConfirmDto, @Meta() meta: RequestMeta): Promise<void> {
-    await this.auth.confirmPasswordReset(dto, meta);
+    await this.passwords.confirmPasswordReset(dto, meta);
   }
 
   @ApiBearerAuth()
   @Get('sessions')
   @ApiOkResponse({ type: [SessionResponse] })
-  sessions(@CurrentUser() user: AuthUser): Promise<SessionView[]> {
-    return this.auth.listSessions(user.id, user.sessionId);
+  sessions(@CurrentUser() user: AuthUser): Promise<SessionResponse[]> {
+    return this.account.listSessions(user.id, user.sessionId);
   }
 
   @ApiBearerAuth()
@@ -181,6 +189,6 @@ export class AuthController {
   ): Promise<void> {
     // A malformed id is as unknown as a foreign one: 404, never a 400 that hints at the format.
     if (!isUuid(id)) throw new AppException(404, 'not_found', 'Session not found.');
-    await this.auth.revokeSession(user.id, id, meta);
+    await this.account.revokeSession(user.id, id, meta);
   }
 }

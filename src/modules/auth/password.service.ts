@@ -2,6 +2,8 @@ import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { hash, Options, verify } from '@node-rs/argon2';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
+import { AuthError, AuthErrorCode } from './auth.errors';
+import type { LockoutPolicy } from './users.repository';
 
 /**
  * argon2id at the OWASP minimum (m = 19456 KiB, t = 2, p = 1), set explicitly rather than relying on the
@@ -29,8 +31,30 @@ export class PasswordService implements OnModuleInit {
   private readonly options: Options;
 
   // Without configuration (constructed by hand) the production parameters apply.
-  constructor(@Optional() @InjectConfig() config?: AppConfig) {
+  constructor(@Optional() @InjectConfig() private readonly config?: AppConfig) {
     this.options = config?.auth.passwordHashing === 'test' ? TEST_ARGON2_OPTIONS : ARGON2_OPTIONS;
+  }
+
+  checkLength(password: string): void {
+    // Counted in code points, so a passphrase in any script gets the full 128 characters.
+    const length = [...password].length;
+    if (length < PASSWORD_MIN || length > PASSWORD_MAX) {
+      throw new AuthError(
+        AuthErrorCode.INVALID_PASSWORD,
+        `The password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters long.`,
+      );
+    }
+  }
+
+  /** How failed password checks lock the account (login and change-password count alike). */
+  get lockout(): LockoutPolicy {
+    const a = this.config!.auth;
+    return {
+      threshold: a.lockoutThreshold,
+      baseSeconds: a.lockoutBaseSeconds,
+      maxSeconds: a.lockoutMaxSeconds,
+      decaySeconds: a.lockoutDecaySeconds,
+    };
   }
 
   onModuleInit(): void {

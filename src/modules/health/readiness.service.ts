@@ -1,8 +1,8 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
+import { HealthRepository } from './health.repository';
 
 export type CheckStatus = 'up' | 'down';
 export type Dependency = 'database' | 'redis';
@@ -27,7 +27,7 @@ export class ReadinessService implements OnApplicationShutdown {
   private readonly redis?: Redis;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly health: HealthRepository,
     @InjectConfig() config: AppConfig,
   ) {
     if (config.auth.redisUrl) {
@@ -49,8 +49,7 @@ export class ReadinessService implements OnApplicationShutdown {
   /** Every configured dependency with its state, checked concurrently. */
   async check(): Promise<Partial<Record<Dependency, CheckStatus>>> {
     const checks: Array<[Dependency, () => Promise<unknown>]> = [
-      // pg's pool replaces broken connections itself, so readiness recovers without a restart.
-      ['database', () => this.dataSource.query('SELECT 1')],
+      ['database', () => this.health.pingDatabase()],
     ];
     if (this.redis) checks.push(['redis', () => this.pingRedis()]);
     const results = await Promise.allSettled(checks.map(([, run]) => withTimeout(run())));
