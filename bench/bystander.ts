@@ -107,7 +107,9 @@ async function main(): Promise<void> {
             registered.id,
           ]),
         );
-      const pair = await app!.get(LoginService).login({ email, password: 'correct horse battery staple' }, {});
+      const pair = await app!
+        .get(LoginService)
+        .login({ email, password: 'correct horse battery staple' }, {});
       return { id: registered.id as string, header: `Bearer ${pair.accessToken as string}` };
     };
     const owner = await user(`owner-${randomUUID()}@bench.test`);

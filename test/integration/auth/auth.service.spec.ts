@@ -195,7 +195,9 @@ describe('AuthService and AuditService (integration)', () => {
     const spy = jest.spyOn(users, 'findByEmail').mockResolvedValueOnce(stale);
     try {
       await expect(
-        asHttp(m.get<LoginService>(LoginService).login({ email: u.email, password: u.password }, meta)),
+        asHttp(
+          m.get<LoginService>(LoginService).login({ email: u.email, password: u.password }, meta),
+        ),
       ).rejects.toMatchObject({ status: 401, code: 'invalid_credentials' });
     } finally {
       spy.mockRestore();
