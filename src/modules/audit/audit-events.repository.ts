@@ -7,7 +7,6 @@ export type NewAuditEvent = Pick<
   'type' | 'userId' | 'ip' | 'userAgent' | 'requestId' | 'data'
 >;
 
-/** All SQL on `audit_events`, which the database itself keeps append-only. */
 @Injectable()
 export class AuditEventsRepository {
   async append(manager: EntityManager, event: NewAuditEvent): Promise<void> {

@@ -4,7 +4,6 @@ import { AuditEventEntity } from './audit-event.entity';
 import { AuditEventsRepository } from './audit-events.repository';
 
 export interface AuditRecord {
-  /** Dotted or snake_case event name, e.g. `login_failed`, `refresh_reuse`, `provider.connected`. */
   type: string;
   userId?: string | null;
   ip?: string | null;
@@ -38,7 +37,6 @@ export class AuditService {
     });
   }
 
-  /** Newest first (support and tests). */
   forUser(userId: string, limit = 100, manager?: EntityManager): Promise<AuditEventEntity[]> {
     return this.events.findRecentForUser(manager ?? this.dataSource.manager, userId, limit);
   }

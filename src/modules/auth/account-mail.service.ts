@@ -12,7 +12,6 @@ import type { OneTimeTokenPurpose } from './one-time-token.entity';
 import { OneTimeTokensRepository } from './one-time-tokens.repository';
 import type { UserEntity } from './user.entity';
 
-/** Thrown inside a link request's transaction to roll it back; never leaves the service. */
 class DecoyRollback extends Error {}
 
 /** What reaches an account's mailbox: single-use links (only their SHA-256 is stored) and notices. */
@@ -30,9 +29,8 @@ export class AccountMailService {
   ) {}
 
   /**
-   * Runs a link request; when `work` returns false, rolls its writes back. Unknown (or already verified) emails
-   * go through the same INSERTs as real ones so the response time does not tell them apart, but nothing is
-   * kept or mailed (figures in docs/auth.md, bench/auth-timing.ts).
+   * When `work` returns false its writes roll back: unknown emails go through the same INSERTs as real ones so
+   * the timing does not tell them apart, yet nothing is kept or mailed (docs/auth.md, bench/auth-timing.ts).
    */
   async runLinkRequest(work: (tx: Tx) => Promise<boolean>): Promise<void> {
     try {

@@ -38,7 +38,6 @@ export class OneTimeTokensRepository {
     return rows.length ? rows[0].user_id : null;
   }
 
-  /** Whether `consume` would succeed now, without using the token. */
   async isLive(
     manager: EntityManager,
     purpose: OneTimeTokenPurpose,
@@ -67,11 +66,7 @@ export class OneTimeTokensRepository {
     );
   }
 
-  /**
-   * This transaction's COMMIT stops waiting for the WAL flush (~2 ms, which a rollback never waits for): link
-   * requests use it so a kept and a rolled-back request take the same time. Their rows may be lost in a crash
-   * at no cost (the user asks again).
-   */
+  /** COMMIT without the WAL flush wait a rollback never has (~2 ms); for rows a crash may lose at no cost. */
   async skipCommitFlush(manager: EntityManager): Promise<void> {
     await manager.query(`SET LOCAL synchronous_commit = off`);
   }

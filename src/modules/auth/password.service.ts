@@ -6,12 +6,11 @@ import { AuthError, AuthErrorCode } from './auth.errors';
 import type { LockoutPolicy } from './users.repository';
 
 /**
- * argon2id at the OWASP minimum (m = 19456 KiB, t = 2, p = 1), set explicitly rather than relying on the
- * library's defaults, which could change under us. `Algorithm.Argon2id` is an ambient const enum (not usable
- * with isolatedModules), hence the literal 2.
+ * argon2id at the OWASP minimum, explicit so a change of library defaults cannot weaken it. The literal 2:
+ * `Algorithm.Argon2id` is an ambient const enum, unusable with isolatedModules.
  */
 export const ARGON2_OPTIONS: Options = {
-  algorithm: 2, // Algorithm.Argon2id
+  algorithm: 2,
   memoryCost: 19456,
   timeCost: 2,
   parallelism: 1,
@@ -46,7 +45,6 @@ export class PasswordService implements OnModuleInit {
     }
   }
 
-  /** How failed password checks lock the account (login and change-password count alike). */
   get lockout(): LockoutPolicy {
     const a = this.config!.auth;
     return {
@@ -73,7 +71,6 @@ export class PasswordService implements OnModuleInit {
     }
   }
 
-  /** Same cost as `verify` on a real account, always false. */
   async verifyDummy(password: string): Promise<false> {
     this.dummyHash ??= hash(`dummy-${Math.random()}`, this.options);
     await this.verify(await this.dummyHash, password);

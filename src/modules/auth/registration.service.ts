@@ -13,7 +13,7 @@ import { PasswordService } from './password.service';
 import { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
 
-/** Stands in for a missing account in a transaction that will be rolled back, or in a decoy answer. */
+/** Stands in for a missing account, in a rolled-back transaction or a same-shaped answer. */
 export function decoyUser(email: string, fields: Partial<UserEntity> = {}): UserEntity {
   return Object.assign(new UserEntity(), { id: randomUUID(), email, ...fields });
 }

@@ -9,7 +9,6 @@ import { toTokenPair } from './auth.views';
 import { randomToken, sha256Hex } from './crypto.util';
 import { SessionsRepository } from './sessions.repository';
 
-/** A refresh token presented again: its family (session), now revoked. */
 export interface RefreshReuse {
   sessionId: string;
   userId: string | null;

@@ -18,10 +18,7 @@ function withTimeout<T>(work: Promise<T>): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/**
- * The dependencies readiness looks at: the database always, Redis when REDIS_URL is set (the shared throttle
- * counters). Redis gets its own connection so a probe never queues behind, or disturbs, the throttler's.
- */
+/** Redis gets its own connection so a probe never queues behind, or disturbs, the throttler's. */
 @Injectable()
 export class ReadinessService implements OnApplicationShutdown {
   private readonly redis?: Redis;
@@ -31,8 +28,7 @@ export class ReadinessService implements OnApplicationShutdown {
     @InjectConfig() config: AppConfig,
   ) {
     if (config.auth.redisUrl) {
-      // No background reconnect and no offline queue: each probe connects if needed, so the answer is
-      // about Redis now, not about where a reconnect backoff happens to be.
+      // No background reconnect: the answer is about Redis now, not about where a backoff happens to be.
       this.redis = new Redis(config.auth.redisUrl, {
         lazyConnect: true,
         enableOfflineQueue: false,
@@ -46,7 +42,6 @@ export class ReadinessService implements OnApplicationShutdown {
     }
   }
 
-  /** Every configured dependency with its state, checked concurrently. */
   async check(): Promise<Partial<Record<Dependency, CheckStatus>>> {
     const checks: Array<[Dependency, () => Promise<unknown>]> = [
       ['database', () => this.health.pingDatabase()],
