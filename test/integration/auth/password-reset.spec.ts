@@ -1,6 +1,7 @@
 import { Clock, FakeClock } from '../../../src/common/clock';
 import { Transactions } from '../../../src/database/transactions';
 import { AuditModule } from '../../../src/modules/audit/audit.module';
+import { AccountMailService } from '../../../src/modules/auth/account-mail.service';
 import { AuthModule } from '../../../src/modules/auth/auth.module';
 import { sha256Hex } from '../../../src/modules/auth/crypto.util';
 import { OneTimeTokensRepository } from '../../../src/modules/auth/one-time-tokens.repository';
@@ -66,5 +67,31 @@ describe('password-reset confirm (integration)', () => {
     } finally {
       hash.mockRestore();
     }
+  });
+
+  it('a token used by a concurrent confirm after the look-up still answers invalid_token and writes nothing', async () => {
+    const u = await createAuthenticatedUser(m);
+    // The look-up saw the token live; a concurrent confirm used it before this one's transaction.
+    const lookUp = jest
+      .spyOn(m.get<AccountMailService>(AccountMailService), 'isRedeemable')
+      .mockResolvedValueOnce(true);
+    try {
+      await expect(
+        m
+          .get<PasswordsService>(PasswordsService)
+          .confirmPasswordReset(
+            { token: 'already-used', newPassword: 'brand new passphrase' },
+            meta,
+          ),
+      ).rejects.toMatchObject({ code: 'invalid_token' });
+    } finally {
+      lookUp.mockRestore();
+    }
+    const [row] = await m.dataSource.query(
+      `SELECT (SELECT count(*) FROM audit_events WHERE type = 'password_reset')::int AS resets,
+              (SELECT count(*) FROM sessions WHERE user_id = $1 AND revoked_at IS NULL)::int AS live`,
+      [u.userId],
+    );
+    expect(row).toEqual({ resets: 0, live: 1 });
   });
 });
