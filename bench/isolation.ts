@@ -1,18 +1,29 @@
 /**
- * Per-test isolation cost on the project's schema, three strategies side by side in one run:
- *   harness   the savepoint harness: begin test (SAVEPOINT) + end test (checks, ROLLBACK TO, session reset)
- *   truncate  TRUNCATE every table of the schema after each test
- *   clone     CREATE DATABASE … TEMPLATE for each test (and DROP afterwards)
+ * The cost of isolation on the project's schema, in one run:
+ *   per test       harness (a test with one statement, minus that statement's own mid-test cost; and an empty
+ *                  test) against TRUNCATE of every table and CREATE DATABASE … TEMPLATE per test
+ *   per statement  an autocommit statement through the harness (its savepoint) against the same statement on
+ *                  a plain TypeORM query runner inside a transaction (no savepoint), and inside an app transaction
  * Usage: node -r ./scripts/register-ts.cjs bench/isolation.ts [harnessRuns=1000] [truncateRuns=100] [cloneRuns=30]
  * Needs PostgreSQL: TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
 import { Client } from 'pg';
-import { createDatabase, dropDatabase, ensureTemplate, migrationsHash, withAdmin } from '../test/harness/db-admin';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from '../src/database/data-source.options';
+import {
+  createDatabase,
+  dropDatabase,
+  ensureTemplate,
+  migrationsHash,
+  withAdmin,
+} from '../test/harness/db-admin';
 import { IsolatedConnection } from '../test/harness/isolated-connection';
 import { withDatabase } from '../test/harness/test-env';
 
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const [harnessRuns, truncateRuns, cloneRuns] = [1000, 100, 30].map((d, i) => Number(process.argv[2 + i] ?? d));
+const [harnessRuns, truncateRuns, cloneRuns] = [1000, 100, 30].map((d, i) =>
+  Number(process.argv[2 + i] ?? d),
+);
 
 function stats(samples: number[]) {
   const s = [...samples].sort((a, b) => a - b);
@@ -36,18 +47,60 @@ async function main(): Promise<void> {
   });
   const url = withDatabase(adminUrl, work);
   try {
-    // harness: a probe write per test so the rollback has something to undo
     const conn = await IsolatedConnection.open(url, { server: 'postgres' });
-    await conn.dataSource.query('CREATE TABLE bench_probe (id serial PRIMARY KEY, v text)');
-    const harness: number[] = [];
-    for (let i = 0; i < harnessRuns + 50; i++) {
-      const ms = await time(async () => {
+    const ds = conn.dataSource;
+    await ds.query('CREATE TABLE bench_probe (id serial PRIMARY KEY, v text)');
+    const probe = (runner: { query: typeof ds.query } = ds) =>
+      runner.query('INSERT INTO bench_probe (v) VALUES ($1)', ['x']);
+    const warm = 50;
+    const harnessStatement: number[] = [];
+    const inAppTransaction: number[] = [];
+    await conn.beginTest('statements');
+    for (let i = 0; i < harnessRuns + warm; i++) {
+      const ms = await time(() => probe());
+      if (i >= warm) harnessStatement.push(ms);
+    }
+    await ds.transaction(async (m) => {
+      for (let i = 0; i < harnessRuns + warm; i++) {
+        const ms = await time(() => probe(m));
+        if (i >= warm) inAppTransaction.push(ms);
+      }
+    });
+    await conn.endTest();
+    const oneStatementTest: number[] = [];
+    const emptyTest: number[] = [];
+    for (let i = 0; i < harnessRuns + warm; i++) {
+      const one = await time(async () => {
         await conn.beginTest(`t${i}`);
+        await probe();
         await conn.endTest();
       });
-      if (i >= 50) harness.push(ms); // warm-up excluded
+      const empty = await time(async () => {
+        await conn.beginTest(`e${i}`);
+        await conn.endTest();
+      });
+      if (i >= warm) {
+        oneStatementTest.push(one);
+        emptyTest.push(empty);
+      }
     }
     await conn.close();
+
+    // The same statement without the harness: a plain TypeORM runner inside one transaction (no commit per row).
+    const plainDs = new DataSource(buildDataSourceOptions(url, { poolSize: 1 }));
+    await plainDs.initialize();
+    const qr = plainDs.createQueryRunner();
+    await qr.startTransaction();
+    await qr.query('CREATE TABLE bench_probe (id serial PRIMARY KEY, v text)');
+    const plainStatement: number[] = [];
+    for (let i = 0; i < harnessRuns + warm; i++) {
+      const ms = await time(() => probe(qr));
+      if (i >= warm) plainStatement.push(ms);
+    }
+    await qr.rollbackTransaction();
+    await qr.release();
+    await plainDs.destroy();
+    const harness = oneStatementTest.map((ms) => ms - stats(harnessStatement).median);
 
     const client = new Client({ connectionString: url });
     client.on('error', () => undefined);
@@ -76,15 +129,34 @@ async function main(): Promise<void> {
 
     const h = stats(harness);
     const rowsOut = [
-      ['harness (savepoint)', h],
+      ['harness: test with one statement, minus the statement', h],
+      ['harness: empty test', stats(emptyTest)],
       ['TRUNCATE all tables', stats(truncate)],
       ['clone from template', stats(clone)],
     ] as const;
-    console.log(`\nPer-test isolation cost, schema of ${tableCount} tables, PostgreSQL at ${new URL(adminUrl).host}`);
+    console.log(
+      `\nPer-test isolation cost, schema of ${tableCount} tables, PostgreSQL at ${new URL(adminUrl).host}`,
+    );
     console.log('| strategy | runs | median ms | p95 ms | max ms | median vs harness |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
     for (const [name, s] of rowsOut) {
-      console.log(`| ${name} | ${s.n} | ${s.median.toFixed(3)} | ${s.p95.toFixed(3)} | ${s.max.toFixed(2)} | ${(s.median / h.median).toFixed(1)}× |`);
+      console.log(
+        `| ${name} | ${s.n} | ${s.median.toFixed(3)} | ${s.p95.toFixed(3)} | ${s.max.toFixed(2)} | ${(s.median / h.median).toFixed(1)}× |`,
+      );
+    }
+    const plain = stats(plainStatement);
+    const perStatement = [
+      ['plain runner inside a transaction (no harness)', plain],
+      ['harness: autocommit statement (own savepoint)', stats(harnessStatement)],
+      ['harness: statement inside an app transaction', stats(inAppTransaction)],
+    ] as const;
+    console.log('\nPer-statement cost (INSERT of one row through TypeORM)');
+    console.log('| path | runs | median ms | p95 ms | median overhead vs plain ms |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
+    for (const [name, s] of perStatement) {
+      console.log(
+        `| ${name} | ${s.n} | ${s.median.toFixed(3)} | ${s.p95.toFixed(3)} | ${(s.median - plain.median).toFixed(3)} |`,
+      );
     }
   } finally {
     await withAdmin(adminUrl, (c) => dropDatabase(c, work));

@@ -1,27 +1,4 @@
-/**
- * Dashtam's command line: `npm run cli -- <command> [options]`, `npm run cli -- help`; compiled (the Docker
- * image): `node dist/src/cli.js <command>`.
- *
- * Each command is a Nest provider run inside `NestFactory.createApplicationContext` (no HTTP server), built
- * from ConfigModule + ClockModule + the modules the command itself declares, so it uses the same services,
- * configuration and database seam as the API.
- *
- * Adding a command (e.g. the auth module's `users:create-admin`) is a one-file change plus one line here:
- *   1. in your module folder, e.g. src/modules/auth/create-admin.command.ts:
- *        @CliCommandHandler({
- *          name: 'users:create-admin',
- *          summary: 'Create an administrator account',
- *          usage: '--email <address>',
- *          options: { email: { type: 'string' } },
- *          imports: [DatabaseModule, AuthModule],
- *        })
- *        export class CreateAdminCommand implements CliCommand {
- *          constructor(private readonly users: UsersService) {}
- *          async run({ values, io }: CliContext) { ...; io.out('created'); return 0; }
- *        }
- *   2. add `CreateAdminCommand` to COMMANDS below.
- * Output goes through `io` (never console), errors become exit code 1 with one line on stderr.
- */
+// Adding a command: docs/encryption.md § CLI.
 import 'reflect-metadata';
 import { DynamicModule, INestApplicationContext, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -32,7 +9,6 @@ import { ConfigError, ConfigModule, loadConfig, loadEnvFile } from './config';
 import { CreateAdminCommand } from './modules/auth/create-admin.command';
 import { ENCRYPTION_COMMANDS } from './modules/encryption/encryption.commands';
 
-/** Every command, in the order `help` lists them. */
 export const COMMANDS: Array<Type<CliCommand>> = [...ENCRYPTION_COMMANDS, CreateAdminCommand];
 
 @Module({})
@@ -46,7 +22,6 @@ export class CliModule {
   }
 }
 
-/** How to run this file: the npm script from a checkout, the compiled file in the Docker image (no npm scripts). */
 const INVOKE = __filename.endsWith('.js') ? 'node dist/src/cli.js' : 'npm run cli --';
 
 export const processIo: CliIo = {
@@ -64,7 +39,6 @@ function help(io: CliIo): void {
   }
 }
 
-/** Runs one command line; returns the exit code. Exported for tests. */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {

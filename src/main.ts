@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, loadEnvFile } from './config';
 import { assertDataDirFree, EmbeddedDatabaseLockedError } from './database/embedded-postgres';
 
 async function bootstrap(): Promise<void> {
-  // Validate configuration before Nest starts, so a bad variable is one clear line and exit code 1.
+  // Before Nest starts, so a bad variable is one clear line and exit code 1.
   let config;
   try {
     loadEnvFile();
@@ -24,7 +24,6 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, APP_OPTIONS);
   configureApp(app);
   await app.listen(config.app.port, config.app.host);
-  // The default interface depends on where it runs (loopback on a laptop, all in production/containers): say it.
   new Logger('Bootstrap').log(`Listening on http://${config.app.host}:${config.app.port}`);
 }
 

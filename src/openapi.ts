@@ -11,12 +11,8 @@ import { buildDataSourceOptions } from './database/data-source.options';
 import { DATA_SOURCE_FACTORY, DataSourceFactory } from './database/database.module';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 
-/**
- * `npm run openapi`: writes openapi.json at the repository root from the real AppModule and configureApp
- * (so prefixes, versions and DTOs match what the server serves), without a database or a listening port.
- * The data source comes from an in-memory PGlite: repositories may look up entity metadata while being
- * constructed, which an uninitialised DataSource cannot answer. No migrations are run; nothing queries it.
- */
+// Repositories may read entity metadata while constructed, which an uninitialised DataSource cannot
+// answer: hence an in-memory PGlite, never migrated or queried.
 class InMemoryDataSourceFactory implements DataSourceFactory {
   private embedded?: EmbeddedPostgres;
 
@@ -31,7 +27,6 @@ class InMemoryDataSourceFactory implements DataSourceFactory {
   }
 }
 
-/** Recursively sorted object keys, so the committed file diffs cleanly. Array order is meaningful and kept. */
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {

@@ -1,9 +1,5 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 
-/**
- * Time as a dependency: anything whose behaviour depends on "now" (expiry, lockout, refresh windows)
- * injects Clock, so tests move time with `FakeClock` instead of sleeping.
- */
 export abstract class Clock {
   abstract now(): Date;
 }
@@ -15,7 +11,6 @@ export class SystemClock extends Clock {
   }
 }
 
-/** A clock tests can set and advance. */
 export class FakeClock extends Clock {
   private current: number;
 

@@ -1,4 +1,3 @@
-/** Any RFC 4122-shaped id (version and variant not checked), as the database's `uuid` type accepts. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const isUuid = (value: string): boolean => UUID_PATTERN.test(value);

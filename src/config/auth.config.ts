@@ -7,21 +7,15 @@ export interface JwtKey {
 }
 
 export interface ThrottleSettings {
-  /** Window of every auth throttle, in milliseconds. */
   ttlMs: number;
-  /** Requests per window per client IP, per route. */
   ipLimit: number;
-  /** Requests per window per (account, client IP), per route; also per signed-in user on change-password. */
   accountLimit: number;
-  /**
-   * Requests per window per account from all IPs together, per route. Looser than `accountLimit`, so one
-   * attacker address that exhausts its own (account, IP) budget cannot lock the owner out.
-   */
+  /** Looser than `accountLimit`, so one attacker address cannot lock the owner out. */
   accountGlobalLimit: number;
 }
 
 export interface AuthSettings {
-  /** HS256 keys; the first signs, all verify (rotation overlap). */
+  /** The first signs, all verify (rotation overlap). */
   jwtKeys: JwtKey[];
   issuer: string;
   audience: string;
@@ -30,19 +24,15 @@ export interface AuthSettings {
   refreshAbsoluteTtlSeconds: number;
   verifyEmailTtlSeconds: number;
   passwordResetTtlSeconds: number;
-  /** Consecutive failures before a temporary lock. */
   lockoutThreshold: number;
   lockoutBaseSeconds: number;
-  /** Cap of the doubling lock, so a lock always ends on its own. */
   lockoutMaxSeconds: number;
-  /** A failure older than this no longer counts towards the lock. */
   lockoutDecaySeconds: number;
   throttle: ThrottleSettings;
-  /** Shared throttle counters across instances. Unset: in-memory per process. */
   redisUrl?: string;
-  /** Per-request session liveness check. Only the benchmark turns it off; refused in production. */
+  /** Only the benchmark turns it off; refused in production. */
   sessionCheck: boolean;
-  /** argon2id cost: `owasp` always, except `test` (cheap, for the suite's speed) under NODE_ENV=test. */
+  /** `test` (cheap argon2id, for the suite's speed) only under NODE_ENV=test. */
   passwordHashing: 'owasp' | 'test';
 }
 
@@ -102,13 +92,9 @@ export function parseAuthSettings(env: Env, app: AppSettings): AuthSettings {
   };
 }
 
-/** The development key's secret, public in this repository. */
 const PLACEHOLDER_SECRET = PLACEHOLDER_KEYS.slice(PLACEHOLDER_KEYS.indexOf(':') + 1);
 
-/**
- * `kid:secret,kid2:secret2`; secrets of at least 32 bytes (HS256 wants a key as long as its output). In
- * production the public development secret is refused under any kid, not only as the whole value.
- */
+// 32+ bytes: HS256 wants a key as long as its output.
 export function parseJwtKeys(value: string, isProduction = false): JwtKey[] {
   const seen: string[] = [];
   const keys = value

@@ -3,12 +3,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError, Env } from './env';
 
-/**
- * The one `.env` loader. Every entry point (src/main.ts, src/cli.ts, src/database/migrate.ts) calls it first,
- * before anything reads configuration, so the server, the operator CLI and the migrations all see the same
- * variables. A variable already set in the environment wins over the file, as with dotenv and `node --env-file`.
- * Returns the file's path, or undefined when there is none.
- */
+// Every entry point calls it first; the environment wins over the file, as with `node --env-file`.
 export function loadEnvFile(path = '.env', env: Env = process.env): string | undefined {
   const file = resolve(path);
   let text: string;

@@ -1,7 +1,4 @@
-/**
- * Tiny, typed readers for environment variables. Every failure throws a ConfigError whose message is
- * one line naming the variable, so boot can print it and exit without a stack trace.
- */
+// Every failure is a one-line ConfigError naming the variable: boot prints it, no stack trace.
 export type Env = Record<string, string | undefined>;
 
 export class ConfigError extends Error {
@@ -9,7 +6,7 @@ export class ConfigError extends Error {
     readonly variable: string,
     problem: string,
   ) {
-    // One line whatever the value held: a newline in an echoed value would break the one-line contract.
+    // An echoed value may hold a newline.
     super(`Invalid configuration: ${variable} ${problem.replace(/[\r\n]+/g, ' ')}`);
     this.name = 'ConfigError';
   }
@@ -30,12 +27,19 @@ export function optionalStr(env: Env, name: string): string | undefined {
   return raw(env, name);
 }
 
-export function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function int(
+  env: Env,
+  name: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const value = raw(env, name);
   if (value === undefined) return fallback;
   if (!/^-?\d+$/.test(value)) throw new ConfigError(name, `must be an integer, got "${value}"`);
   const n = Number(value);
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
   return n;
 }
 
@@ -47,7 +51,12 @@ export function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be a boolean (true/false), got "${value}"`);
 }
 
-export function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(
+  env: Env,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   const value = raw(env, name) ?? fallback;
   if (!allowed.includes(value as T)) {
     throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
@@ -64,7 +73,7 @@ export function list(env: Env, name: string, fallback: string[] = []): string[] 
     .filter((s) => s.length > 0);
 }
 
-/** A URL; `protocols` restricts the scheme. Never echoes the value (it may hold a password). */
+// Never echoes the value: it may hold a password.
 export function url(env: Env, name: string, fallback?: string, protocols?: string[]): string {
   const value = str(env, name, fallback);
   return checkUrl(name, value, protocols);
@@ -88,7 +97,6 @@ function checkUrl(name: string, value: string, protocols?: string[]): string {
   return value;
 }
 
-/** Size such as "100kb", "1mb" or a plain number of bytes. */
 export function bytes(env: Env, name: string, fallback: number): number {
   const value = raw(env, name);
   if (value === undefined) return fallback;
@@ -98,14 +106,13 @@ export function bytes(env: Env, name: string, fallback: number): number {
   return Number(m[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
 }
 
-/**
- * A secret with a development placeholder. Outside production the placeholder keeps a fresh clone runnable;
- * in production a missing value or the placeholder itself refuses to start.
- */
 export function secret(env: Env, name: string, placeholder: string, production: boolean): string {
   const value = raw(env, name);
   if (production && (value === undefined || value === placeholder)) {
-    throw new ConfigError(name, 'must be set to a real secret in production (placeholder or empty refused)');
+    throw new ConfigError(
+      name,
+      'must be set to a real secret in production (placeholder or empty refused)',
+    );
   }
   return value ?? placeholder;
 }

@@ -3,12 +3,7 @@ import { relative, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
-/**
- * PGlite (PostgreSQL compiled to WASM) served on a loopback port through pglite-socket, so the ordinary
- * `pg` driver (and therefore TypeORM's postgres driver, migrations and all) talks to it unchanged.
- * `dataDir` undefined keeps the database in memory (tests).
- */
-/** A second process on the same data directory: PGlite has no locking of its own and would corrupt it. */
+// PGlite has no locking of its own: a second process on the same data directory would corrupt it.
 export class EmbeddedDatabaseLockedError extends Error {
   constructor(dir: string, pid: number) {
     super(
@@ -39,17 +34,13 @@ function lockHolder(file: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
 }
 
-/** Fails fast, before anything starts, when another live process holds `dataDir` (main.ts calls it). */
 export function assertDataDirFree(dataDir: string): void {
   const dir = resolve(dataDir);
   const pid = lockHolder(`${dir}.lock`);
   if (pid !== undefined) throw new EmbeddedDatabaseLockedError(dir, pid);
 }
 
-/**
- * `<dir>.lock` holds the owner's pid (next to the data directory, not in it: the directory is PostgreSQL's).
- * A lock whose process is gone (killed, crashed) is stale and taken over. Returns the release function.
- */
+// `<dir>.lock` sits beside the directory (PostgreSQL's own); a dead owner's lock is taken over.
 export function lockDataDir(dir: string): () => void {
   const file = `${dir}.lock`;
   for (;;) {
@@ -62,7 +53,7 @@ export function lockDataDir(dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = lockHolder(file);
       if (pid !== undefined) throw new EmbeddedDatabaseLockedError(dir, pid);
-      // Stale: its process is gone. Another starter may have removed it first.
+      // Another starter may have removed the stale lock first.
       try {
         unlinkSync(file);
       } catch {
@@ -90,7 +81,6 @@ export class EmbeddedPostgres {
     private readonly unlock: () => void = () => undefined,
   ) {}
 
-  /** `from` restores a data-dir tarball made by `dump()` (the test harness's template for PGlite). */
   static async start(dataDir?: string, from?: Blob): Promise<EmbeddedPostgres> {
     let dir: string | undefined;
     let unlock: (() => void) | undefined;

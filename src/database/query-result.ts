@@ -1,10 +1,6 @@
 import type { EntityManager } from 'typeorm';
 
-/**
- * TypeORM's postgres driver answers `manager.query()` for UPDATE and DELETE (with or without RETURNING) as
- * `[rows, rowCount]`, but SELECT and INSERT as plain `rows`. This normalises both shapes; `affected` is
- * undefined for the plain shape.
- */
+// TypeORM's postgres driver answers UPDATE/DELETE as `[rows, rowCount]`, SELECT/INSERT as `rows`.
 export function queryResult<T>(result: unknown): { rows: T[]; affected: number | undefined } {
   if (
     Array.isArray(result) &&
@@ -17,7 +13,6 @@ export function queryResult<T>(result: unknown): { rows: T[]; affected: number |
   return { rows: result as T[], affected: undefined };
 }
 
-/** Rows of any statement, whatever shape the driver answered in. */
 export async function queryRows<T>(
   manager: EntityManager,
   sql: string,

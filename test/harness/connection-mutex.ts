@@ -2,9 +2,14 @@ import { callerFrame, HarnessError } from './errors';
 
 export type HolderKind = 'transaction' | 'statement';
 
-interface Waiter {
+export interface Holder {
   kind: HolderKind;
   label: string;
+  /** The async context of an app transaction's callback: its own autocommit statements must not queue behind it. */
+  marker?: object;
+}
+
+interface Waiter extends Holder {
   resolve: () => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
@@ -16,24 +21,27 @@ interface Waiter {
  * A wait longer than `timeoutMs` fails with a message naming both the waiter and the holder.
  */
 export class ConnectionMutex {
-  private holder?: { kind: HolderKind; label: string };
+  private holder?: Holder;
   private readonly queue: Waiter[] = [];
 
   constructor(private readonly timeoutMs: number) {}
 
-  get heldBy(): { kind: HolderKind; label: string } | undefined {
+  get heldBy(): Holder | undefined {
     return this.holder;
   }
 
-  acquire(kind: HolderKind, label = callerFrame()): Promise<void> {
+  /** `label` says who asks; when omitted it is the caller's frame, computed only if the caller has to wait. */
+  acquire(kind: HolderKind, label?: string, marker?: object): Promise<void> {
     if (!this.holder) {
-      this.holder = { kind, label };
+      this.holder = { kind, label: label ?? 'an autocommit statement', marker };
       return Promise.resolve();
     }
+    label ??= callerFrame();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         kind,
         label,
+        marker,
         resolve,
         reject,
         timer: setTimeout(() => {
@@ -61,7 +69,7 @@ export class ConnectionMutex {
       return;
     }
     clearTimeout(next.timer);
-    this.holder = { kind: next.kind, label: next.label };
+    this.holder = { kind: next.kind, label: next.label, marker: next.marker };
     next.resolve();
   }
 

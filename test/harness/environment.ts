@@ -1,14 +1,89 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Circus } from '@jest/types';
 import { TestEnvironment } from 'jest-environment-node';
 
 /**
- * The Node environment plus one fact for the harness: which hook (if any) is running. Queries between tests
- * are legitimate inside a hook (a later describe's beforeAll seeding shared fixtures, an afterEach cleaning
- * up) and a bug anywhere else (work a finished test did not await).
+ * What the environment shares with the harness inside the test context (`globalThis.__harness`):
+ *  - `origin`: every test and hook function runs with its owner in this store (the test for tests and *Each
+ *    hooks, the describe block for *All hooks), so the harness knows which test a statement came from, even
+ *    when it arrives from a timer long after that test ended;
+ *  - `listeners`: the open isolated connections, told about every test and describe start/finish. Jest awaits
+ *    these events, so per-test and per-describe savepoints do not depend on where hooks are declared.
  */
+export interface HarnessBridge {
+  origin: AsyncLocalStorage<object>;
+  listeners: Set<(event: Circus.AsyncEvent, state: Circus.State) => Promise<void>>;
+}
+
+const FORWARDED = new Set([
+  'run_describe_start',
+  'run_describe_finish',
+  'test_start',
+  'test_done',
+  'test_skip',
+  'test_todo',
+]);
+
 export default class HarnessEnvironment extends TestEnvironment {
-  handleTestEvent(event: Circus.Event): void {
-    if (event.name === 'hook_start') this.global.__harnessHook = event.hook.type;
-    else if (event.name === 'hook_success' || event.name === 'hook_failure') this.global.__harnessHook = undefined;
+  private readonly bridge: HarnessBridge = {
+    origin: new AsyncLocalStorage(),
+    listeners: new Set(),
+  };
+  private state?: Circus.State;
+
+  constructor(...args: ConstructorParameters<typeof TestEnvironment>) {
+    super(...args);
+    this.global.__harness = this.bridge;
+  }
+
+  async handleTestEvent(
+    event: Circus.AsyncEvent | Circus.SyncEvent,
+    state: Circus.State,
+  ): Promise<void> {
+    this.state = state;
+    if (event.name === 'add_test') {
+      const test = state.currentDescribeBlock.children.at(-1);
+      if (test?.type === 'test' && test.fn === event.fn)
+        test.fn = this.wrap(test.fn, () => test, test.concurrent ? test.name : undefined);
+    } else if (event.name === 'add_hook') {
+      const hook = state.currentDescribeBlock.hooks.at(-1);
+      if (hook && hook.fn === event.fn) {
+        const perTest = hook.type === 'beforeEach' || hook.type === 'afterEach';
+        hook.fn = this.wrap(hook.fn, () =>
+          perTest ? (this.state?.currentlyRunningTest ?? hook.parent) : hook.parent,
+        );
+      }
+    } else if (FORWARDED.has(event.name)) {
+      // All at once: each connection marks a finished test ended before any of them awaits its rollback, so
+      // work the test left behind cannot slip into another connection meanwhile.
+      const listeners = [...this.bridge.listeners].map((l) => l(event as Circus.AsyncEvent, state));
+      for (const outcome of await Promise.allSettled(listeners)) {
+        if (outcome.status === 'rejected')
+          state.unhandledErrors.push([outcome.reason, outcome.reason]);
+      }
+    }
+  }
+
+  /** Runs `fn` with its owner in the origin store; `length` is kept because Jest reads it (done callbacks). */
+  private wrap<F extends (...args: never[]) => unknown>(
+    fn: F,
+    owner: () => object,
+    concurrent?: string,
+  ): F {
+    // Jest runs generator functions through co, which a plain wrapper would hide: left unattributed.
+    if (fn.constructor.name === 'GeneratorFunction') return fn;
+    const bridge = this.bridge;
+    const wrapped = function (this: unknown, ...args: never[]) {
+      // Jest 30 runs no per-test hooks for test.concurrent, so this is the only place to refuse it.
+      if (concurrent !== undefined && bridge.listeners.size > 0) {
+        throw new Error(
+          `[test harness] test.concurrent ("${concurrent}") is not supported: concurrent tests would interleave on the ` +
+            "file's single test connection and their writes would leak into each other. Use test(), or real-commit mode.",
+        );
+      }
+      return bridge.origin.run(owner(), () => fn.apply(this, args));
+    };
+    Object.defineProperty(wrapped, 'length', { value: fn.length });
+    return wrapped as unknown as F;
   }
 }

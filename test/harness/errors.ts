@@ -6,7 +6,7 @@ export class HarnessError extends Error {
   }
 }
 
-/** The first stack frame outside the harness and node_modules: "what waited" in timeout messages. */
+/** The first application frame (outside the harness, src/database, TypeORM and Node): "what waited" in timeout messages. */
 export function callerFrame(stack?: string): string {
   if (stack === undefined) {
     const limit = Error.stackTraceLimit;
@@ -14,9 +14,13 @@ export function callerFrame(stack?: string): string {
     stack = new Error().stack ?? '';
     Error.stackTraceLimit = limit;
   }
-  const frames = stack.split('\n').slice(1).map((l) => l.trim());
+  const frames = stack
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim());
   return frames.find((f) => !FOREIGN.test(f)) ?? frames[0] ?? '<unknown>';
 }
 
-/** Frames of the harness, Node and TypeORM (whose source maps point at its own src/ folders). */
-const FOREIGN = /\/test\/harness\/[a-z-]+\.ts|node_modules|node:|\/src\/(entity-manager|data-source|query-builder|persistence|repository|driver|query-runner)\//;
+/** Frames of the harness, src/database (Transactions.run), Node and TypeORM (whose source maps point at its own src/ folders). */
+const FOREIGN =
+  /\/test\/harness\/[a-z-]+\.ts|\/src\/database\/|node_modules|node:|\/src\/(entity-manager|data-source|query-builder|persistence|repository|driver|query-runner)\//;

@@ -10,10 +10,15 @@ import { APP_OPTIONS, configureApp } from '../../src/app.setup';
 import { ClockModule } from '../../src/common/clock';
 import { LoggingModule } from '../../src/common/logging/logging.module';
 import { APP_CONFIG, ConfigModule, loadConfig } from '../../src/config';
-import { DATA_SOURCE_FACTORY, DataSourceFactory, DatabaseModule } from '../../src/database/database.module';
+import {
+  DATA_SOURCE_FACTORY,
+  DataSourceFactory,
+  DatabaseModule,
+} from '../../src/database/database.module';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { HarnessError } from './errors';
-import { IsolatedConnection } from './isolated-connection';
+import { IsolatedConnection, IsolatedConnectionOptions } from './isolated-connection';
+import { driveFromJest } from './jest-bridge';
 import { ENV, testServer, workerDatabaseUrl } from './test-env';
 
 /** A DI override: the provider token and what replaces it. */
@@ -70,7 +75,11 @@ export function buildTestingModule(
     const b = builder.overrideProvider(o.provide);
     if ('useValue' in o) builder = b.useValue(o.useValue);
     else if ('useClass' in o) builder = b.useClass(o.useClass);
-    else builder = b.useFactory({ factory: o.useFactory as (...args: unknown[]) => unknown, inject: o.inject as never[] });
+    else
+      builder = b.useFactory({
+        factory: o.useFactory as (...args: unknown[]) => unknown,
+        inject: o.inject as never[],
+      });
   }
   if (options.customize) builder = options.customize(builder);
   return builder.compile();
@@ -84,14 +93,20 @@ export async function startApp(moduleRef: TestingModule): Promise<NestExpressApp
 }
 
 /** Opens the isolated connection for this file: the worker's database, or a private PGlite copy. */
-export async function openIsolated(waitTimeoutMs?: number): Promise<{ conn: IsolatedConnection; stop: () => Promise<void> }> {
+export async function openIsolated(
+  options: number | Omit<IsolatedConnectionOptions, 'server'> = {},
+): Promise<{ conn: IsolatedConnection; stop: () => Promise<void> }> {
+  const opts = typeof options === 'number' ? { waitTimeoutMs: options } : options;
   if (testServer() === 'postgres') {
-    const conn = await IsolatedConnection.open(workerDatabaseUrl(), { server: 'postgres', waitTimeoutMs });
+    const conn = await IsolatedConnection.open(workerDatabaseUrl(), {
+      ...opts,
+      server: 'postgres',
+    });
     return { conn, stop: () => conn.close() };
   }
   const dump = new Blob([readFileSync(process.env[ENV.pgliteDump]!)]);
   const embedded = await EmbeddedPostgres.start(undefined, dump);
-  const conn = await IsolatedConnection.open(embedded.url, { server: 'pglite', waitTimeoutMs });
+  const conn = await IsolatedConnection.open(embedded.url, { ...opts, server: 'pglite' });
   return {
     conn,
     stop: async () => {
@@ -108,7 +123,8 @@ function lazy<T extends object>(what: string, read: () => T | undefined): T {
   return new Proxy({} as T, {
     get(_, prop) {
       const target = read();
-      if (!target) throw new HarnessError(`${what} is used outside a test (it is ready from beforeAll on)`);
+      if (!target)
+        throw new HarnessError(`${what} is used outside a test (it is ready from beforeAll on)`);
       const value = Reflect.get(target, prop, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -116,37 +132,37 @@ function lazy<T extends object>(what: string, read: () => T | undefined): T {
 }
 
 /**
- * Registers the Jest hooks of an isolated suite: one connection and module per file (beforeAll), a
- * savepoint per test rolled back afterwards, everything closed in afterAll.
+ * Opens the file's isolated connection and module in beforeAll; from then on the harness environment's
+ * events drive the savepoints (see jest-bridge.ts), and everything is closed when the describe block that
+ * called useTestApp/useTestModule finishes, after all of its afterAll hooks.
  */
 function useIsolated<C>(
   options: TestOptions,
   start: (factory: DataSourceFactory) => Promise<{ ctx: C; close: () => Promise<void> }>,
 ): { current: () => C | undefined } {
   let ctx: C | undefined;
-  let close: (() => Promise<void>) | undefined;
-  let stop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     const opened = await openIsolated(options.waitTimeoutMs);
-    stop = opened.stop;
-    const factory: DataSourceFactory = { create: async () => opened.conn.dataSource, destroy: async () => undefined };
-    const started = await start(factory);
-    ctx = started.ctx;
-    close = started.close;
-    (ctx as { __conn?: IsolatedConnection }).__conn = opened.conn;
-  });
-  // When beforeAll failed there is no connection: Jest already reports that failure for every test.
-  beforeEach(async () => {
-    await (ctx as { __conn?: IsolatedConnection } | undefined)?.__conn?.beginTest(expect.getState().currentTestName ?? '?');
-  });
-  afterEach(async () => {
-    await (ctx as { __conn?: IsolatedConnection } | undefined)?.__conn?.endTest();
-  });
-  afterAll(async () => {
+    let close: (() => Promise<void>) | undefined;
     try {
-      await close?.();
-    } finally {
-      await stop?.();
+      const factory: DataSourceFactory = {
+        create: async () => opened.conn.dataSource,
+        destroy: async () => undefined,
+      };
+      driveFromJest(opened.conn, async () => {
+        try {
+          await close?.();
+        } finally {
+          ctx = undefined;
+          await opened.stop();
+        }
+      });
+      const started = await start(factory);
+      ctx = started.ctx;
+      close = started.close;
+    } catch (err) {
+      await opened.stop().catch(() => undefined);
+      throw err;
     }
   });
   return { current: () => ctx };
@@ -164,7 +180,11 @@ function useLogger(context: INestApplicationContext): void {
  */
 export function useTestApp(options: TestAppOptions = {}): TestAppContext {
   const holder = useIsolated(options, async (factory) => {
-    const moduleRef = await buildTestingModule({ imports: [AppModule, ...(options.imports ?? [])] }, factory, options);
+    const moduleRef = await buildTestingModule(
+      { imports: [AppModule, ...(options.imports ?? [])] },
+      factory,
+      options,
+    );
     const app = await startApp(moduleRef);
     const dataSource = moduleRef.get(DataSource);
     const ctx: TestAppContext = {
@@ -190,7 +210,13 @@ export function useTestModule(options: TestModuleOptions = {}): TestContext {
   const holder = useIsolated(options, async (factory) => {
     const moduleRef = await buildTestingModule(
       {
-        imports: [ConfigModule, ClockModule, DatabaseModule, LoggingModule, ...(options.imports ?? [])],
+        imports: [
+          ConfigModule,
+          ClockModule,
+          DatabaseModule,
+          LoggingModule,
+          ...(options.imports ?? []),
+        ],
         providers: options.providers ?? [],
       },
       factory,

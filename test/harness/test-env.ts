@@ -8,6 +8,7 @@ export const ENV = {
   runId: 'DASHTAM_TEST_RUN_ID',
   workers: 'DASHTAM_TEST_WORKERS',
   pgliteDump: 'DASHTAM_TEST_PGLITE_DUMP', // pglite: a data-dir tarball of the migrated template
+  database: 'DASHTAM_TEST_DATABASE', // postgres, optional: this process's database instead of the worker's (child runs of self-tests)
 } as const;
 
 export type TestServer = 'postgres' | 'pglite';
@@ -15,7 +16,9 @@ export type TestServer = 'postgres' | 'pglite';
 export function testServer(): TestServer {
   const server = process.env[ENV.server];
   if (server !== 'postgres' && server !== 'pglite') {
-    throw new Error('The test database was not prepared: run tests through the package scripts (jest projects with global setup).');
+    throw new Error(
+      'The test database was not prepared: run tests through the package scripts (jest projects with global setup).',
+    );
   }
   return server;
 }
@@ -33,5 +36,7 @@ export function workerDatabaseName(runId: string, workerId: string | number): st
 /** The worker database for this Jest worker (postgres mode). */
 export function workerDatabaseUrl(): string {
   const runId = process.env[ENV.runId]!;
-  return withDatabase(process.env[ENV.adminUrl]!, workerDatabaseName(runId, process.env.JEST_WORKER_ID ?? '1'));
+  const name =
+    process.env[ENV.database] || workerDatabaseName(runId, process.env.JEST_WORKER_ID ?? '1');
+  return withDatabase(process.env[ENV.adminUrl]!, name);
 }

@@ -1,14 +1,13 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 
-/** Caller context carried from the HTTP layer into services, so audit rows name who did what from where. */
 export interface RequestMeta {
   ip?: string | null;
   userAgent?: string | null;
   requestId?: string | null;
 }
 
-/** ip (trusted-proxy aware, via Express `req.ip`), user agent (capped) and request id, for audit rows. */
+// `req.ip` honours the trusted-proxy setting.
 export function requestMeta(req: Pick<Request, 'ip' | 'headers'> & { id?: unknown }): RequestMeta {
   const ua = req.headers['user-agent'];
   return {

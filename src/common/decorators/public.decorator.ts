@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
 
-/** Routes are authenticated by default (global guard); `@Public()` opts a route or controller out. */
+// Routes are authenticated by default (global guard).
 export const IS_PUBLIC = 'dashtam:isPublic';
 export const Public = () => SetMetadata(IS_PUBLIC, true);

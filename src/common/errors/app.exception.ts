@@ -1,10 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 
-/**
- * The one error vocabulary: modules throw AppException with a stable machine code; the global
- * ProblemDetailsFilter maps it to RFC 9457 problem+json. `detail` is shown to clients, so it must never
- * contain a secret or an internal message.
- */
+// Rendered as RFC 9457 problem+json: `detail` reaches clients: no secrets, no internals.
 export class AppException extends Error {
   constructor(
     readonly status: HttpStatus,

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Accept a caller's X-Request-Id when it is safe to log, otherwise mint one; echo it on the response. */
+// A caller's X-Request-Id is kept only when safe to log.
 export function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
   const existing = (req as { id?: unknown }).id;
   if (typeof existing === 'string') return existing;

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 
-/** Nest's boot chatter: one line per module and per mapped route (~60 at start). Useful only when debugging. */
+// Nest logs one line per module and route at boot (~60): debug, not info.
 const BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
 
-/** The application logger: nestjs-pino's, with Nest's per-route boot lines moved from info to debug. */
 @Injectable()
 export class AppLogger extends Logger {
   override log(message: unknown, ...optionalParams: unknown[]): void {

@@ -12,11 +12,6 @@ interface SerializedReq {
   headers: Record<string, unknown>;
 }
 
-/**
- * pino-http options. The serializers whitelist what a request line carries (no headers, no body), so the
- * expensive part of the old approach — deep-copying the IncomingMessage/ServerResponse graph for every
- * line — is gone; `redact` and `maskNested` cover objects the application logs itself (see redact.ts).
- */
 export function pinoHttpOptions(config: AppConfig): Options {
   return {
     level: config.app.logLevel,
@@ -46,7 +41,7 @@ export function pinoHttpOptions(config: AppConfig): Options {
   };
 }
 
-/** With a destination (tests capture lines), pino writes there; a transport and a stream exclude each other. */
+// A transport and a destination stream (tests capture lines) exclude each other.
 export function pinoHttpParams(
   config: AppConfig,
   destination?: DestinationStream | null,

@@ -1,13 +1,5 @@
-/**
- * What never reaches a log line. Request lines carry no headers and no body at all (the serializers in
- * pino-options.ts whitelist their fields). For what the application logs itself:
- *   - pino's own `redact` censors these names at the top level of a line (compiled paths: ~free per line);
- *   - `maskNested` (pino's `formatters.log`) censors them deeper, up to MASK_DEPTH levels, copying only the
- *     branches that hold one. It skips the keys the serializers own (req, res, err), so a request line costs a
- *     couple of property reads — not a walk of the IncomingMessage/ServerResponse graph.
- * Measured per request (bench/http-providers.ts, docs/benchmarks.md): pino `redact` with wildcard paths for the
- * same depth (`*.password`, `*.*.password`, …) costs 25–70 µs of CPU, the nested mask under 1 µs.
- */
+// pino `redact` covers the top level only: wildcard paths for deeper levels cost 25–70 µs/request,
+// `maskNested` under 1 µs (docs/benchmarks.md). Request lines are whitelisted by the serializers.
 export const SENSITIVE_FIELDS = [
   'password',
   'currentPassword',
@@ -40,10 +32,9 @@ export const MASK_DEPTH = 5;
 export const CENSOR = '[redacted]';
 
 const SENSITIVE = new Set<string>(SENSITIVE_FIELDS);
-/** Keys whose values the serializers already reduce to safe fields. */
+// Already reduced by the serializers: skipping them avoids walking IncomingMessage/ServerResponse.
 const SERIALIZED = new Set(['req', 'res', 'err']);
 
-/** pino `redact` paths: every sensitive name at the top level of a line (bracket notation for `set-cookie`). */
 export function redactPaths(): string[] {
   return SENSITIVE_FIELDS.map((name) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : `["${name}"]`));
 }
@@ -54,7 +45,6 @@ function isPlain(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null || Array.isArray(value);
 }
 
-/** Returns `value` itself when nothing below it is sensitive, else a copy with those fields censored. */
 function mask(value: unknown, depth: number): unknown {
   if (depth >= MASK_DEPTH || !isPlain(value)) return value;
   if (Array.isArray(value)) {
@@ -74,7 +64,6 @@ function mask(value: unknown, depth: number): unknown {
   return out ?? value;
 }
 
-/** pino `formatters.log`: nested sensitive fields of application objects; top-level ones are `redact`'s. */
 export function maskNested(obj: Record<string, unknown>): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;
   for (const k in obj) {
@@ -88,7 +77,6 @@ export function maskNested(obj: Record<string, unknown>): Record<string, unknown
 
 const SENSITIVE_QUERY = /pass(word)?|token|secret|key|^code$|^state$|code_?verifier/i;
 
-/** Query parameters with sensitive names are masked so OAuth codes and states never reach a log line. */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;

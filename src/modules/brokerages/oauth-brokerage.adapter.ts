@@ -7,10 +7,8 @@ import {
   TokenSet,
 } from './brokerage-adapter';
 
-/** Code of a refused authorization response (validation before any call to the brokerage). */
 export const AUTHORIZATION_FAILED = 'authorization_failed';
 
-/** OAuth error codes after which retrying cannot help: the user must authorise again. */
 const REAUTH_ERRORS = new Set([
   'invalid_grant',
   'invalid_client',
@@ -21,11 +19,6 @@ const REAUTH_ERRORS = new Set([
   'access_denied',
 ]);
 
-/**
- * Authorization-code + PKCE client on oauth4webapi, shared by every brokerage (Schwab, the sandbox, test
- * doubles): the brokerage folders only supply settings and quirks. Client credentials go as HTTP Basic.
- * The status is checked before oauth4webapi parses the body so 429/5xx are classified precisely.
- */
 export class OAuthBrokerageAdapter implements BrokerageAdapter {
   readonly authType = 'oauth2' as const;
   private readonly as: oauth.AuthorizationServer;
@@ -40,7 +33,7 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
       revocation_endpoint: settings.revokeUrl,
     };
     this.client = { client_id: settings.clientId };
-    // A brokerage without credentials is disabled (never called); oauth4webapi refuses an empty secret.
+    // A brokerage without credentials is never called; oauth4webapi refuses an empty secret.
     this.clientAuth = settings.enabled
       ? oauth.ClientSecretBasic(settings.clientSecret)
       : oauth.None();
@@ -94,7 +87,7 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
         oauth.skipStateCheck,
       );
     } catch {
-      // The authorization response itself is unacceptable (e.g. a foreign `iss`), not a brokerage outage.
+      // e.g. a foreign `iss`: the response is unacceptable, not the brokerage down.
       throw new BrokerageError('reauth_required', AUTHORIZATION_FAILED);
     }
     try {
@@ -157,7 +150,7 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
           header(err.response, 'retry-after'),
         );
       if (err.status >= 500) return new BrokerageError('temporary', 'brokerage_error', err.status);
-      // Token-endpoint 4xx errors (RFC 6749 §5.2) do not heal by retrying: the grant or the client is refused.
+      // Token-endpoint 4xx (RFC 6749 §5.2) won't heal by retrying: the grant or client is refused.
       if (
         err.status === 401 ||
         REAUTH_ERRORS.has(err.error) ||
@@ -192,7 +185,7 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
     return new BrokerageError('temporary', 'unexpected_error');
   }
 
-  /** 429 and 5xx are decided on the status alone (their bodies are often HTML or empty). */
+  // Before oauth4webapi parses the body: 429/5xx bodies are often HTML or empty.
   private async precheck(response: Response): Promise<void> {
     if (response.status === 429 || response.status >= 500) {
       await response.body?.cancel().catch(() => undefined);
@@ -227,7 +220,7 @@ function toTokenSet(r: oauth.TokenEndpointResponse): TokenSet {
   };
 }
 
-/** Brokerage-supplied codes end up in URLs and the database: keep them short and plain. */
+// Brokerage-supplied codes end up in URLs and the database.
 export function safeCode(code: unknown, fallback = 'brokerage_error'): string {
   return typeof code === 'string' && /^[a-z0-9_.-]{1,64}$/i.test(code) ? code : fallback;
 }

@@ -1,9 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/**
- * A connection's own trail (status changes and token events) for `GET /providers/:id/events`. Security events
- * also go to the global audit log; this table is the per-connection view and is kept after disconnection.
- */
 @Entity({ name: 'connection_events' })
 @Index('IDX_connection_events_connection_created', ['connectionId', 'createdAt'])
 export class ConnectionEventEntity {
@@ -13,7 +9,6 @@ export class ConnectionEventEntity {
   @Column({ name: 'connection_id', type: 'uuid' })
   connectionId: string;
 
-  /** e.g. `status_changed`, `token_stored`, `token_refreshed`, `token_refresh_failed`, `token_revoked`. */
   @Column({ type: 'text' })
   type: string;
 

@@ -13,7 +13,6 @@ export type ConnectionEventType =
   | 'token_revoked'
   | 'token_destroyed';
 
-/** The per-connection trail. Append-only by convention: nothing here updates or deletes. */
 @Injectable()
 export class ConnectionEventsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -24,7 +23,7 @@ export class ConnectionEventsRepository {
     type: ConnectionEventType,
     data: Record<string, unknown> = {},
   ): Promise<void> {
-    // jsonb column: TypeORM's deep-partial type does not accept an open record, hence the cast.
+    // TypeORM's deep-partial type does not accept an open record for jsonb.
     await manager.insert(ConnectionEventEntity, {
       connectionId,
       type,
@@ -32,10 +31,7 @@ export class ConnectionEventsRepository {
     } as QueryDeepPartialEntity<ConnectionEventEntity>);
   }
 
-  /**
-   * Newest first; `before` is the id of the last item of the previous page. `created_at` has microseconds
-   * (clock_timestamp()) but a JS Date only milliseconds, so the keyset compares against the stored row itself.
-   */
+  // created_at has microseconds, a JS Date only milliseconds, so compare against the stored row.
   async list(
     connectionId: string,
     limit: number,

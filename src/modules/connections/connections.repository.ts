@@ -7,7 +7,6 @@ export interface PageCursor {
   id: string;
 }
 
-/** All SQL on provider_connections. Disconnected rows are invisible to every user-facing lookup. */
 @Injectable()
 export class ConnectionsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -24,7 +23,7 @@ export class ConnectionsRepository {
     return { ...row, id: (result.identifiers[0] as { id: string }).id };
   }
 
-  /** The user's live connection, or null for a missing, foreign or disconnected one (all answer 404). */
+  /** null for missing, foreign or disconnected alike: all answer 404. */
   async findOwned(
     userId: string,
     id: string,
@@ -54,7 +53,6 @@ export class ConnectionsRepository {
     return qb.getOne();
   }
 
-  /** Newest first, keyset-paginated on (created_at, id). */
   async listOwned(
     userId: string,
     limit: number,

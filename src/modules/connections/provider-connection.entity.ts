@@ -1,10 +1,7 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { ConnectionStatus } from './connection-status';
 
-/**
- * A user's link to one brokerage login. Re-authorisation keeps the row (and its id); removal marks it
- * `disconnected` (tokens destroyed) so its event trail stays, and every route then answers 404.
- */
+// Removal marks the row `disconnected` rather than deleting it, so its event trail stays.
 @Entity({ name: 'provider_connections' })
 @Index('IDX_provider_connections_user_created', ['userId', 'createdAt', 'id'])
 export class ProviderConnectionEntity {
@@ -23,7 +20,6 @@ export class ProviderConnectionEntity {
   @Column({ type: 'text', default: 'pending_auth' })
   status: ConnectionStatus;
 
-  /** Machine code of why the status is what it is (e.g. `invalid_grant`, `rate_limited`). */
   @Column({ name: 'status_reason', type: 'text', nullable: true })
   statusReason: string | null;
 

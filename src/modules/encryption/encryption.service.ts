@@ -10,7 +10,6 @@ import { openEnvelope, sealEnvelope, SecretContext } from './secret-envelope';
 import type { Ciphertext } from './secret.entity';
 import { SecretRepository, SecretRow } from './secret.repository';
 
-/** Which secret: the owning row (type + uuid) and the field of it. */
 export interface SecretRef {
   ownerType: string;
   ownerId: string;
@@ -20,16 +19,10 @@ export interface SecretRef {
 export interface KeyCount {
   keyId: string;
   count: number;
-  /** The key new secrets are encrypted with. */
   primary: boolean;
-  /** Present in ENCRYPTION_KEYS (false: those secrets cannot be read until the key is restored). */
   known: boolean;
 }
 
-/**
- * Secrets at rest: Fernet under the primary key of ENCRYPTION_KEYS, each ciphertext bound to its row.
- * The contract other modules use (the tokens module stores brokerage tokens here); keep it small.
- */
 @Injectable()
 export class EncryptionService {
   constructor(
@@ -42,12 +35,11 @@ export class EncryptionService {
     return this.ring.primary.id;
   }
 
-  /** Stores or replaces the secret of (owner, field) inside the caller's transaction; returns the secret id. */
   async storeSecret(manager: EntityManager, ref: SecretRef, plaintext: string): Promise<string> {
     const owner = normalise(ref);
     if (typeof plaintext !== 'string') throw new TypeError('plaintext must be a string');
     const now = this.clock.now();
-    // Two rounds at most: the second only when a concurrent transaction inserted the same (owner, field).
+    // A second round only when a concurrent transaction inserted the same (owner, field).
     for (let attempt = 0; attempt < 2; attempt++) {
       const existing = await this.secrets.lockIdOf(
         manager,
@@ -77,14 +69,12 @@ export class EncryptionService {
     throw new Error('storeSecret: the secret row kept changing concurrently');
   }
 
-  /** The plaintext of (owner, field), or null when none is stored. Refuses ciphertexts bound to another row. */
   async readSecret(manager: EntityManager, ref: SecretRef): Promise<string | null> {
     const owner = normalise(ref);
     const row = await this.secrets.findOne(manager, owner.ownerType, owner.ownerId, owner.field);
     return row ? this.open(row) : null;
   }
 
-  /** Every field stored for one owner, decrypted, in one query. */
   async readSecrets(
     manager: EntityManager,
     ownerType: string,
@@ -97,13 +87,11 @@ export class EncryptionService {
     return out;
   }
 
-  /** Deletes every secret of one owner (e.g. a disconnected brokerage connection); returns how many. */
   async deleteSecrets(manager: EntityManager, ownerType: string, ownerId: string): Promise<number> {
     const owner = normalise({ ownerType, ownerId, field: '*' });
     return this.secrets.deleteByOwner(manager, owner.ownerType, owner.ownerId);
   }
 
-  /** Stored secrets per key id: every configured key (primary first, zero included), then unknown ids. */
   async countByKey(manager?: EntityManager): Promise<KeyCount[]> {
     const counts = new Map((await this.secrets.countByKey(manager)).map((r) => [r.keyId, r.count]));
     const out: KeyCount[] = this.ring.entries.map((e) => ({
@@ -149,7 +137,7 @@ export class EncryptionService {
   }
 }
 
-/** Owner ids are uuids; PostgreSQL returns them lower-case, so the sealed context uses that spelling too. */
+// PostgreSQL returns uuids lower-case, so the sealed context uses that spelling too.
 function normalise(ref: SecretRef): SecretRef {
   if (typeof ref?.ownerType !== 'string' || ref.ownerType === '')
     throw new TypeError('ownerType must be a non-empty string');

@@ -1,17 +1,5 @@
-/**
- * Fernet (https://github.com/fernet/spec), byte-compatible with Python's `cryptography.fernet`.
- * Pure: no Nest, no I/O; other code and tools import this file, so its public API stays stable:
- * `Fernet`, `MultiFernet`, `generateKey` and the error classes below.
- *
- * key   = base64url(32 bytes: 16 signing (HMAC-SHA256) ‖ 16 encryption (AES-128-CBC)), padded
- * token = base64url, padded with `=`, of
- *         0x80 ‖ timestamp (8 bytes, big-endian unix seconds) ‖ IV (16) ‖ ciphertext (PKCS#7) ‖ HMAC (32)
- *
- * Decoding is strict: only the canonical padded base64url that Python produces is accepted (Node's own
- * decoder silently skips foreign characters; see decodeToken). Verification order is the
- * spec's: version, TTL/clock skew (only when a TTL is given, like Python), HMAC in constant time, decrypt.
- * Every failure on untrusted input is one of the typed errors; messages never contain a key or a token.
- */
+// Fernet (https://github.com/fernet/spec), byte-compatible with Python's `cryptography.fernet`.
+// Tools import this file without Nest: keep its exports stable. Messages never hold a key or token.
 import {
   createCipheriv,
   createDecipheriv,
@@ -22,7 +10,6 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 
-/** Base class of every error this module throws. */
 export class FernetError extends Error {
   constructor(
     readonly code: string,
@@ -33,45 +20,39 @@ export class FernetError extends Error {
   }
 }
 
-/** The key is not 32 bytes of padded base64url. */
 export class FernetKeyError extends FernetError {
   constructor(message = 'Fernet key must be 32 bytes encoded as padded base64url (44 characters)') {
     super('fernet_bad_key', message);
   }
 }
 
-/** A caller passed an unusable argument to `encrypt` (wrong data type, IV length, date). */
 export class FernetUsageError extends FernetError {
   constructor(message: string) {
     super('fernet_bad_argument', message);
   }
 }
 
-/** Base of every "this token is not acceptable" error: the equivalent of Python's `InvalidToken`. */
+// The equivalent of Python's `InvalidToken`.
 export class FernetTokenError extends FernetError {}
 
-/** Not a Fernet token: encoding, version byte, length, block size or padding. */
 export class FernetMalformedTokenError extends FernetTokenError {
   constructor(reason: string) {
     super('fernet_malformed_token', `Malformed Fernet token: ${reason}`);
   }
 }
 
-/** The HMAC does not match: tampered token, or none of the keys made it. */
 export class FernetSignatureError extends FernetTokenError {
   constructor() {
     super('fernet_bad_signature', 'Fernet token signature does not match');
   }
 }
 
-/** Older than the TTL the caller asked for. */
 export class FernetExpiredError extends FernetTokenError {
   constructor() {
     super('fernet_expired', 'Fernet token has expired');
   }
 }
 
-/** Timestamped more than the allowed clock skew (60 s) after "now". */
 export class FernetFutureTokenError extends FernetTokenError {
   constructor() {
     super('fernet_from_future', 'Fernet token timestamp is too far in the future');
@@ -79,16 +60,14 @@ export class FernetFutureTokenError extends FernetTokenError {
 }
 
 export interface EncryptOptions {
-  /** The timestamp to embed (default: the current time). */
   now?: Date;
-  /** The 16-byte IV (default: random). Only for test vectors: reusing an IV under one key is unsafe. */
+  /** Only for test vectors: reusing an IV under one key is unsafe. */
   iv?: Buffer;
 }
 
 export interface DecryptOptions {
-  /** Maximum token age in seconds; also enables the clock-skew check, as in Python. */
+  /** Also enables the clock-skew check, as in Python. */
   ttlSeconds?: number;
-  /** The verification clock (default: the current time). */
   now?: Date;
 }
 
@@ -100,19 +79,15 @@ const MIN_TOKEN_BYTES = HEADER + BLOCK + MAC_LEN; // PKCS#7 always yields at lea
 const MAX_CLOCK_SKEW = 60n;
 const KEY_PATTERN = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]=$/; // 32 bytes: the last char carries 2 zero bits
 
-/** Padded base64url, exactly as Python's `base64.urlsafe_b64encode`. */
+// Padded, as Python's `base64.urlsafe_b64encode` (Node's base64url omits the padding).
 function encodeToken(bytes: Buffer): string {
   const s = bytes.toString('base64url');
   const rem = s.length % 4;
   return rem === 0 ? s : s + (rem === 2 ? '==' : '=');
 }
 
-/**
- * Strict inverse of encodeToken. Node's decoder silently skips foreign characters and also accepts "+", "/"
- * and non-zero trailing bits, so the decoded bytes must re-encode to exactly the input: that one comparison
- * refuses every character outside the padded base64url alphabet, whitespace, missing or extra padding and
- * second spellings of the same bytes (and is cheaper than a regular expression over the whole token).
- */
+// Node's decoder skips foreign characters, accepts "+", "/" and non-zero trailing bits: requiring
+// the bytes to re-encode to the input refuses all these and second spellings, cheaper than a regex.
 function decodeToken(token: unknown): Buffer {
   if (typeof token !== 'string') throw new FernetMalformedTokenError('not a string');
   if (token.length === 0 || token.length % 4 !== 0)
@@ -146,7 +121,6 @@ function toBytes(data: unknown): Buffer {
   throw new FernetUsageError('data must be a string, Buffer or Uint8Array');
 }
 
-/** A token decoded and structurally checked, not yet authenticated. */
 interface ParsedToken {
   bytes: Buffer;
   timestamp: bigint;
@@ -182,7 +156,6 @@ interface KeyPair {
 // Key material lives outside the instances, so neither it nor the low-level helpers are public API.
 const KEYS = new WeakMap<Fernet, KeyPair>();
 
-/** Python's `_encrypt_from_parts`. */
 function encryptFromParts(keys: KeyPair, plaintext: Buffer, timestamp: bigint, iv: Buffer): string {
   const cipher = createCipheriv('aes-128-cbc', keys.encryption, iv);
   const c1 = cipher.update(plaintext);
@@ -198,15 +171,12 @@ function encryptFromParts(keys: KeyPair, plaintext: Buffer, timestamp: bigint, i
   return encodeToken(out);
 }
 
-/**
- * Authenticates and decrypts a structurally valid token: undefined when the HMAC does not match (so a key
- * ring can try the next key), the malformed-token error when it matches but the padding is bad.
- */
+// undefined when the HMAC does not match, so a key ring can try the next key.
 function tryDecrypt(keys: KeyPair, bytes: Buffer): Buffer | undefined {
   const macAt = bytes.length - MAC_LEN;
   const expected = createHmac('sha256', keys.signing).update(bytes.subarray(0, macAt)).digest();
   const actual = bytes.subarray(macAt);
-  // Equal by construction (parseToken); checked anyway because timingSafeEqual throws on unequal lengths.
+  // Equal by construction (parseToken), but timingSafeEqual throws on unequal lengths.
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
   const decipher = createDecipheriv('aes-128-cbc', keys.encryption, bytes.subarray(9, HEADER));
   try {
@@ -222,7 +192,6 @@ function keysOf(f: Fernet): KeyPair {
   return KEYS.get(f) as KeyPair;
 }
 
-/** One Fernet key. */
 export class Fernet {
   constructor(key: string) {
     KEYS.set(this, parseKey(key));
@@ -244,10 +213,6 @@ export class Fernet {
   }
 }
 
-/**
- * A key ring with Python's MultiFernet semantics: encrypt with the first key, decrypt with any, and
- * `rotate` re-encrypts under the first key while keeping the token's original timestamp.
- */
 export class MultiFernet {
   private readonly fernets: Fernet[];
 
@@ -267,7 +232,6 @@ export class MultiFernet {
     return this.decryptParsed(parsed);
   }
 
-  /** Re-encrypts `token` under the primary key with a fresh IV, keeping its timestamp. No TTL applies. */
   rotate(token: string): string {
     const parsed = parseToken(token);
     const plaintext = this.decryptParsed(parsed);
@@ -283,7 +247,6 @@ export class MultiFernet {
   }
 }
 
-/** A new random key, as Python's `Fernet.generate_key()` (44 characters, padded base64url). */
 export function generateKey(): string {
   return encodeToken(randomBytes(32));
 }

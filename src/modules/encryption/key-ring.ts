@@ -2,22 +2,17 @@ import { createHash } from 'node:crypto';
 import { Fernet, FernetKeyError, MultiFernet } from './fernet';
 
 export interface KeyRingEntry {
-  /** Short stable id recorded with every stored secret: `k_` + first 8 hex of SHA-256(key bytes). */
   id: string;
   fernet: Fernet;
   primary: boolean;
 }
 
-/** The key id of a Fernet key. Not secret: 32 bits of a hash reveal nothing useful about 256 random bits. */
+// Not secret: 32 bits of a hash reveal nothing useful about 256 random bits.
 export function keyIdOf(key: string): string {
   new Fernet(key); // validates the format first
   return `k_${createHash('sha256').update(Buffer.from(key, 'base64url')).digest('hex').slice(0, 8)}`;
 }
 
-/**
- * The configured keys (primary first) with their ids, plus a MultiFernet over them. Pure, so the CLI,
- * benchmarks and tests can build one without Nest.
- */
 export class KeyRing {
   readonly entries: readonly KeyRingEntry[];
   readonly multi: MultiFernet;

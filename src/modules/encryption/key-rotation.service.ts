@@ -8,28 +8,21 @@ import type { Ciphertext } from './secret.entity';
 import { SecretRepository, SecretSwap } from './secret.repository';
 
 export interface RotationOptions {
-  /** Rows per transaction (default 500). */
   batchSize?: number;
-  /** Count what would be rotated; write nothing. */
   dryRun?: boolean;
-  /** Called after every batch. */
   onProgress?: (progress: RotationProgress) => void;
 }
 
 export interface RotationProgress {
-  /** Secrets not under the primary key when the run started. */
   total: number;
   rotated: number;
-  /** Rows changed by a concurrent writer between our read and our write (their write kept; nothing to do). */
   conflicts: number;
-  /** Rows no configured key opens (ids in the report; they stay as they are). */
   failed: number;
 }
 
 export interface RotationReport extends RotationProgress {
   dryRun: boolean;
   primaryKeyId: string;
-  /** Secrets still not under the primary key at the end (failed rows, or rows locked by others throughout). */
   remaining: number;
   failedIds: string[];
   passes: number;
@@ -37,18 +30,8 @@ export interface RotationReport extends RotationProgress {
   after: KeyCount[];
 }
 
-/**
- * Re-encrypts stored secrets under the primary key, with MultiFernet.rotate semantics (plaintext and
- * timestamp kept, fresh IV), so the sealed row binding is unchanged.
- *
- * - Batched: each batch is its own short transaction, so the API keeps running.
- * - Resumable: it always re-selects rows whose key_id is not the primary's, so a killed run simply
- *   continues where the committed batches stopped; a killed batch rolls back whole.
- * - No lost update: a batch locks its rows (FOR UPDATE SKIP LOCKED) and swaps each ciphertext only if it
- *   is still the one it re-encrypted. A token refresh that wants a locked row waits for the batch and then
- *   writes its new value on top; a row being refreshed right now is skipped and picked up by a later pass
- *   (usually unnecessary: the refresh wrote it under the primary key).
- */
+// Short batches (the API keeps running), resumable (re-selects rows not under the primary key), no
+// lost update (SKIP LOCKED, swapped only if unchanged): docs/encryption.md § Rotation procedure.
 @Injectable()
 export class KeyRotationService {
   constructor(
@@ -75,8 +58,7 @@ export class KeyRotationService {
     let passes = 0;
 
     if (!opts.dryRun) {
-      // A pass walks the whole table once; another pass only if rows were skipped (locked) and the last
-      // pass still made progress, so a row locked forever cannot make this loop forever.
+      // Another pass only while one makes progress, so a row locked forever cannot loop forever.
       for (;;) {
         passes++;
         const swappedThisPass = await this.pass(

@@ -1,11 +1,5 @@
-/**
- * Fernet has no associated data, so the row a ciphertext belongs to travels inside the plaintext:
- *
- *   {"v":1,"id":"<secret id>","ownerType":"…","ownerId":"…","field":"…","value":"<the secret>"}
- *
- * (UTF-8 JSON, keys in that order). Opening checks every context field against the row it was read from,
- * so a ciphertext copied onto another row (or another field of the same owner) is refused.
- */
+// Fernet has no associated data, so the row travels inside the plaintext: a ciphertext copied onto
+// another row or field is refused. Format: docs/encryption.md § Storage and row binding.
 export interface SecretContext {
   id: string;
   ownerType: string;

@@ -3,7 +3,6 @@ import { DataSource, EntityManager } from 'typeorm';
 import { queryResult } from '../../database/query-result';
 import type { Ciphertext } from './secret.entity';
 
-/** A `secrets` row as the service needs it. */
 export interface SecretRow {
   id: string;
   ownerType: string;
@@ -19,19 +18,16 @@ export interface SecretSwap {
   next: Ciphertext;
 }
 
-/** Rows changed by an UPDATE or DELETE. */
 function affectedRows(result: unknown): number {
   return queryResult(result).affected ?? 0;
 }
 
 const COLUMNS = `id, owner_type AS "ownerType", owner_id AS "ownerId", field, key_id AS "keyId", ciphertext`;
 
-/** All SQL on `secrets`. Methods take the caller's EntityManager when they belong to its transaction. */
 @Injectable()
 export class SecretRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Locks the row of (owner, field), if any, until the caller's transaction ends. */
   async lockIdOf(
     manager: EntityManager,
     ownerType: string,
@@ -45,7 +41,6 @@ export class SecretRepository {
     return rows[0]?.id ?? null;
   }
 
-  /** Inserts unless (owner, field) exists; false when a concurrent transaction inserted it first. */
   async insertIfAbsent(manager: EntityManager, row: SecretRow, now: Date): Promise<boolean> {
     const inserted: unknown[] = await manager.query(
       `INSERT INTO secrets (id, owner_type, owner_id, field, key_id, ciphertext, created_at, updated_at)
@@ -122,11 +117,7 @@ export class SecretRepository {
     return Number(rows[0].count);
   }
 
-  /**
-   * Rotation's batch: the next rows (keyset pagination by id) not under `keyId`, locked for the caller's
-   * transaction. SKIP LOCKED: a row a token refresh is writing right now is left for a later pass instead
-   * of waiting on it (or making it wait on a whole batch it is not part of).
-   */
+  // SKIP LOCKED: a row a refresh is writing is left for a later pass; neither waits on the other.
   async lockBatchNotUnder(
     manager: EntityManager,
     keyId: string,
@@ -142,10 +133,7 @@ export class SecretRepository {
     );
   }
 
-  /**
-   * Compare-and-swap in one statement: each row takes its new ciphertext only if it still holds the one
-   * that was re-encrypted, so a write that slipped in between is never overwritten. Returns rows swapped.
-   */
+  // Compare-and-swap: a write that slipped in since the batch read is never overwritten.
   async swapCiphertexts(
     manager: EntityManager,
     keyId: string,

@@ -21,7 +21,6 @@ class MailerLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Provides MAILER: SMTP when SMTP_URL is set, otherwise a logging mailer. */
 @Global()
 @Module({
   providers: [{ provide: MAILER, inject: [APP_CONFIG], useFactory: createMailer }, MailerLifecycle],

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { createTransport, Transporter } from 'nodemailer';
 import type { Mailer, MailMessage } from './mailer';
 
-/** Production transport: SMTP through nodemailer. The URL (which may hold a password) is never logged. */
+// The URL may hold a password: never log it.
 export class SmtpMailer implements Mailer {
   private readonly logger = new Logger('Mail');
   private readonly transport: Transporter;

@@ -1,11 +1,7 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/**
- * A pending OAuth authorisation. The `state` itself travels through the browser; only its SHA-256 is kept,
- * so a database reader cannot complete someone else's flow. The PKCE verifier is stored encrypted through
- * the encryption module (owner `oauth_state`, this row's id). Single use: `consumed_at` is set by
- * compare-and-swap before the code is exchanged.
- */
+// Only the state's hash is stored, so a database reader cannot complete someone else's flow; the
+// PKCE verifier is a secret (owner `oauth_state`). Single use: compare-and-swap on `consumed_at`.
 @Entity({ name: 'oauth_states' })
 @Index('IDX_oauth_states_connection', ['connectionId'])
 export class OAuthStateEntity {
@@ -25,7 +21,7 @@ export class OAuthStateEntity {
   @Column({ name: 'provider_key', type: 'text' })
   providerKey: string;
 
-  /** SHA-256 of the cookie set on the browser that started the flow; the GET callback must present it. */
+  /** The GET callback must present the cookie of the browser that started the flow. */
   @Column({ name: 'browser_hash', type: 'text', nullable: true })
   browserHash: string | null;
 

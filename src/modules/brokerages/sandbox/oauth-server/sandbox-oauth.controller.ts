@@ -28,17 +28,11 @@ interface IssuedCode {
 }
 
 const CODE_TTL_MS = 60_000;
-/** Outstanding codes kept in memory at most (oldest dropped first): the authorize page is unauthenticated. */
+// The authorize page is unauthenticated: cap the codes held in memory.
 export const MAX_SANDBOX_CODES = 1000;
 
-/**
- * A tiny OAuth 2.0 authorization server for development (never in production, routes mapped only when the
- * sandbox is enabled): `authorize` approves at once
- * and redirects back with a code (ending in `@`, like Schwab's); `token` checks HTTP Basic client credentials
- * and PKCE S256 and issues short-lived access tokens. Refresh tokens are stateless (HMAC-signed, carrying the
- * failure mode), so they survive restarts of `npm start`. Failure modes: SANDBOX_FAIL, or `sandbox_fail=<mode>`
- * added to the authorization URL; `sandbox_deny=1` answers `access_denied`.
- */
+// Development only (mapped when the sandbox is enabled). Codes end in `@` like Schwab's; refresh
+// tokens are HMAC-signed and carry the failure mode, so they survive restarts of `npm start`.
 @ApiExcludeController()
 @Public()
 @Controller({ path: 'sandbox/oauth', version: VERSION_NEUTRAL })
@@ -76,7 +70,6 @@ export class SandboxOAuthController {
       back.searchParams.set('error', error);
     } else {
       this.purgeCodes();
-      // A Map iterates in insertion order: drop the oldest codes once the cap is reached.
       for (const oldest of this.codes.keys()) {
         if (this.codes.size < MAX_SANDBOX_CODES) break;
         this.codes.delete(oldest);
@@ -160,7 +153,7 @@ export class SandboxOAuthController {
     res.status(this.clientAuthenticated(req, s) ? 200 : 401).end();
   }
 
-  // Mapped only when the sandbox exists (SandboxOAuthServerModule), so the settings are always there.
+  // Mapped only when the sandbox exists (SandboxOAuthServerModule), so settings are always there.
   private settings(): SandboxSettings {
     return this.config.providers.sandbox!;
   }
