@@ -16,6 +16,7 @@ export default tseslint.config(
       'node_modules/**',
       '.data/**',
       'openapi.json',
+      'clients/typescript/src/**',
       '**/*.js',
       '**/*.cjs',
       '**/*.mjs',
@@ -73,6 +74,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    // The frontend journey proves the generated client is all a frontend needs: no assertion may paper over it.
+    files: ['test/e2e/contract/frontend-journey.e2e.spec.ts'],
+    rules: {
+      '@typescript-eslint/consistent-type-assertions': ['error', { assertionStyle: 'never' }],
+      '@typescript-eslint/no-non-null-assertion': 'error',
     },
   },
   {

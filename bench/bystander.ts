@@ -16,22 +16,13 @@ import { createInterface } from 'node:readline';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Client } from 'pg';
+import { benchDatabase, numberArg } from './measure';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
+const arg = numberArg;
 const REFRESHES = arg('refreshes', 50);
 const DELAY = arg('delay', 4000);
 const POOL = arg('pool', 10);
-const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbName = `dashtam_bench_bystander_${process.pid}`;
-const dbUrl = (() => {
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
+const { adminUrl, dbName, dbUrl } = benchDatabase('bystander');
 
 function startMock(): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [`${__dirname}/refresh-mock-brokerage.mjs`], {
@@ -71,7 +62,7 @@ async function main(): Promise<void> {
       PROVIDERS_ALLOW_INSECURE_HTTP: 'true',
       SANDBOX_ENABLED: 'false',
       TOKEN_SWEEP_ENABLED: 'false',
-      ...(args.includes('--default-cap')
+      ...(process.argv.includes('--default-cap')
         ? {}
         : {
             TOKEN_FORCED_REFRESHES_PER_USER: String(REFRESHES),

@@ -20,3 +20,19 @@ export function median(values: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+/** `--name <number>` from the command line, or the fallback. */
+export function numberArg(name: string, fallback: number): number {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+/** A throwaway database per benchmark process, next to ADMIN_DATABASE_URL's. */
+export function benchDatabase(prefix: string): { adminUrl: string; dbName: string; dbUrl: string } {
+  const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const dbName = `dashtam_bench_${prefix}_${process.pid}`;
+  const u = new URL(adminUrl);
+  u.pathname = `/${dbName}`;
+  return { adminUrl, dbName, dbUrl: u.toString() };
+}

@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
+import { benchDatabase, numberArg } from './measure';
 import { DataSource as DataSourceClass } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import type { AppModule as AppModuleT } from '../src/app.module';
@@ -33,29 +34,31 @@ import type { TokensService as TokensServiceT } from '../src/modules/tokens/toke
 async function loadApp() {
   /* eslint-disable @typescript-eslint/no-require-imports -- deliberate late loading, see above */
   const { AppModule } = require('../src/app.module') as { AppModule: typeof AppModuleT };
-  const { Transactions } = require('../src/database/transactions') as { Transactions: typeof TransactionsT };
-  const { TokenSweepService } = require('../src/modules/tokens/token-sweep.service') as { TokenSweepService: typeof TokenSweepServiceT };
-  const { TokensService } = require('../src/modules/tokens/tokens.service') as { TokensService: typeof TokensServiceT };
+  const { Transactions } = require('../src/database/transactions') as {
+    Transactions: typeof TransactionsT;
+  };
+  const { TokenSweepService } = require('../src/modules/tokens/token-sweep.service') as {
+    TokenSweepService: typeof TokenSweepServiceT;
+  };
+  const { TokensService } = require('../src/modules/tokens/tokens.service') as {
+    TokensService: typeof TokensServiceT;
+  };
   /* eslint-enable @typescript-eslint/no-require-imports */
   const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
-  return { app, ds: app.get(DataSourceClass) as DataSource, tx: app.get(Transactions), tokens: app.get(TokensService), sweep: app.get(TokenSweepService) };
+  return {
+    app,
+    ds: app.get(DataSourceClass) as DataSource,
+    tx: app.get(Transactions),
+    tokens: app.get(TokensService),
+    sweep: app.get(TokenSweepService),
+  };
 }
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
+const arg = numberArg;
 const N = arg('connections', 10_000);
 const CONCURRENCY = arg('concurrency', 16);
 const BATCH = arg('batch', 200);
-const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbName = `dashtam_bench_refresh_${process.pid}`;
-const dbUrl = (() => {
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
+const { adminUrl, dbName, dbUrl } = benchDatabase('refresh');
 
 function appEnv(mockUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -98,7 +101,9 @@ async function worker(): Promise<void> {
   };
   process.stdout.write('@@ready\n');
   if (process.env.BENCH_DEBUG) console.error('[worker] waiting for go');
-  await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
+  await new Promise<void>((resolve) =>
+    createInterface({ input: process.stdin }).once('line', () => resolve()),
+  );
   if (process.env.BENCH_DEBUG) console.error('[worker] go');
   const startedAt = Date.now();
   let refreshed = 0;
@@ -113,14 +118,23 @@ async function worker(): Promise<void> {
   const finishedAt = Date.now();
   // Exit right after the result is flushed: the measurement is over, and open handles must not keep us alive.
   void app;
-  process.stdout.write(`@@result ${JSON.stringify({ startedAt, finishedAt, refreshed, failed, latencies })}\n`, () => process.exit(0));
+  process.stdout.write(
+    `@@result ${JSON.stringify({ startedAt, finishedAt, refreshed, failed, latencies })}\n`,
+    () => process.exit(0),
+  );
 }
 
 // ------------------------------------------------------------------------------------------- parent mode
 
 function startMock(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [`${__dirname}/refresh-mock-brokerage.mjs`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve) => createInterface({ input: child.stdout }).once('line', (url) => resolve({ url: url.trim(), child })));
+  const child = spawn(process.execPath, [`${__dirname}/refresh-mock-brokerage.mjs`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve) =>
+    createInterface({ input: child.stdout }).once('line', (url) =>
+      resolve({ url: url.trim(), child }),
+    ),
+  );
 }
 
 interface WorkerResult {
@@ -134,13 +148,18 @@ interface WorkerResult {
 async function runSweepers(count: number, mockUrl: string): Promise<WorkerResult[]> {
   const env = { ...process.env, ...appEnv(mockUrl) };
   const children = Array.from({ length: count }, () =>
-    spawn(process.execPath, ['-r', `${__dirname}/../scripts/register-ts.cjs`, __filename, '--worker'], { env, stdio: ['pipe', 'pipe', 'inherit'] }),
+    spawn(
+      process.execPath,
+      ['-r', `${__dirname}/../scripts/register-ts.cjs`, __filename, '--worker'],
+      { env, stdio: ['pipe', 'pipe', 'inherit'] },
+    ),
   );
   // One reader per child; log lines may share stdout, so only lines with a marker count.
   const channels = children.map((c) => {
     const waiting = new Map<string, (rest: string) => void>();
     createInterface({ input: c.stdout }).on('line', (line) => {
-      for (const [marker, resolve] of waiting) if (line.startsWith(marker)) resolve(line.slice(marker.length));
+      for (const [marker, resolve] of waiting)
+        if (line.startsWith(marker)) resolve(line.slice(marker.length));
     });
     return (marker: string) =>
       new Promise<string>((resolve, reject) => {
@@ -149,10 +168,14 @@ async function runSweepers(count: number, mockUrl: string): Promise<WorkerResult
       });
   });
   await Promise.all(channels.map((wait) => wait('@@ready')));
-  const results = channels.map((wait) => wait('@@result ').then((json) => JSON.parse(json) as WorkerResult));
+  const results = channels.map((wait) =>
+    wait('@@result ').then((json) => JSON.parse(json) as WorkerResult),
+  );
   for (const c of children) c.stdin.write('go\n');
   const out = await Promise.all(results);
-  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+  await Promise.all(
+    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+  );
   return out;
 }
 
@@ -161,15 +184,24 @@ function pct(sorted: number[], p: number): number {
 }
 
 async function makeAllDue(ds: DataSource): Promise<void> {
-  await ds.query(`UPDATE provider_tokens SET access_token_expires_at = now() + interval '2 minutes', refresh_due_at = now() - interval '1 minute', last_refreshed_at = NULL`);
+  await ds.query(
+    `UPDATE provider_tokens SET access_token_expires_at = now() + interval '2 minutes', refresh_due_at = now() - interval '1 minute', last_refreshed_at = NULL`,
+  );
 }
 
-async function throughput(label: string, ops: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
+async function throughput(
+  label: string,
+  ops: number,
+  concurrency: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<number> {
   let next = 0;
   const t = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < ops) await op(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ops) await op(next++);
+    }),
+  );
   const perSec = ops / ((performance.now() - t) / 1000);
   console.log(`  ${label.padEnd(44)} ${Math.round(perSec).toString().padStart(8)} ops/s`);
   return perSec;
@@ -195,7 +227,11 @@ async function main(): Promise<void> {
             `INSERT INTO provider_connections (id, user_id, provider_key, status, created_at, updated_at) VALUES ($1, $2, 'schwab', 'active', $3, $3)`,
             [id, randomUUID(), now],
           );
-          await tokens.storeFromExchange(t.manager, { id, userId: randomUUID(), providerKey: 'schwab', status: 'active' }, { accessToken: `at-${i}`, refreshToken: `rt-${i}`, expiresIn: 1800 });
+          await tokens.storeFromExchange(
+            t.manager,
+            { id, userId: randomUUID(), providerKey: 'schwab', status: 'active' },
+            { accessToken: `at-${i}`, refreshToken: `rt-${i}`, expiresIn: 1800 },
+          );
           ids.push(id);
         }
       });
@@ -207,17 +243,29 @@ async function main(): Promise<void> {
       await makeAllDue(ds);
       await fetch(`${mock.url}/reset`);
       const results = await runSweepers(instances, mock.url);
-      const stats = (await (await fetch(`${mock.url}/stats`)).json()) as { calls: number; distinct: number; duplicates: number };
-      const wall = (Math.max(...results.map((r) => r.finishedAt)) - Math.min(...results.map((r) => r.startedAt))) / 1000;
+      const stats = (await (await fetch(`${mock.url}/stats`)).json()) as {
+        calls: number;
+        distinct: number;
+        duplicates: number;
+      };
+      const wall =
+        (Math.max(...results.map((r) => r.finishedAt)) -
+          Math.min(...results.map((r) => r.startedAt))) /
+        1000;
       const lat = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
       const refreshed = results.reduce((s, r) => s + r.refreshed, 0);
       rows.push(
         `| ${instances} | ${wall.toFixed(2)} s | ${Math.round(N / wall)} | ${stats.calls} | ${stats.duplicates} | ${refreshed} | ${results.map((r) => r.refreshed).join(' / ')} | ${pct(lat, 50).toFixed(1)} ms | ${pct(lat, 99).toFixed(1)} ms |`,
       );
-      if (stats.calls !== N || stats.duplicates !== 0) console.error(`!! expected ${N} calls without duplicates, got ${JSON.stringify(stats)}`);
+      if (stats.calls !== N || stats.duplicates !== 0)
+        console.error(`!! expected ${N} calls without duplicates, got ${JSON.stringify(stats)}`);
     }
-    console.log(`Sweep of ${N} due connections (batch ${BATCH}, concurrency ${CONCURRENCY} per instance):\n`);
-    console.log('| instances | wall time | refreshes/s | brokerage calls | duplicate calls | refreshed | per instance | p50 refresh | p99 refresh |');
+    console.log(
+      `Sweep of ${N} due connections (batch ${BATCH}, concurrency ${CONCURRENCY} per instance):\n`,
+    );
+    console.log(
+      '| instances | wall time | refreshes/s | brokerage calls | duplicate calls | refreshed | per instance | p50 refresh | p99 refresh |',
+    );
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) console.log(r);
 
@@ -225,11 +273,21 @@ async function main(): Promise<void> {
     console.log(`\nHot path (fresh tokens, ${CONCURRENCY} concurrent callers, one instance):`);
     const sample = ids.slice(0, 2000);
     const ops = 20_000;
-    await throughput('warm-up', 2000, CONCURRENCY, (i) => tokens.getValidAccessToken(sample[i % sample.length]));
-    const plain = await throughput('plain row read (SELECT provider_tokens row)', ops, CONCURRENCY, (i) =>
-      ds.query(`SELECT * FROM provider_tokens WHERE connection_id = $1`, [sample[i % sample.length]]),
+    await throughput('warm-up', 2000, CONCURRENCY, (i) =>
+      tokens.getValidAccessToken(sample[i % sample.length]),
     );
-    const hot = await throughput('getValidAccessToken (read + decrypt)', ops, CONCURRENCY, (i) => tokens.getValidAccessToken(sample[i % sample.length]));
+    const plain = await throughput(
+      'plain row read (SELECT provider_tokens row)',
+      ops,
+      CONCURRENCY,
+      (i) =>
+        ds.query(`SELECT * FROM provider_tokens WHERE connection_id = $1`, [
+          sample[i % sample.length],
+        ]),
+    );
+    const hot = await throughput('getValidAccessToken (read + decrypt)', ops, CONCURRENCY, (i) =>
+      tokens.getValidAccessToken(sample[i % sample.length]),
+    );
     console.log(`  ratio getValidAccessToken / plain read: ${(hot / plain).toFixed(2)}`);
     await app.close();
   } finally {

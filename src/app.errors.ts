@@ -1,14 +1,22 @@
 import type { DomainError, ErrorHttpMapping, ErrorHttpTable } from './common/errors/domain.error';
 import { EdgeErrorCode } from './common/errors/edge-error-code';
+import { AccountsErrorCode } from './modules/accounts/accounts.errors';
 import { AuthErrorCode } from './modules/auth/auth.errors';
 import { ConnectionsErrorCode } from './modules/connections/connections.errors';
 import { ProvidersErrorCode } from './modules/providers/providers.errors';
 import { AUTHORIZATION_FAILURES } from './modules/providers/oauth-flow.service';
+import { SyncErrorCode } from './modules/sync/sync.errors';
 import { TokensErrorCode } from './modules/tokens/tokens.errors';
 
 const retryAfter = (e: DomainError): Record<string, string> => ({
   'Retry-After': String(e.details.retryAfterSeconds),
 });
+
+const ACCOUNTS: ErrorHttpTable<AccountsErrorCode> = {
+  [AccountsErrorCode.ACCOUNT_NOT_FOUND]: { status: 404 },
+  [AccountsErrorCode.INVALID_CURSOR]: { status: 400 },
+  [AccountsErrorCode.INVALID_DATE_RANGE]: { status: 400 },
+};
 
 const AUTH: ErrorHttpTable<AuthErrorCode> = {
   [AuthErrorCode.INVALID_CREDENTIALS]: { status: 401 },
@@ -31,6 +39,11 @@ const PROVIDERS: ErrorHttpTable<ProvidersErrorCode> = {
     status: (e) => (e.context.existingConnection ? 409 : 400),
   },
   [ProvidersErrorCode.INVALID_CURSOR]: { status: 400 },
+};
+
+const SYNC: ErrorHttpTable<SyncErrorCode> = {
+  [SyncErrorCode.CONNECTION_NOT_ACTIVE]: { status: 409 },
+  [SyncErrorCode.SYNC_TOO_SOON]: { status: 429, headers: retryAfter },
 };
 
 const TOKENS: ErrorHttpTable<TokensErrorCode> = {
@@ -57,7 +70,14 @@ export function mergeErrorTables(
 }
 
 /** code → status and headers for every domain error: the one table the problem+json filter consults. */
-export const DOMAIN_ERROR_HTTP = mergeErrorTables(AUTH, CONNECTIONS, PROVIDERS, TOKENS);
+export const DOMAIN_ERROR_HTTP = mergeErrorTables(
+  ACCOUNTS,
+  AUTH,
+  CONNECTIONS,
+  PROVIDERS,
+  SYNC,
+  TOKENS,
+);
 
 /**
  * Every `code` a problem body can carry: domain codes, edge codes and the OAuth callback's failure reasons

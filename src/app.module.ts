@@ -3,6 +3,7 @@ import { ClockModule } from './common/clock';
 import { LoggingModule } from './common/logging/logging.module';
 import { ConfigModule } from './config';
 import { DatabaseModule } from './database/database.module';
+import { AccountsModule } from './modules/accounts/accounts.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { BrokeragesModule } from './modules/brokerages/brokerages.module';
@@ -11,10 +12,12 @@ import { EncryptionModule } from './modules/encryption/encryption.module';
 import { HealthModule } from './modules/health/health.module';
 import { MailModule } from './modules/mail/mail.module';
 import { ProvidersModule } from './modules/providers/providers.module';
+import { SyncModule } from './modules/sync/sync.module';
 import { TokensModule } from './modules/tokens/tokens.module';
 
 @Module({
   imports: [
+    AccountsModule,
     AuditModule,
     AuthModule,
     BrokeragesModule,
@@ -27,6 +30,7 @@ import { TokensModule } from './modules/tokens/tokens.module';
     LoggingModule,
     MailModule,
     ProvidersModule,
+    SyncModule,
     TokensModule,
   ],
 })

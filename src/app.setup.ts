@@ -1,18 +1,24 @@
 import { RequestMethod, ValidationError, ValidationPipe, VersioningType } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import helmet from 'helmet';
 import { AppConfig, APP_CONFIG } from './config';
-import { DOMAIN_ERROR_HTTP } from './app.errors';
+import { DOMAIN_ERROR_HTTP, PROBLEM_CODES } from './app.errors';
 import {
   FieldError,
   ProblemDetailsFilter,
   ValidationFailedException,
 } from './common/http/problem-details.filter';
+import { inspectInput, requireJsonBodies } from './common/http/input-guard';
+import { noStore, securityHeaders } from './common/http/security-headers';
+import { completeOpenApiDocument, operationId, Problem } from './common/http/openapi';
 import { AppLogger } from './common/logging/app-logger';
 
 /** Options for NestFactory.create / createNestApplication: body parsing is configured by configureApp. */
 export const APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const;
+
+const DOCS_PATH = '/docs';
+/** Browsers cap this (Chromium at 2 h); 10 minutes spares most preflights while a policy change lands soon. */
+export const CORS_MAX_AGE_SECONDS = 600;
 
 /** Paths served outside /api/v1: probes, API docs and the development sandbox brokerage. */
 const UNPREFIXED = [
@@ -29,27 +35,19 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.useLogger(app.get(AppLogger));
   app.set('trust proxy', config.app.trustedProxies.length ? config.app.trustedProxies : false);
   app.disable('x-powered-by');
-  app.use(
-    helmet({
-      // Swagger UI needs inline scripts and styles on /docs only; the API itself serves JSON.
-      contentSecurityPolicy: {
-        directives: {
-          'script-src': ["'self'", "'unsafe-inline'"],
-          'style-src': ["'self'", "'unsafe-inline'"],
-        },
-      },
-    }),
-  );
-  app.useBodyParser('json', {
-    limit: config.app.bodyLimitBytes,
-    type: ['application/json', 'application/*+json'],
-  });
-  app.useBodyParser('urlencoded', { limit: config.app.bodyLimitBytes, extended: false });
+  // First, so refusals by the middleware below (413, 415, 400) still carry CORS headers a browser can read.
   app.enableCors({
     origin: config.app.corsOrigins,
     credentials: true,
-    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'Location'],
+    maxAge: CORS_MAX_AGE_SECONDS,
   });
+  app.use(securityHeaders(config.app.publicUrl, DOCS_PATH), noStore(DOCS_PATH));
+  // Only the sandbox's OAuth endpoints take forms (RFC 6749 token requests); everything else is JSON.
+  app.use(requireJsonBodies(['/sandbox/oauth/']));
+  app.useBodyParser('json', { limit: config.app.bodyLimitBytes, type: 'application/json' });
+  app.useBodyParser('urlencoded', { limit: config.app.bodyLimitBytes, extended: false });
+  app.use(inspectInput());
   app.setGlobalPrefix('api', { exclude: UNPREFIXED });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(
@@ -73,7 +71,11 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  return SwaggerModule.createDocument(app, doc);
+  const document = SwaggerModule.createDocument(app, doc, {
+    operationIdFactory: operationId,
+    extraModels: [Problem],
+  });
+  return completeOpenApiDocument(document, app, PROBLEM_CODES);
 }
 
 function setupOpenApi(app: NestExpressApplication): void {

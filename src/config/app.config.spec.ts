@@ -30,7 +30,12 @@ describe('parseAppSettings', () => {
       corsOrigins: [],
       logPretty: false,
       logLevel: 'info',
+      // The API map is not published in production unless asked for.
+      docsEnabled: false,
     });
+    expect(parseAppSettings({ NODE_ENV: 'production', DOCS_ENABLED: 'true' }).docsEnabled).toBe(
+      true,
+    );
     const test = parseAppSettings({ NODE_ENV: 'test' });
     expect(test).toMatchObject({ isProduction: false, logLevel: 'silent', logPretty: false });
   });

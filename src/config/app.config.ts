@@ -102,7 +102,8 @@ export function parseAppSettings(env: Env, runtime: Runtime = detectRuntime(env)
       nodeEnv === 'test' ? 'silent' : 'info',
     ),
     logPretty,
-    docsEnabled: bool(env, 'DOCS_ENABLED', true),
+    // Off in production unless asked for: the document maps every route for whoever finds it.
+    docsEnabled: bool(env, 'DOCS_ENABLED', nodeEnv !== 'production'),
   };
 }
 

@@ -1,9 +1,15 @@
-import { AppSettings, DatabaseSettings, parseAppSettings, parseDatabaseSettings } from './app.config';
+import {
+  AppSettings,
+  DatabaseSettings,
+  parseAppSettings,
+  parseDatabaseSettings,
+} from './app.config';
 import { AuthSettings, parseAuthSettings } from './auth.config';
 import { EncryptionSettings, parseEncryptionSettings } from './encryption.config';
 import { Env } from './env';
 import { MailSettings, parseMailSettings } from './mail.config';
 import { parseProvidersSettings, ProvidersSettings } from './providers.config';
+import { parseSyncSettings, SyncSettings } from './sync.config';
 
 /**
  * The whole typed configuration. Each feature owns a namespace parsed by its own `parseXSettings(env, app)`.
@@ -16,6 +22,7 @@ export interface AppConfig {
   encryption: EncryptionSettings;
   mail: MailSettings;
   providers: ProvidersSettings;
+  sync: SyncSettings;
 }
 
 export function loadConfig(env: Env = process.env): AppConfig {
@@ -27,5 +34,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     encryption: parseEncryptionSettings(env, app),
     mail: parseMailSettings(env, app),
     providers: parseProvidersSettings(env, app),
+    sync: parseSyncSettings(env, app),
   };
 }

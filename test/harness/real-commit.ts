@@ -6,6 +6,7 @@ import { AppModule } from '../../src/app.module';
 import type { DataSourceFactory } from '../../src/database/database.module';
 import { buildDataSourceOptions } from '../../src/database/data-source.options';
 import { createDatabase, dropDatabase, withAdmin } from './db-admin';
+import { withContractChecks } from '../support/contract';
 import { HarnessError } from './errors';
 import { buildTestingModule, startApp, TestOptions } from './test-app';
 import { ENV, testServer, withDatabase } from './test-env';
@@ -95,7 +96,7 @@ export function useRealCommitDatabase(): RealCommitDatabase {
         app,
         moduleRef,
         get: <T>(token: unknown) => moduleRef.get<T>(token as never, { strict: false }),
-        http: () => request(app.getHttpServer()),
+        http: () => withContractChecks(request(app.getHttpServer())),
       };
     },
   };

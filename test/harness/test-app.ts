@@ -16,6 +16,7 @@ import {
   DatabaseModule,
 } from '../../src/database/database.module';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { probeRoutePrefixes, withContractChecks } from '../support/contract';
 import { HarnessError } from './errors';
 import { IsolatedConnection, IsolatedConnectionOptions } from './isolated-connection';
 import { driveFromJest } from './jest-bridge';
@@ -192,7 +193,9 @@ export function useTestApp(options: TestAppOptions = {}): TestAppContext {
       app,
       dataSource,
       get: <T>(token: unknown) => moduleRef.get<T>(token as never, { strict: false }),
-      http: () => request(app.getHttpServer()),
+      // Every response is checked against openapi.json (test/support/contract.ts).
+      http: () =>
+        withContractChecks(request(app.getHttpServer()), probeRoutePrefixes(options.imports)),
     };
     return { ctx, close: () => app.close() };
   });

@@ -1,6 +1,7 @@
 /** Codes raised at the HTTP edge (guards, pipes, controllers, the problem filter), not by a domain service. */
 export enum EdgeErrorCode {
   BAD_REQUEST = 'bad_request',
+  BODY_TOO_COMPLEX = 'body_too_complex',
   CONFLICT = 'conflict',
   DATABASE_UNAVAILABLE = 'database_unavailable',
   EMAIL_NOT_VERIFIED = 'email_not_verified',
@@ -8,10 +9,13 @@ export enum EdgeErrorCode {
   INTERNAL_ERROR = 'internal_error',
   INVALID_INPUT = 'invalid_input',
   MALFORMED_JSON = 'malformed_json',
+  MALFORMED_UNICODE = 'malformed_unicode',
   NOT_FOUND = 'not_found',
   PAYLOAD_TOO_LARGE = 'payload_too_large',
   RATE_LIMITER_UNAVAILABLE = 'rate_limiter_unavailable',
+  REDIS_UNAVAILABLE = 'redis_unavailable',
   TOO_MANY_REQUESTS = 'too_many_requests',
   UNAUTHORIZED = 'unauthorized',
+  UNSUPPORTED_MEDIA_TYPE = 'unsupported_media_type',
   VALIDATION_FAILED = 'validation_failed',
 }

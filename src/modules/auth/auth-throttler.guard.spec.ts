@@ -42,6 +42,11 @@ describe('auth throttlers', () => {
       await account.getTracker!({ ip: '198.51.100.8' }, ctx({ email: 'a@b.co' })),
     );
     expect(await account.getTracker!({}, ctx({}))).toBe(`account:${sha256Hex('\n')}`);
+    // IPv6: one /64 is one client for the per-(account, IP) budget, as for the per-IP one.
+    const v6 = (a: string) => account.getTracker!({ ip: a }, ctx({ email: 'a@b.co' }));
+    expect(await v6('2001:db8:1:2::1')).toBe(await v6('2001:db8:1:2:ffff:1:2:3'));
+    expect(await v6('2001:db8:1:2::1')).toBe(`account:${sha256Hex('a@b.co\n2001:db8:1:2::/64')}`);
+    expect(await v6('2001:db8:1:2::1')).not.toBe(await v6('2001:db8:1:3::1'));
     expect(await accountGlobal.getTracker!(req, ctx({ email: ' A@B.co ' }))).toBe(
       `account:${sha256Hex('a@b.co')}`,
     );

@@ -1,5 +1,10 @@
 import { ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerOptions } from '@nestjs/throttler';
+import {
+  normalizeIp,
+  ThrottlerGuard,
+  ThrottlerLimitDetail,
+  ThrottlerOptions,
+} from '@nestjs/throttler';
 import type { AuthSettings } from '../../config/auth.config';
 import { AppException } from '../../common/errors/app.exception';
 import { normalizeEmail, sha256Hex } from './crypto.util';
@@ -9,6 +14,10 @@ function bodyEmail(context: ExecutionContext): string | undefined {
   return typeof body?.email === 'string' && body.email.length <= 320
     ? normalizeEmail(body.email)
     : undefined;
+}
+
+function clientIp(req: Record<string, unknown>): string {
+  return typeof req.ip === 'string' ? normalizeIp(req.ip) : '';
 }
 
 function signedInUser(context: ExecutionContext): string | undefined {
@@ -35,9 +44,10 @@ export function authThrottlers(settings: AuthSettings): ThrottlerOptions[] {
       ttl: ttlMs,
       limit: accountLimit,
       skipIf: noEmail,
-      // Hashed so the storage (Redis) never holds email addresses.
+      // Hashed so the storage (Redis) never holds email addresses. IPv6 grouped by /64 like the `ip` throttler:
+      // one subscriber holds a whole /64, and each of its addresses must not get a fresh budget.
       getTracker: (req, context) =>
-        `account:${sha256Hex(`${bodyEmail(context) ?? ''}\n${(req as { ip?: string }).ip ?? ''}`)}`,
+        `account:${sha256Hex(`${bodyEmail(context) ?? ''}\n${clientIp(req)}`)}`,
     },
     {
       name: 'account_global',

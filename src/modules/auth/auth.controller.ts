@@ -14,16 +14,15 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CurrentUser } from '../../common/decorators/current-user.decorator';
 import type { AuthUser } from '../../common/decorators/current-user.decorator';
 import { Public } from '../../common/decorators/public.decorator';
 import { AppException } from '../../common/errors/app.exception';
+import { ApiProblems } from '../../common/http/openapi';
 import { isUuid } from '../../common/uuid';
 import type { RequestMeta } from '../../common/decorators/meta.decorator';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
@@ -64,7 +63,8 @@ export class AuthController {
     type: RegisteredResponse,
     description: 'Same shape whether or not the email was already registered.',
   })
-  @ApiTooManyRequestsResponse({ description: 'Throttled (Retry-After).' })
+  @ApiOperation({ summary: 'Create an account and mail a verification link' })
+  @ApiProblems(400, 429, 503)
   register(@Body() dto: RegisterDto, @Meta() meta: RequestMeta): Promise<RegisteredResponse> {
     return this.registration.register(dto, meta);
   }
@@ -73,6 +73,8 @@ export class AuthController {
   @Post('verify-email')
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Verify an email address with the mailed token' })
+  @ApiProblems(400)
   async verifyEmail(@Body() dto: TokenDto, @Meta() meta: RequestMeta): Promise<void> {
     await this.registration.verifyEmail(dto.token, meta);
   }
@@ -82,6 +84,8 @@ export class AuthController {
   @Post('verify-email/resend')
   @HttpCode(202)
   @ApiAcceptedResponse({ description: 'Always accepted.' })
+  @ApiOperation({ summary: 'Mail a new verification link' })
+  @ApiProblems(400, 429, 503)
   async resend(@Body() dto: EmailDto, @Meta() meta: RequestMeta): Promise<void> {
     await this.registration.resendVerification(dto.email, meta);
   }
@@ -91,7 +95,8 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairResponse })
-  @ApiUnauthorizedResponse({ description: 'One identical body for every failure.' })
+  @ApiOperation({ summary: 'Sign in: an access and a refresh token' })
+  @ApiProblems(400, 401, 429, 503)
   login(@Body() dto: LoginDto, @Meta() meta: RequestMeta): Promise<TokenPairResponse> {
     return this.logins.login(dto, meta);
   }
@@ -101,9 +106,8 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairResponse })
-  @ApiUnauthorizedResponse({
-    description: 'Invalid, expired or reused refresh token (reuse revokes the family).',
-  })
+  @ApiOperation({ summary: 'Exchange a refresh token for a new pair (rotation)' })
+  @ApiProblems(400, 401, 429, 503)
   refresh(@Body() dto: RefreshDto, @Meta() meta: RequestMeta): Promise<TokenPairResponse> {
     return this.logins.refresh(dto.refreshToken, meta);
   }
@@ -112,6 +116,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'End this session' })
   async logout(@CurrentUser() user: AuthUser, @Meta() meta: RequestMeta): Promise<void> {
     await this.account.logout(user.id, user.sessionId, meta);
   }
@@ -120,6 +125,7 @@ export class AuthController {
   @Post('logout-all')
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'End every session of the account' })
   async logoutAll(@CurrentUser() user: AuthUser, @Meta() meta: RequestMeta): Promise<void> {
     await this.account.logoutAll(user.id, meta);
   }
@@ -127,6 +133,7 @@ export class AuthController {
   @ApiBearerAuth()
   @Get('me')
   @ApiOkResponse({ type: MeResponse })
+  @ApiOperation({ summary: 'The signed-in account' })
   me(@CurrentUser() user: AuthUser): Promise<MeResponse> {
     return this.account.me(user.id);
   }
@@ -134,6 +141,8 @@ export class AuthController {
   @ApiBearerAuth()
   @Patch('me')
   @ApiOkResponse({ type: MeResponse })
+  @ApiOperation({ summary: 'Change the display name' })
+  @ApiProblems(400)
   updateMe(@CurrentUser() user: AuthUser, @Body() dto: UpdateMeDto): Promise<MeResponse> {
     return this.account.updateMe(user.id, dto);
   }
@@ -143,7 +152,8 @@ export class AuthController {
   @Post('change-password')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Other sessions end.' })
-  @ApiTooManyRequestsResponse({ description: 'Throttled per user (Retry-After).' })
+  @ApiOperation({ summary: 'Change the password (other sessions end)' })
+  @ApiProblems(400, 403, 429, 503)
   async changePassword(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangePasswordDto,
@@ -157,6 +167,8 @@ export class AuthController {
   @Post('password-reset/request')
   @HttpCode(202)
   @ApiAcceptedResponse({ description: 'Always accepted.' })
+  @ApiOperation({ summary: 'Mail a password-reset link' })
+  @ApiProblems(400, 429, 503)
   async requestReset(@Body() dto: EmailDto, @Meta() meta: RequestMeta): Promise<void> {
     await this.passwords.requestPasswordReset(dto.email, meta);
   }
@@ -166,6 +178,8 @@ export class AuthController {
   @Post('password-reset/confirm')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'All sessions end.' })
+  @ApiOperation({ summary: 'Set a new password with the mailed token (all sessions end)' })
+  @ApiProblems(400, 429, 503)
   async confirmReset(@Body() dto: ResetConfirmDto, @Meta() meta: RequestMeta): Promise<void> {
     await this.passwords.confirmPasswordReset(dto, meta);
   }
@@ -173,6 +187,7 @@ export class AuthController {
   @ApiBearerAuth()
   @Get('sessions')
   @ApiOkResponse({ type: [SessionResponse] })
+  @ApiOperation({ summary: 'List the live sessions of the account' })
   sessions(@CurrentUser() user: AuthUser): Promise<SessionResponse[]> {
     return this.account.listSessions(user.id, user.sessionId);
   }
@@ -181,7 +196,8 @@ export class AuthController {
   @Delete('sessions/:id')
   @HttpCode(204)
   @ApiNoContentResponse()
-  @ApiNotFoundResponse({ description: 'Unknown, ended or another user’s session.' })
+  @ApiOperation({ summary: 'End one session' })
+  @ApiProblems(404)
   async revokeSession(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,

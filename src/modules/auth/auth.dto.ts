@@ -9,26 +9,26 @@ const NAME_PATTERN = /^(?=[^]*\S)[^\p{Cc}]*$/u;
 const NAME_MESSAGE = 'name must be non-blank text without control characters';
 
 export class RegisterDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @ApiProperty({ example: 'ada@example.com', format: 'email', maxLength: 254 })
   @IsEmail()
   @MaxLength(254)
   email: string;
 
-  @ApiProperty({ minLength: 8, maxLength: 128 })
+  @ApiProperty({ minLength: 8, maxLength: 128, description: 'Counted in Unicode code points.' })
   @IsString()
   @MaxLength(PASSWORD_INPUT_MAX)
   password: string;
 
-  @ApiPropertyOptional({ maxLength: 100 })
+  @ApiPropertyOptional({ maxLength: 100, type: String, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(100)
   @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
-  name?: string;
+  name?: string | null;
 }
 
 export class LoginDto {
-  @ApiProperty({ example: 'ada@example.com' })
+  @ApiProperty({ example: 'ada@example.com', format: 'email', maxLength: 254 })
   @IsEmail()
   @MaxLength(254)
   email: string;
@@ -40,7 +40,7 @@ export class LoginDto {
 }
 
 export class EmailDto {
-  @ApiProperty({ example: 'ada@example.com' })
+  @ApiProperty({ example: 'ada@example.com', format: 'email', maxLength: 254 })
   @IsEmail()
   @MaxLength(254)
   email: string;
@@ -98,21 +98,22 @@ export class ResetConfirmDto {
 
 export class RegisteredResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty() email: string;
+  @ApiProperty({ format: 'email' }) email: string;
   @ApiProperty({ nullable: true, type: String }) name: string | null;
   @ApiProperty() emailVerified: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
 export class MeResponse extends RegisteredResponse {
-  @ApiProperty({ type: [String], example: ['user'] }) roles: string[];
+  @ApiProperty({ enum: ['user', 'admin'], isArray: true, example: ['user'] }) roles: string[];
 }
 
 export class TokenPairResponse {
   @ApiProperty() accessToken: string;
   @ApiProperty() refreshToken: string;
-  @ApiProperty({ example: 'Bearer' }) tokenType: 'Bearer';
-  @ApiProperty({ example: 900, description: 'Access token lifetime in seconds' }) expiresIn: number;
+  @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
+  @ApiProperty({ type: 'integer', example: 900, description: 'Access token lifetime in seconds' })
+  expiresIn: number;
 }
 
 export class SessionResponse {

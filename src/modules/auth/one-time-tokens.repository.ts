@@ -38,6 +38,7 @@ export class OneTimeTokensRepository {
     return rows.length ? rows[0].user_id : null;
   }
 
+  /** A read-only check, for refusing an unknown token before doing expensive work; `consume` still decides. */
   async isLive(
     manager: EntityManager,
     purpose: OneTimeTokenPurpose,
@@ -46,8 +47,7 @@ export class OneTimeTokensRepository {
   ): Promise<boolean> {
     const rows: unknown[] = await queryRows(
       manager,
-      `SELECT 1 FROM one_time_tokens
-        WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`,
+      `SELECT 1 FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`,
       [tokenHash, purpose, now],
     );
     return rows.length > 0;

@@ -35,7 +35,7 @@ export class RegistrationService {
    * both cases so the two take the same time.
    */
   async register(
-    input: { email: string; password: string; name?: string },
+    input: { email: string; password: string; name?: string | null },
     meta: RequestMeta,
   ): Promise<RegisteredResponse> {
     const email = normalizeEmail(input.email);

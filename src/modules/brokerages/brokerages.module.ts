@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
+import { Clock } from '../../common/clock';
 import type { AppConfig } from '../../config';
 import { APP_CONFIG } from '../../config';
 import { BROKERAGE_ADAPTERS, BrokerageAdapter } from './brokerage-adapter';
+import { BROKERAGE_DATA_ADAPTERS, BrokerageDataAdapter } from './brokerage-data.adapter';
+import { SandboxDataAdapter } from './sandbox/sandbox-data.adapter';
 import { SandboxAdapter } from './sandbox/sandbox.adapter';
+import { SchwabDataAdapter } from './schwab/schwab-data.adapter';
 import { SchwabAdapter } from './schwab/schwab.adapter';
 
 export function createBrokerageAdapters(config: AppConfig): Map<string, BrokerageAdapter> {
@@ -13,14 +17,32 @@ export function createBrokerageAdapters(config: AppConfig): Map<string, Brokerag
   return adapters;
 }
 
+export function createBrokerageDataAdapters(
+  config: AppConfig,
+  clock: Clock,
+): Map<string, BrokerageDataAdapter> {
+  const adapters = new Map<string, BrokerageDataAdapter>();
+  adapters.set('schwab', new SchwabDataAdapter(config.sync));
+  if (config.providers.sandbox) {
+    adapters.set('sandbox', new SandboxDataAdapter(clock, () => config.sync.sandboxDataFail));
+  }
+  return adapters;
+}
+
 /**
  * The brokerage adapters (no database, no HTTP routes of ours): a leaf used by `providers` (the OAuth flow) and
- * `tokens` (refresh, revoke). Tests replace BROKERAGE_ADAPTERS to add doubles.
+ * `tokens` (refresh, revoke), and their data APIs (BROKERAGE_DATA_ADAPTERS: accounts, positions, transactions) for
+ * the sync. Tests replace either map to add doubles.
  */
 @Module({
   providers: [
     { provide: BROKERAGE_ADAPTERS, inject: [APP_CONFIG], useFactory: createBrokerageAdapters },
+    {
+      provide: BROKERAGE_DATA_ADAPTERS,
+      inject: [APP_CONFIG, Clock],
+      useFactory: createBrokerageDataAdapters,
+    },
   ],
-  exports: [BROKERAGE_ADAPTERS],
+  exports: [BROKERAGE_ADAPTERS, BROKERAGE_DATA_ADAPTERS],
 })
 export class BrokeragesModule {}

@@ -3,15 +3,20 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ConnectionEventEntity } from './connection-event.entity';
 
-export type ConnectionEventType =
-  | 'status_changed'
-  | 'authorization_started'
-  | 'authorization_failed'
-  | 'token_stored'
-  | 'token_refreshed'
-  | 'token_refresh_failed'
-  | 'token_revoked'
-  | 'token_destroyed';
+export const CONNECTION_EVENT_TYPES = [
+  'status_changed',
+  'authorization_started',
+  'authorization_failed',
+  'token_stored',
+  'token_refreshed',
+  'token_refresh_failed',
+  'token_revoked',
+  'token_destroyed',
+  'sync_requested',
+  'sync_completed',
+  'sync_failed',
+] as const;
+export type ConnectionEventType = (typeof CONNECTION_EVENT_TYPES)[number];
 
 @Injectable()
 export class ConnectionEventsRepository {

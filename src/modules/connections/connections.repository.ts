@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { ProviderConnectionEntity } from './provider-connection.entity';
+import { ProviderConnectionEntity, SyncStatus } from './provider-connection.entity';
 
 export interface PageCursor {
   createdAt: Date;
@@ -78,5 +78,22 @@ export class ConnectionsRepository {
     patch: Partial<Omit<ProviderConnectionEntity, 'id'>>,
   ): Promise<void> {
     await manager.update(ProviderConnectionEntity, { id }, patch);
+  }
+
+  /** `reason` undefined keeps the stored one; `syncedAt` undefined keeps last_synced_at. */
+  async setSyncStatus(
+    manager: EntityManager,
+    ids: string[],
+    status: SyncStatus,
+    reason: string | null | undefined,
+    syncedAt?: Date,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE provider_connections SET sync_status = $2,
+         sync_status_reason = CASE WHEN $5 THEN sync_status_reason ELSE $3 END,
+         last_synced_at = COALESCE($4, last_synced_at)
+       WHERE id = ANY($1::uuid[])`,
+      [ids, status, reason ?? null, syncedAt ?? null, reason === undefined],
+    );
   }
 }

@@ -7,7 +7,7 @@ import { ConnectionEventsRepository, ConnectionEventType } from './connection-ev
 import { canTransition, ConnectionStatus } from './connection-status';
 import { ConnectionsRepository, PageCursor } from './connections.repository';
 import { ConnectionsError, ConnectionsErrorCode } from './connections.errors';
-import { ProviderConnectionEntity } from './provider-connection.entity';
+import { ProviderConnectionEntity, SyncStatus } from './provider-connection.entity';
 
 /** What a status change needs to know about the connection. */
 export interface ConnectionRef {
@@ -156,6 +156,20 @@ export class ConnectionsService {
         data: { connectionId: ref.id, providerKey: ref.providerKey, reason },
       });
     }
+  }
+
+  /**
+   * The financial-data sync's status on the connection (ConnectionView.syncStatus); `reason` undefined keeps the
+   * last failure's reason (a running retry still shows why the last one failed).
+   */
+  async setSyncStatus(
+    manager: EntityManager,
+    ids: string[],
+    status: SyncStatus,
+    reason: string | null | undefined,
+    syncedAt?: Date,
+  ): Promise<void> {
+    if (ids.length) await this.connections.setSyncStatus(manager, ids, status, reason, syncedAt);
   }
 
   recordEvent(

@@ -1,6 +1,9 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { ConnectionStatus } from './connection-status';
 
+export const SYNC_STATUSES = ['idle', 'queued', 'running', 'failed'] as const;
+export type SyncStatus = (typeof SYNC_STATUSES)[number];
+
 // Removal marks the row `disconnected` rather than deleting it, so its event trail stays.
 @Entity({ name: 'provider_connections' })
 @Index('IDX_provider_connections_user_created', ['userId', 'createdAt', 'id'])
@@ -28,6 +31,16 @@ export class ProviderConnectionEntity {
 
   @Column({ name: 'disconnected_at', type: 'timestamptz', nullable: true })
   disconnectedAt: Date | null;
+
+  /** The financial-data sync's state (ConnectionsService.setSyncStatus); optional so inserts take the defaults. */
+  @Column({ name: 'sync_status', type: 'text', default: 'idle' })
+  syncStatus?: SyncStatus;
+
+  @Column({ name: 'sync_status_reason', type: 'text', nullable: true })
+  syncStatusReason?: string | null;
+
+  @Column({ name: 'last_synced_at', type: 'timestamptz', nullable: true })
+  lastSyncedAt?: Date | null;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -1,9 +1,28 @@
 import { Controller, Get, HttpCode, VERSION_NEUTRAL } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../../common/decorators/public.decorator';
 import { AppException } from '../../common/errors/app.exception';
+import { ApiProblems } from '../../common/http/openapi';
 import { CheckStatus, Dependency, ReadinessService } from './readiness.service';
+
+export class LivenessView {
+  @ApiProperty({ enum: ['ok'] }) status: 'ok';
+}
+
+/** 200 only when every dependency is up; a 503 problem carries `checks` with each state. */
+export class ReadinessView implements Partial<Record<Dependency, CheckStatus>> {
+  @ApiProperty({ enum: ['ok'] }) status: 'ok';
+  @ApiProperty({ enum: ['up'] }) database: 'up';
+  @ApiPropertyOptional({ enum: ['up'], description: 'Present when REDIS_URL is set.' })
+  redis?: 'up';
+}
 
 const DOWN_DETAIL: Record<Dependency, string> = {
   database: 'The database is not reachable.',
@@ -23,21 +42,20 @@ export class HealthController {
 
   @Get()
   @HttpCode(200)
-  @ApiOkResponse({ description: 'The process is up.' })
-  live(): { status: 'ok' } {
+  @ApiOperation({ summary: 'Liveness: the process is up' })
+  @ApiOkResponse({ description: 'The process is up.', type: LivenessView })
+  live(): LivenessView {
     return { status: 'ok' };
   }
 
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: every dependency answers' })
   @ApiOkResponse({
-    description:
-      'Every dependency answered: `{ status: "ok", database: "up" }`, plus `redis: "up"` with REDIS_URL.',
+    description: 'The database (and Redis, with REDIS_URL) answered.',
+    type: ReadinessView,
   })
-  @ApiServiceUnavailableResponse({
-    description:
-      'A dependency did not answer (problem+json): `code` names the first one down (`database_unavailable`, `redis_unavailable`), `checks` gives every state.',
-  })
-  async ready(): Promise<{ status: 'ok' } & Partial<Record<Dependency, CheckStatus>>> {
+  @ApiProblems(503)
+  async ready(): Promise<ReadinessView> {
     const checks = await this.readiness.check();
     const down = (Object.keys(checks) as Dependency[]).filter((name) => checks[name] === 'down');
     if (down.length > 0) {
@@ -48,6 +66,7 @@ export class HealthController {
         { checks },
       );
     }
-    return { status: 'ok', ...checks };
+    // Nothing is down, so every dependency checked is up.
+    return { status: 'ok', database: 'up', ...(checks.redis ? { redis: 'up' as const } : {}) };
   }
 }

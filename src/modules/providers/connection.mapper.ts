@@ -11,6 +11,9 @@ export function toView(row: ProviderConnectionEntity): ConnectionView {
     status: row.status,
     statusReason: row.statusReason,
     connectedAt: row.connectedAt?.toISOString() ?? null,
+    lastSyncedAt: row.lastSyncedAt?.toISOString() ?? null,
+    syncStatus: row.syncStatus ?? 'idle',
+    syncStatusReason: row.syncStatusReason ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -16,9 +16,9 @@ import {
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiFoundResponse,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -32,18 +32,23 @@ import { Meta } from '../../common/decorators/meta.decorator';
 import { TokensError, TokensErrorCode } from '../tokens/tokens.errors';
 import { TokensService } from '../tokens/tokens.service';
 import {
+  ApiOAuthCallback,
   AuthorizationCallbackDto,
   AuthorizationStartView,
+  CONNECTIONS_PAGE_DEFAULT,
   ConnectionEventPage,
   ConnectionPage,
   ConnectionView,
   CreateConnectionDto,
+  EVENTS_PAGE_DEFAULT,
+  EventPageQueryDto,
   PageQueryDto,
   ProviderTypeView,
   TokenMetadataView,
   UpdateConnectionDto,
 } from './providers.dto';
 import { AppException } from '../../common/errors/app.exception';
+import { ApiProblems } from '../../common/http/openapi';
 import { toView } from './connection.mapper';
 import { OAuthFlowService } from './oauth-flow.service';
 import { ProvidersService } from './providers.service';
@@ -70,6 +75,7 @@ export class ProviderTypesController {
 
   @Get()
   @ApiOkResponse({ type: [ProviderTypeView] })
+  @ApiOperation({ summary: 'List the brokerages this server can connect' })
   list(): ProviderTypeView[] {
     return this.providers.catalog();
   }
@@ -89,6 +95,8 @@ export class ProvidersController {
   @Post()
   @RequireVerifiedEmail()
   @ApiCreatedResponse({ type: ConnectionView })
+  @ApiOperation({ summary: 'Create a connection (pending authorisation)' })
+  @ApiProblems(400, 403)
   create(
     @CurrentUser() user: AuthUser,
     @Body() dto: CreateConnectionDto,
@@ -99,8 +107,10 @@ export class ProvidersController {
 
   @Get()
   @ApiOkResponse({ type: ConnectionPage })
+  @ApiOperation({ summary: 'List the connections of the user, newest first' })
+  @ApiProblems(400)
   list(@CurrentUser() user: AuthUser, @Query() q: PageQueryDto): Promise<ConnectionPage> {
-    return this.providers.list(user.id, q.limit ?? 20, q.cursor);
+    return this.providers.list(user.id, q.limit ?? CONNECTIONS_PAGE_DEFAULT, q.cursor);
   }
 
   /**
@@ -111,9 +121,8 @@ export class ProvidersController {
   @Get('oauth/callback')
   @Header('Referrer-Policy', 'no-referrer')
   @Header('Cache-Control', 'no-store')
-  @ApiFoundResponse({
-    description: 'Redirect to FRONTEND_URL with `connection`, `result` and `reason`.',
-  })
+  @ApiOAuthCallback()
+  @ApiOperation({ summary: 'Browser callback from the brokerage: a 302 to the frontend' })
   async oauthCallback(
     @Query() query: Record<string, unknown>,
     @Meta() meta: RequestMeta,
@@ -142,12 +151,16 @@ export class ProvidersController {
 
   @Get(':id')
   @ApiOkResponse({ type: ConnectionView })
+  @ApiOperation({ summary: 'One connection' })
+  @ApiProblems(404)
   get(@CurrentUser() user: AuthUser, @Id() id: string): Promise<ConnectionView> {
     return this.providers.get(user.id, id);
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: ConnectionView })
+  @ApiOperation({ summary: 'Rename a connection (alias, or null to clear it)' })
+  @ApiProblems(404)
   rename(
     @CurrentUser() user: AuthUser,
     @Id() id: string,
@@ -160,6 +173,8 @@ export class ProvidersController {
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Disconnect: tokens destroyed and revoked at the brokerage' })
+  @ApiProblems(404)
   async remove(
     @CurrentUser() user: AuthUser,
     @Id() id: string,
@@ -170,7 +185,20 @@ export class ProvidersController {
 
   @Post(':id/authorization')
   @RequireVerifiedEmail()
-  @ApiCreatedResponse({ type: AuthorizationStartView })
+  @ApiCreatedResponse({
+    type: AuthorizationStartView,
+    headers: {
+      'Set-Cookie': {
+        description: `\`${OAUTH_BROWSER_COOKIE}\`: HttpOnly, SameSite=Lax, Path=${CALLBACK_PATH}; binds the callback to this browser.`,
+        required: true,
+        schema: { type: 'string' },
+      },
+    },
+  })
+  @ApiOperation({
+    summary: 'Start (or restart) the authorisation: the brokerage URL and a binding cookie',
+  })
+  @ApiProblems(403, 404, 409)
   async authorize(
     @CurrentUser() user: AuthUser,
     @Id() id: string,
@@ -195,6 +223,10 @@ export class ProvidersController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: ConnectionView })
+  @ApiOperation({
+    summary: 'Complete the authorisation with the code and state (non-browser clients)',
+  })
+  @ApiProblems(403, 404, 502)
   async completeAuthorization(
     @CurrentUser() user: AuthUser,
     @Id() id: string,
@@ -216,6 +248,8 @@ export class ProvidersController {
 
   @Get(':id/token')
   @ApiOkResponse({ type: TokenMetadataView })
+  @ApiOperation({ summary: 'Token metadata (never the tokens)' })
+  @ApiProblems(404, 409)
   async tokenMetadata(@CurrentUser() user: AuthUser, @Id() id: string): Promise<TokenMetadataView> {
     await this.providers.owned(user.id, id);
     const meta = await this.tokens.getMetadata(id);
@@ -226,6 +260,8 @@ export class ProvidersController {
   @Post(':id/token/refresh')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenMetadataView })
+  @ApiOperation({ summary: 'Refresh the brokerage tokens now' })
+  @ApiProblems(404, 409, 429, 503)
   async refresh(@CurrentUser() user: AuthUser, @Id() id: string): Promise<TokenMetadataView> {
     await this.providers.owned(user.id, id);
     return this.tokens.forceRefresh(id, user.id);
@@ -233,11 +269,13 @@ export class ProvidersController {
 
   @Get(':id/events')
   @ApiOkResponse({ type: ConnectionEventPage })
+  @ApiOperation({ summary: 'The event trail of a connection, newest first' })
+  @ApiProblems(404)
   events(
     @CurrentUser() user: AuthUser,
     @Id() id: string,
-    @Query() q: PageQueryDto,
+    @Query() q: EventPageQueryDto,
   ): Promise<ConnectionEventPage> {
-    return this.providers.listEvents(user.id, id, q.limit ?? 50, q.cursor);
+    return this.providers.listEvents(user.id, id, q.limit ?? EVENTS_PAGE_DEFAULT, q.cursor);
   }
 }

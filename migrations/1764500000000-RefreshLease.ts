@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class RefreshLease1796114791599 implements MigrationInterface {
-  name = 'RefreshLease1796114791599';
+export class RefreshLease1764500000000 implements MigrationInterface {
+  name = 'RefreshLease1764500000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE "provider_tokens" ADD "refresh_lease_id" uuid`);
