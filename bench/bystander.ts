@@ -74,7 +74,8 @@ async function main(): Promise<void> {
     const { configureApp, APP_OPTIONS } = require('../src/app.setup');
     const { Transactions } = require('../src/database/transactions');
     const { TokensService } = require('../src/modules/tokens/tokens.service');
-    const { AuthService } = require('../src/modules/auth/auth.service');
+    const { RegistrationService } = require('../src/modules/auth/registration.service');
+    const { LoginService } = require('../src/modules/auth/login.service');
     /* eslint-enable @typescript-eslint/no-require-imports */
     app = await NestFactory.create<NestExpressApplication>(AppModule, {
       ...APP_OPTIONS,
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/api/v1`;
 
     const user = async (email: string) => {
-      const auth = app!.get(AuthService);
+      const auth = app!.get(RegistrationService);
       const registered = await auth.register(
         { email, password: 'correct horse battery staple' },
         {},
@@ -97,7 +98,9 @@ async function main(): Promise<void> {
             registered.id,
           ]),
         );
-      const pair = await auth.login({ email, password: 'correct horse battery staple' }, {});
+      const pair = await app!
+        .get(LoginService)
+        .login({ email, password: 'correct horse battery staple' }, {});
       return { id: registered.id as string, header: `Bearer ${pair.accessToken as string}` };
     };
     const owner = await user(`owner-${randomUUID()}@bench.test`);

@@ -27,7 +27,8 @@ import { benchDatabase, numberArg } from './measure';
 import { DataSource } from 'typeorm';
 import type { AppModule as AppModuleT } from '../src/app.module';
 import type { APP_OPTIONS as APP_OPTIONS_T, configureApp as configureAppT } from '../src/app.setup';
-import type { AuthService as AuthServiceT } from '../src/modules/auth/auth.service';
+import type { LoginService as LoginServiceT } from '../src/modules/auth/login.service';
+import type { RegistrationService as RegistrationServiceT } from '../src/modules/auth/registration.service';
 import type { SyncSchedulerService as SyncSchedulerServiceT } from '../src/modules/sync/sync-scheduler.service';
 import type { TokensService as TokensServiceT } from '../src/modules/tokens/tokens.service';
 import type { Transactions as TransactionsT } from '../src/database/transactions';
@@ -76,9 +77,14 @@ function loadModules() {
       APP_OPTIONS: typeof APP_OPTIONS_T;
       configureApp: typeof configureAppT;
     },
-    AuthService: (
-      require('../src/modules/auth/auth.service') as { AuthService: typeof AuthServiceT }
-    ).AuthService,
+    LoginService: (
+      require('../src/modules/auth/login.service') as { LoginService: typeof LoginServiceT }
+    ).LoginService,
+    RegistrationService: (
+      require('../src/modules/auth/registration.service') as {
+        RegistrationService: typeof RegistrationServiceT;
+      }
+    ).RegistrationService,
     SyncSchedulerService: (
       require('../src/modules/sync/sync-scheduler.service') as {
         SyncSchedulerService: typeof SyncSchedulerServiceT;
@@ -284,11 +290,13 @@ async function main(): Promise<void> {
     for (const r of rows) console.log(r);
 
     console.log(`\nSeeding one account with ${ROWS.toLocaleString('en-US')} transactions…`);
-    const auth = app.get(mods.AuthService);
+    const registration = app.get(mods.RegistrationService);
     const email = `bench-${process.pid}@example.test`;
     const password = 'correct horse battery staple';
-    const user = await auth.createAdmin(email, password);
-    const login = await auth.login({ email, password }, { ip: '127.0.0.1', userAgent: 'bench' });
+    const user = await registration.createAdmin(email, password);
+    const login = await app
+      .get(mods.LoginService)
+      .login({ email, password }, { ip: '127.0.0.1', userAgent: 'bench' });
     const [{ id: connectionId }] = await ds.query(`SELECT id FROM provider_connections LIMIT 1`);
     await ds.query(`UPDATE provider_connections SET user_id = $1 WHERE id = $2`, [
       user.id,

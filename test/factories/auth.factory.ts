@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../../src/common/clock';
 import { Transactions } from '../../src/database/transactions';
-import { AuthService } from '../../src/modules/auth/auth.service';
+import { LoginService } from '../../src/modules/auth/login.service';
 import { PasswordService } from '../../src/modules/auth/password.service';
 import { UsersRepository } from '../../src/modules/auth/users.repository';
 
@@ -53,7 +53,7 @@ export async function createAuthenticatedUser(
   );
   if (!user) throw new Error(`createAuthenticatedUser: ${email} already exists`);
   const tokens = await t
-    .get<AuthService>(AuthService)
+    .get<LoginService>(LoginService)
     .login({ email, password }, { ip: '127.0.0.1', userAgent: 'factory' });
   return {
     userId: user.id,

@@ -40,13 +40,21 @@ import {
   TokenPairResponse,
   UpdateMeDto,
 } from './auth.dto';
-import { AuthService, RegisteredView, SessionView, TokenPair, UserView } from './auth.service';
 import { Meta } from '../../common/decorators/meta.decorator';
+import { AccountService } from './account.service';
+import { LoginService } from './login.service';
+import { PasswordsService } from './passwords.service';
+import { RegistrationService } from './registration.service';
 
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly registration: RegistrationService,
+    private readonly logins: LoginService,
+    private readonly account: AccountService,
+    private readonly passwords: PasswordsService,
+  ) {}
 
   @Public()
   @UseGuards(AuthThrottlerGuard)
@@ -57,8 +65,8 @@ export class AuthController {
   })
   @ApiOperation({ summary: 'Create an account and mail a verification link' })
   @ApiProblems(400, 429, 503)
-  register(@Body() dto: RegisterDto, @Meta() meta: RequestMeta): Promise<RegisteredView> {
-    return this.auth.register(dto, meta);
+  register(@Body() dto: RegisterDto, @Meta() meta: RequestMeta): Promise<RegisteredResponse> {
+    return this.registration.register(dto, meta);
   }
 
   @Public()
@@ -68,7 +76,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Verify an email address with the mailed token' })
   @ApiProblems(400)
   async verifyEmail(@Body() dto: TokenDto, @Meta() meta: RequestMeta): Promise<void> {
-    await this.auth.verifyEmail(dto.token, meta);
+    await this.registration.verifyEmail(dto.token, meta);
   }
 
   @Public()
@@ -79,7 +87,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Mail a new verification link' })
   @ApiProblems(400, 429, 503)
   async resend(@Body() dto: EmailDto, @Meta() meta: RequestMeta): Promise<void> {
-    await this.auth.resendVerification(dto.email, meta);
+    await this.registration.resendVerification(dto.email, meta);
   }
 
   @Public()
@@ -89,8 +97,8 @@ export class AuthController {
   @ApiOkResponse({ type: TokenPairResponse })
   @ApiOperation({ summary: 'Sign in: an access and a refresh token' })
   @ApiProblems(400, 401, 429, 503)
-  login(@Body() dto: LoginDto, @Meta() meta: RequestMeta): Promise<TokenPair> {
-    return this.auth.login(dto, meta);
+  login(@Body() dto: LoginDto, @Meta() meta: RequestMeta): Promise<TokenPairResponse> {
+    return this.logins.login(dto, meta);
   }
 
   @Public()
@@ -100,8 +108,8 @@ export class AuthController {
   @ApiOkResponse({ type: TokenPairResponse })
   @ApiOperation({ summary: 'Exchange a refresh token for a new pair (rotation)' })
   @ApiProblems(400, 401, 429, 503)
-  refresh(@Body() dto: RefreshDto, @Meta() meta: RequestMeta): Promise<TokenPair> {
-    return this.auth.refresh(dto.refreshToken, meta);
+  refresh(@Body() dto: RefreshDto, @Meta() meta: RequestMeta): Promise<TokenPairResponse> {
+    return this.logins.refresh(dto.refreshToken, meta);
   }
 
   @ApiBearerAuth()
@@ -110,7 +118,7 @@ export class AuthController {
   @ApiNoContentResponse()
   @ApiOperation({ summary: 'End this session' })
   async logout(@CurrentUser() user: AuthUser, @Meta() meta: RequestMeta): Promise<void> {
-    await this.auth.logout(user.id, user.sessionId, meta);
+    await this.account.logout(user.id, user.sessionId, meta);
   }
 
   @ApiBearerAuth()
@@ -119,15 +127,15 @@ export class AuthController {
   @ApiNoContentResponse()
   @ApiOperation({ summary: 'End every session of the account' })
   async logoutAll(@CurrentUser() user: AuthUser, @Meta() meta: RequestMeta): Promise<void> {
-    await this.auth.logoutAll(user.id, meta);
+    await this.account.logoutAll(user.id, meta);
   }
 
   @ApiBearerAuth()
   @Get('me')
   @ApiOkResponse({ type: MeResponse })
   @ApiOperation({ summary: 'The signed-in account' })
-  me(@CurrentUser() user: AuthUser): Promise<UserView> {
-    return this.auth.me(user.id);
+  me(@CurrentUser() user: AuthUser): Promise<MeResponse> {
+    return this.account.me(user.id);
   }
 
   @ApiBearerAuth()
@@ -135,8 +143,8 @@ export class AuthController {
   @ApiOkResponse({ type: MeResponse })
   @ApiOperation({ summary: 'Change the display name' })
   @ApiProblems(400)
-  updateMe(@CurrentUser() user: AuthUser, @Body() dto: UpdateMeDto): Promise<UserView> {
-    return this.auth.updateMe(user.id, dto);
+  updateMe(@CurrentUser() user: AuthUser, @Body() dto: UpdateMeDto): Promise<MeResponse> {
+    return this.account.updateMe(user.id, dto);
   }
 
   @ApiBearerAuth()
@@ -151,7 +159,7 @@ export class AuthController {
     @Body() dto: ChangePasswordDto,
     @Meta() meta: RequestMeta,
   ): Promise<void> {
-    await this.auth.changePassword(user.id, user.sessionId, dto, meta);
+    await this.passwords.changePassword(user.id, user.sessionId, dto, meta);
   }
 
   @Public()
@@ -162,7 +170,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Mail a password-reset link' })
   @ApiProblems(400, 429, 503)
   async requestReset(@Body() dto: EmailDto, @Meta() meta: RequestMeta): Promise<void> {
-    await this.auth.requestPasswordReset(dto.email, meta);
+    await this.passwords.requestPasswordReset(dto.email, meta);
   }
 
   @Public()
@@ -173,15 +181,15 @@ export class AuthController {
   @ApiOperation({ summary: 'Set a new password with the mailed token (all sessions end)' })
   @ApiProblems(400, 429, 503)
   async confirmReset(@Body() dto: ResetConfirmDto, @Meta() meta: RequestMeta): Promise<void> {
-    await this.auth.confirmPasswordReset(dto, meta);
+    await this.passwords.confirmPasswordReset(dto, meta);
   }
 
   @ApiBearerAuth()
   @Get('sessions')
   @ApiOkResponse({ type: [SessionResponse] })
   @ApiOperation({ summary: 'List the live sessions of the account' })
-  sessions(@CurrentUser() user: AuthUser): Promise<SessionView[]> {
-    return this.auth.listSessions(user.id, user.sessionId);
+  sessions(@CurrentUser() user: AuthUser): Promise<SessionResponse[]> {
+    return this.account.listSessions(user.id, user.sessionId);
   }
 
   @ApiBearerAuth()
@@ -197,6 +205,6 @@ export class AuthController {
   ): Promise<void> {
     // A malformed id is as unknown as a foreign one: 404, never a 400 that hints at the format.
     if (!isUuid(id)) throw new AppException(404, 'not_found', 'Session not found.');
-    await this.auth.revokeSession(user.id, id, meta);
+    await this.account.revokeSession(user.id, id, meta);
   }
 }

@@ -6,15 +6,20 @@ import type { AppConfig } from '../../config';
 import { APP_CONFIG } from '../../config';
 import { DatabaseModule } from '../../database/database.module';
 import { AccessTokenService } from './access-token.service';
+import { AccountMailService } from './account-mail.service';
+import { AccountService } from './account.service';
 import { authThrottlers, AuthThrottlerGuard } from './auth-throttler.guard';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
-import { AuthService } from './auth.service';
 import { OneTimeTokenEntity } from './one-time-token.entity';
 import { OneTimeTokensRepository } from './one-time-tokens.repository';
+import { LoginService } from './login.service';
 import { PasswordService } from './password.service';
+import { PasswordsService } from './passwords.service';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 import { RotatedRefreshTokenEntity, SessionEntity } from './session.entity';
+import { RegistrationService } from './registration.service';
+import { SessionTokensService } from './session-tokens.service';
 import { SessionsRepository } from './sessions.repository';
 import { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
@@ -59,15 +64,27 @@ class ThrottleStorageLifecycle implements OnApplicationShutdown {
   controllers: [AuthController],
   providers: [
     AccessTokenService,
-    AuthService,
+    AccountMailService,
+    AccountService,
     AuthThrottlerGuard,
+    LoginService,
     OneTimeTokensRepository,
     PasswordService,
+    PasswordsService,
+    RegistrationService,
+    SessionTokensService,
     SessionsRepository,
     ThrottleStorageLifecycle,
     UsersRepository,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [AccessTokenService, AuthService, PasswordService, SessionsRepository, UsersRepository],
+  exports: [
+    AccessTokenService,
+    LoginService,
+    PasswordService,
+    RegistrationService,
+    SessionsRepository,
+    UsersRepository,
+  ],
 })
 export class AuthModule {}

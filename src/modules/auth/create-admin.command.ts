@@ -5,7 +5,7 @@ import { DatabaseModule } from '../../database/database.module';
 import { AuditModule } from '../audit/audit.module';
 import { MailModule } from '../mail/mail.module';
 import { AuthModule } from './auth.module';
-import { AuthService } from './auth.service';
+import { RegistrationService } from './registration.service';
 
 /**
  * The password never comes from argv (it would land in shell history and `ps`): it is read from stdin when
@@ -54,7 +54,7 @@ export class CreateAdminCommand implements CliCommand {
   /** Replaceable in tests. */
   passwordSource: () => Promise<string> = () => readPassword();
 
-  constructor(private readonly auth: AuthService) {}
+  constructor(private readonly registration: RegistrationService) {}
 
   async run({ values, io }: CliContext): Promise<number> {
     const email = typeof values.email === 'string' ? values.email.trim() : '';
@@ -63,7 +63,7 @@ export class CreateAdminCommand implements CliCommand {
       return 2;
     }
     const password = await this.passwordSource();
-    const { id, created } = await this.auth.createAdmin(email, password);
+    const { id, created } = await this.registration.createAdmin(email, password);
     io.out(
       created
         ? `Created administrator ${email.toLowerCase()} (${id})`

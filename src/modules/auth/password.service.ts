@@ -2,14 +2,15 @@ import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { hash, Options, verify } from '@node-rs/argon2';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
+import { AuthError, AuthErrorCode } from './auth.errors';
+import type { LockoutPolicy } from './users.repository';
 
 /**
- * argon2id at the OWASP minimum (m = 19456 KiB, t = 2, p = 1), set explicitly rather than relying on the
- * library's defaults, which could change under us. `Algorithm.Argon2id` is an ambient const enum (not usable
- * with isolatedModules), hence the literal 2.
+ * argon2id at the OWASP minimum, explicit so a change of library defaults cannot weaken it. The literal 2:
+ * `Algorithm.Argon2id` is an ambient const enum, unusable with isolatedModules.
  */
 export const ARGON2_OPTIONS: Options = {
-  algorithm: 2, // Algorithm.Argon2id
+  algorithm: 2,
   memoryCost: 19456,
   timeCost: 2,
   parallelism: 1,
@@ -29,8 +30,29 @@ export class PasswordService implements OnModuleInit {
   private readonly options: Options;
 
   // Without configuration (constructed by hand) the production parameters apply.
-  constructor(@Optional() @InjectConfig() config?: AppConfig) {
+  constructor(@Optional() @InjectConfig() private readonly config?: AppConfig) {
     this.options = config?.auth.passwordHashing === 'test' ? TEST_ARGON2_OPTIONS : ARGON2_OPTIONS;
+  }
+
+  checkLength(password: string): void {
+    // Counted in code points, so a passphrase in any script gets the full 128 characters.
+    const length = [...password].length;
+    if (length < PASSWORD_MIN || length > PASSWORD_MAX) {
+      throw new AuthError(
+        AuthErrorCode.INVALID_PASSWORD,
+        `The password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters long.`,
+      );
+    }
+  }
+
+  get lockout(): LockoutPolicy {
+    const a = this.config!.auth;
+    return {
+      threshold: a.lockoutThreshold,
+      baseSeconds: a.lockoutBaseSeconds,
+      maxSeconds: a.lockoutMaxSeconds,
+      decaySeconds: a.lockoutDecaySeconds,
+    };
   }
 
   onModuleInit(): void {
@@ -49,7 +71,6 @@ export class PasswordService implements OnModuleInit {
     }
   }
 
-  /** Same cost as `verify` on a real account, always false. */
   async verifyDummy(password: string): Promise<false> {
     this.dummyHash ??= hash(`dummy-${Math.random()}`, this.options);
     await this.verify(await this.dummyHash, password);

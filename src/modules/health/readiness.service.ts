@@ -1,8 +1,8 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config';
 import { InjectConfig } from '../../config';
+import { HealthRepository } from './health.repository';
 
 export type CheckStatus = 'up' | 'down';
 export type Dependency = 'database' | 'redis';
@@ -18,21 +18,17 @@ function withTimeout<T>(work: Promise<T>): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/**
- * The dependencies readiness looks at: the database always, Redis when REDIS_URL is set (the shared throttle
- * counters). Redis gets its own connection so a probe never queues behind, or disturbs, the throttler's.
- */
+/** Redis gets its own connection so a probe never queues behind, or disturbs, the throttler's. */
 @Injectable()
 export class ReadinessService implements OnApplicationShutdown {
   private readonly redis?: Redis;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly health: HealthRepository,
     @InjectConfig() config: AppConfig,
   ) {
     if (config.auth.redisUrl) {
-      // No background reconnect and no offline queue: each probe connects if needed, so the answer is
-      // about Redis now, not about where a reconnect backoff happens to be.
+      // No background reconnect: the answer is about Redis now, not about where a backoff happens to be.
       this.redis = new Redis(config.auth.redisUrl, {
         lazyConnect: true,
         enableOfflineQueue: false,
@@ -46,11 +42,9 @@ export class ReadinessService implements OnApplicationShutdown {
     }
   }
 
-  /** Every configured dependency with its state, checked concurrently. */
   async check(): Promise<Partial<Record<Dependency, CheckStatus>>> {
     const checks: Array<[Dependency, () => Promise<unknown>]> = [
-      // pg's pool replaces broken connections itself, so readiness recovers without a restart.
-      ['database', () => this.dataSource.query('SELECT 1')],
+      ['database', () => this.health.pingDatabase()],
     ];
     if (this.redis) checks.push(['redis', () => this.pingRedis()]);
     const results = await Promise.allSettled(checks.map(([, run]) => withTimeout(run())));

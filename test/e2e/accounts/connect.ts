@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { AuthService } from '../../../src/modules/auth/auth.service';
+import { LoginService } from '../../../src/modules/auth/login.service';
 import type { AuthenticatedUser } from '../../factories/auth.factory';
 import type { TestAppContext } from '../../harness';
 
@@ -54,7 +54,7 @@ export async function freshAuthHeader(
   user: AuthenticatedUser,
 ): Promise<{ Authorization: string }> {
   const tokens = await t
-    .get<AuthService>(AuthService)
+    .get<LoginService>(LoginService)
     .login({ email: user.email, password: user.password }, { ip: '127.0.0.1', userAgent: 'test' });
   return { Authorization: `Bearer ${tokens.accessToken}` };
 }

@@ -1,5 +1,5 @@
 import { Clock, FakeClock } from '../../../src/common/clock';
-import { AuthService } from '../../../src/modules/auth/auth.service';
+import { LoginService } from '../../../src/modules/auth/login.service';
 import { TokensService } from '../../../src/modules/tokens/tokens.service';
 import { createAuthenticatedUser, AuthenticatedUser } from '../../factories/auth.factory';
 import { useTestApp } from '../../harness';
@@ -38,7 +38,7 @@ beforeEach(async () => {
 
 /** A fresh bearer token for `u` at the clock's current time (the fake clock may have moved past the first one). */
 async function auth(u: AuthenticatedUser): Promise<{ Authorization: string }> {
-  const tokens = await t.get<AuthService>(AuthService).login({ email: u.email, password: u.password }, { ip: '127.0.0.1', userAgent: 'test' });
+  const tokens = await t.get<LoginService>(LoginService).login({ email: u.email, password: u.password }, { ip: '127.0.0.1', userAgent: 'test' });
   return { Authorization: `Bearer ${tokens.accessToken}` };
 }
 

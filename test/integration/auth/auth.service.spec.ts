@@ -7,7 +7,11 @@ import { Transactions } from '../../../src/database/transactions';
 import { AuditModule } from '../../../src/modules/audit/audit.module';
 import { AuditService } from '../../../src/modules/audit/audit.service';
 import { AuthModule } from '../../../src/modules/auth/auth.module';
-import { AuthService } from '../../../src/modules/auth/auth.service';
+import { AccountMailService } from '../../../src/modules/auth/account-mail.service';
+import { AccountService } from '../../../src/modules/auth/account.service';
+import { LoginService } from '../../../src/modules/auth/login.service';
+import { PasswordsService } from '../../../src/modules/auth/passwords.service';
+import { RegistrationService } from '../../../src/modules/auth/registration.service';
 import { CreateAdminCommand } from '../../../src/modules/auth/create-admin.command';
 import { FIND_LIVE_SQL, SessionsRepository } from '../../../src/modules/auth/sessions.repository';
 import { UsersRepository } from '../../../src/modules/auth/users.repository';
@@ -83,7 +87,7 @@ describe('AuthService and AuditService (integration)', () => {
 
   it('records who, from where and which request for security events', async () => {
     const u = await createAuthenticatedUser(m);
-    await m.get<AuthService>(AuthService).logoutAll(u.userId, meta);
+    await m.get<AccountService>(AccountService).logoutAll(u.userId, meta);
     const events = await m.get<AuditService>(AuditService).forUser(u.userId);
     expect(events.map((e) => e.type)).toEqual(['logout_all', 'login']);
     expect(events[0]).toMatchObject({
@@ -98,7 +102,7 @@ describe('AuthService and AuditService (integration)', () => {
     const before = mailer.sent.length;
     const email = `after-commit-${Date.now()}@example.test`;
     await m
-      .get<AuthService>(AuthService)
+      .get<RegistrationService>(RegistrationService)
       .register({ email, password: 'long enough password' }, meta);
     expect(mailer.sent.length).toBe(before + 1);
   });
@@ -106,10 +110,8 @@ describe('AuthService and AuditService (integration)', () => {
   it('a transaction that issues a mail and then rolls back sends nothing', async () => {
     const u = await createAuthenticatedUser(m, { verified: false });
     const before = mailer.sent.length;
-    const auth = m.get<AuthService>(AuthService) as unknown as {
-      issueVerification: (tx: unknown, user: unknown) => Promise<void>;
-    };
-    const user = await m.get<UsersRepository>(UsersRepository).findById(u.userId);
+    const auth = m.get<AccountMailService>(AccountMailService);
+    const user = (await m.get<UsersRepository>(UsersRepository).findById(u.userId))!;
     await expect(
       m.get<Transactions>(Transactions).run(async (tx) => {
         await auth.issueVerification(tx, user); // inserts the token and queues the mail after COMMIT
@@ -126,7 +128,8 @@ describe('AuthService and AuditService (integration)', () => {
   });
 
   it('unknown emails on resend and reset request go through the same writes, roll them back and mail nothing', async () => {
-    const auth = m.get<AuthService>(AuthService);
+    const registration = m.get<RegistrationService>(RegistrationService);
+    const passwords = m.get<PasswordsService>(PasswordsService);
     const count = async () =>
       (
         await m.dataSource.query(
@@ -134,16 +137,16 @@ describe('AuthService and AuditService (integration)', () => {
         )
       )[0];
     const before = { rows: await count(), mails: mailer.sent.length };
-    await auth.resendVerification(`ghost-${Date.now()}@example.test`, meta);
-    await auth.requestPasswordReset(`ghost-${Date.now()}@example.test`, meta);
+    await registration.resendVerification(`ghost-${Date.now()}@example.test`, meta);
+    await passwords.requestPasswordReset(`ghost-${Date.now()}@example.test`, meta);
     const verified = await createAuthenticatedUser(m); // verified: resend is a no-op too
     const afterUser = await count();
-    await auth.resendVerification(verified.email, meta);
+    await registration.resendVerification(verified.email, meta);
     expect(await count()).toEqual(afterUser);
     expect(mailer.sent.length).toBe(before.mails);
     expect(afterUser.tokens).toBe(before.rows.tokens);
     // a real account gets its token, audit event and mail
-    await auth.requestPasswordReset(verified.email, meta);
+    await passwords.requestPasswordReset(verified.email, meta);
     expect(await count()).toEqual({ tokens: afterUser.tokens + 1, events: afterUser.events + 1 });
     expect(mailer.to(verified.email)).toHaveLength(1);
   });
@@ -154,7 +157,7 @@ describe('AuthService and AuditService (integration)', () => {
     try {
       await expect(
         m
-          .get<AuthService>(AuthService)
+          .get<PasswordsService>(PasswordsService)
           .requestPasswordReset(`ghost-${Date.now()}@example.test`, meta),
       ).rejects.toThrow('insert failed');
     } finally {
@@ -166,7 +169,7 @@ describe('AuthService and AuditService (integration)', () => {
     await expect(
       asHttp(
         m
-          .get<AuthService>(AuthService)
+          .get<PasswordsService>(PasswordsService)
           .changePassword(
             '00000000-0000-4000-8000-000000000000',
             '00000000-0000-4000-8000-000000000001',
@@ -192,7 +195,9 @@ describe('AuthService and AuditService (integration)', () => {
     const spy = jest.spyOn(users, 'findByEmail').mockResolvedValueOnce(stale);
     try {
       await expect(
-        asHttp(m.get<AuthService>(AuthService).login({ email: u.email, password: u.password }, meta)),
+        asHttp(
+          m.get<LoginService>(LoginService).login({ email: u.email, password: u.password }, meta),
+        ),
       ).rejects.toMatchObject({ status: 401, code: 'invalid_credentials' });
     } finally {
       spy.mockRestore();
@@ -228,7 +233,7 @@ describe('AuthService and AuditService (integration)', () => {
     expect(row.roles).toEqual(['user', 'admin']);
     expect(row.email_verified_at).not.toBeNull();
     const tokens = await m
-      .get<AuthService>(AuthService)
+      .get<LoginService>(LoginService)
       .login({ email: 'root@example.test', password: 'admin passphrase 1' }, meta);
     expect(tokens.tokenType).toBe('Bearer');
 
@@ -293,7 +298,7 @@ describeRealCommit('refresh rotation under true concurrency (real commits)', (db
   it('lets exactly one of many concurrent refreshes of the same token win, and revokes the family', async () => {
     const t = { get: <T>(token: unknown) => moduleRef.get<T>(token as never, { strict: false }) };
     const u = await createAuthenticatedUser(t);
-    const auth = t.get<AuthService>(AuthService);
+    const auth = t.get<LoginService>(LoginService);
     const results = await Promise.allSettled(
       Array.from({ length: 8 }, () => auth.refresh(u.refreshToken, meta)),
     );
@@ -324,7 +329,7 @@ describeRealCommit('refresh rotation under true concurrency (real commits)', (db
   });
 
   it('keeps registration unique under concurrent sign-ups of the same address', async () => {
-    const auth = moduleRef.get(AuthService);
+    const auth = moduleRef.get(RegistrationService);
     const email = `race-${Date.now()}@example.test`;
     const results = await Promise.all(
       Array.from({ length: 5 }, () =>

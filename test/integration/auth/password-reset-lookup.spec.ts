@@ -1,7 +1,8 @@
 import { Clock, FakeClock } from '../../../src/common/clock';
 import { AuditModule } from '../../../src/modules/audit/audit.module';
 import { AuthModule } from '../../../src/modules/auth/auth.module';
-import { AuthService } from '../../../src/modules/auth/auth.service';
+import { LoginService } from '../../../src/modules/auth/login.service';
+import { PasswordsService } from '../../../src/modules/auth/passwords.service';
 import { PasswordService } from '../../../src/modules/auth/password.service';
 import { MailModule } from '../../../src/modules/mail/mail.module';
 import { MAILER } from '../../../src/modules/mail/mailer';
@@ -27,7 +28,7 @@ describe('password reset confirmation looks the token up before hashing (integra
   it('a random token is refused without an argon2 hash', async () => {
     const hash = jest.spyOn(m.get<PasswordService>(PasswordService), 'hash');
     const attempt = m
-      .get<AuthService>(AuthService)
+      .get<PasswordsService>(PasswordsService)
       .confirmPasswordReset(
         { token: 'not-a-real-token', newPassword: 'a brand new passphrase' },
         meta,
@@ -38,7 +39,7 @@ describe('password reset confirmation looks the token up before hashing (integra
 
   it('a live token still resets the password (one hash), and only once', async () => {
     const user = await createAuthenticatedUser(m);
-    const auth = m.get<AuthService>(AuthService);
+    const auth = m.get<PasswordsService>(PasswordsService);
     await auth.requestPasswordReset(user.email, meta);
     const token = mailer.tokenIn(mailer.lastTo(user.email));
     const hash = jest.spyOn(m.get<PasswordService>(PasswordService), 'hash');
@@ -49,13 +50,15 @@ describe('password reset confirmation looks the token up before hashing (integra
     ).rejects.toMatchObject({ code: 'invalid_token' });
     expect(hash).toHaveBeenCalledTimes(1);
     await expect(
-      auth.login({ email: user.email, password: 'a brand new passphrase' }, meta),
+      m
+        .get<LoginService>(LoginService)
+        .login({ email: user.email, password: 'a brand new passphrase' }, meta),
     ).resolves.toHaveProperty('accessToken');
   });
 
   it('two confirmations racing with one token: both pass the lookup, the consuming UPDATE lets one win', async () => {
     const user = await createAuthenticatedUser(m);
-    const auth = m.get<AuthService>(AuthService);
+    const auth = m.get<PasswordsService>(PasswordsService);
     await auth.requestPasswordReset(user.email, meta);
     const token = mailer.tokenIn(mailer.lastTo(user.email));
     const results = await Promise.allSettled([

@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Clock } from '../../common/clock';
+import type { RequestMeta } from '../../common/decorators/meta.decorator';
+import { Transactions } from '../../database/transactions';
+import { AuditService } from '../audit/audit.service';
+import { AccountMailService } from './account-mail.service';
+import { RegisteredResponse } from './auth.dto';
+import { AuthError, AuthErrorCode } from './auth.errors';
+import { toRegisteredView } from './auth.views';
+import { normalizeEmail } from './crypto.util';
+import { PasswordService } from './password.service';
+import { UserEntity } from './user.entity';
+import { UsersRepository } from './users.repository';
+
+/** Stands in for a missing account, in a rolled-back transaction or a same-shaped answer. */
+export function decoyUser(email: string, fields: Partial<UserEntity> = {}): UserEntity {
+  return Object.assign(new UserEntity(), { id: randomUUID(), email, ...fields });
+}
+
+/** Sign-up, email verification and the CLI's admin bootstrap. */
+@Injectable()
+export class RegistrationService {
+  constructor(
+    private readonly clock: Clock,
+    private readonly transactions: Transactions,
+    private readonly users: UsersRepository,
+    private readonly passwords: PasswordService,
+    private readonly audit: AuditService,
+    private readonly mail: AccountMailService,
+  ) {}
+
+  /**
+   * An existing address gets the same-shaped 201 and its owner a notice instead. The password is hashed in
+   * both cases so the two take the same time.
+   */
+  async register(
+    input: { email: string; password: string; name?: string | null },
+    meta: RequestMeta,
+  ): Promise<RegisteredResponse> {
+    const email = normalizeEmail(input.email);
+    const name = input.name?.trim() ?? null;
+    this.passwords.checkLength(input.password);
+    const passwordHash = await this.passwords.hash(input.password);
+    const now = this.clock.now();
+    return this.transactions.run(async (tx) => {
+      const user = await this.users.insertIfAbsent(tx.manager, {
+        email,
+        name,
+        passwordHash,
+        roles: ['user'],
+        emailVerifiedAt: null,
+        now,
+      });
+      if (!user) {
+        const existing = await this.users.findByEmail(email, tx.manager);
+        await this.audit.record(tx.manager, {
+          type: 'register_existing_email',
+          userId: existing?.id,
+          ...meta,
+        });
+        this.mail.existingAccount(tx, email);
+        return toRegisteredView(decoyUser(email, { name, emailVerifiedAt: null, createdAt: now }));
+      }
+      await this.audit.record(tx.manager, { type: 'register', userId: user.id, ...meta });
+      await this.mail.issueVerification(tx, user);
+      return toRegisteredView(user);
+    });
+  }
+
+  async verifyEmail(token: string, meta: RequestMeta): Promise<void> {
+    const now = this.clock.now();
+    const ok = await this.transactions.run(async (tx) => {
+      const userId = await this.mail.redeem(tx, 'verify_email', token, now);
+      if (!userId) return false;
+      await this.users.markEmailVerified(tx.manager, userId, now);
+      await this.audit.record(tx.manager, { type: 'email_verified', userId, ...meta });
+      return true;
+    });
+    if (!ok) throw new AuthError(AuthErrorCode.INVALID_TOKEN);
+  }
+
+  /** Always "accepted": only an existing, unverified account actually gets a new link. */
+  async resendVerification(emailInput: string, meta: RequestMeta): Promise<void> {
+    const email = normalizeEmail(emailInput);
+    await this.mail.runLinkRequest(async (tx) => {
+      const user = await this.users.findByEmail(email, tx.manager);
+      const real = !!user && !user.emailVerifiedAt;
+      const target = real ? user : decoyUser(email);
+      await this.audit.record(tx.manager, {
+        type: 'verification_resent',
+        userId: target.id,
+        ...meta,
+      });
+      await this.mail.issueVerification(tx, target, real);
+      return real;
+    });
+  }
+
+  /** CLI bootstrap: creates a verified admin, or grants `admin` to an existing account (password untouched). */
+  async createAdmin(
+    emailInput: string,
+    password: string,
+  ): Promise<{ id: string; created: boolean }> {
+    const email = normalizeEmail(emailInput);
+    this.passwords.checkLength(password);
+    const passwordHash = await this.passwords.hash(password);
+    const now = this.clock.now();
+    return this.transactions.run(async (tx) => {
+      const inserted = await this.users.insertIfAbsent(tx.manager, {
+        email,
+        name: null,
+        passwordHash,
+        roles: ['user', 'admin'],
+        emailVerifiedAt: now,
+        now,
+      });
+      const user = inserted ?? (await this.users.findByEmail(email, tx.manager));
+      if (!inserted) await this.users.addRole(tx.manager, user!.id, 'admin', now);
+      await this.audit.record(tx.manager, {
+        type: 'admin_created',
+        userId: user!.id,
+        data: { via: 'cli', newAccount: !!inserted },
+      });
+      return { id: user!.id, created: !!inserted };
+    });
+  }
+}
