@@ -28,27 +28,42 @@ describe('auth config', () => {
 
   it('refuses the placeholder signing key and a disabled session check in production', () => {
     expect(() => parseAuthSettings({}, app(prod))).toThrow(/JWT_SIGNING_KEYS/);
-    expect(() => parseAuthSettings({ JWT_SIGNING_KEYS: 'dev:dashtam-development-signing-key-not-for-production' }, app(prod))).toThrow(ConfigError);
-    expect(() => parseAuthSettings({ JWT_SIGNING_KEYS: KEY, AUTH_SESSION_CHECK: 'false' }, app(prod))).toThrow(/AUTH_SESSION_CHECK/);
+    expect(() =>
+      parseAuthSettings(
+        { JWT_SIGNING_KEYS: 'dev:dashtam-development-signing-key-not-for-production' },
+        app(prod),
+      ),
+    ).toThrow(ConfigError);
+    expect(() =>
+      parseAuthSettings({ JWT_SIGNING_KEYS: KEY, AUTH_SESSION_CHECK: 'false' }, app(prod)),
+    ).toThrow(/AUTH_SESSION_CHECK/);
     expect(parseAuthSettings({ JWT_SIGNING_KEYS: KEY }, app(prod)).jwtKeys[0].kid).toBe('k1');
   });
 
   it('refuses the public development secret inside a list in production, under any kid', () => {
     const dev = 'dashtam-development-signing-key-not-for-production';
-    expect(() => parseAuthSettings({ JWT_SIGNING_KEYS: `${KEY},old:${dev}` }, app(prod))).toThrow(/"old" is the public development key/);
+    expect(() => parseAuthSettings({ JWT_SIGNING_KEYS: `${KEY},old:${dev}` }, app(prod))).toThrow(
+      /"old" is the public development key/,
+    );
     expect(() => parseJwtKeys(`prod:${dev}`, true)).toThrow(ConfigError);
     // outside production the development key stays usable
-    expect(parseAuthSettings({ JWT_SIGNING_KEYS: `${KEY},old:${dev}` }, app()).jwtKeys).toHaveLength(2);
+    expect(
+      parseAuthSettings({ JWT_SIGNING_KEYS: `${KEY},old:${dev}` }, app()).jwtKeys,
+    ).toHaveLength(2);
   });
 
   it('refuses one secret under two kids', () => {
-    expect(() => parseJwtKeys(`${KEY},k2:0123456789abcdef0123456789abcdef`)).toThrow(/same secret under two kids/);
+    expect(() => parseJwtKeys(`${KEY},k2:0123456789abcdef0123456789abcdef`)).toThrow(
+      /same secret under two kids/,
+    );
   });
 
   it('parses kid:secret lists; the first key signs', () => {
     const keys = parseJwtKeys(`${KEY}, k0:abcdefabcdefabcdefabcdefabcdefab:with-colon`);
     expect(keys.map((k) => k.kid)).toEqual(['k1', 'k0']);
-    expect(new TextDecoder().decode(keys[1].secret)).toBe('abcdefabcdefabcdefabcdefabcdefab:with-colon');
+    expect(new TextDecoder().decode(keys[1].secret)).toBe(
+      'abcdefabcdefabcdefabcdefabcdefab:with-colon',
+    );
   });
 
   it.each([
@@ -71,9 +86,19 @@ describe('auth config', () => {
   });
 
   it('checks lifetimes and URLs', () => {
-    expect(() => parseAuthSettings({ REFRESH_IDLE_TTL_SECONDS: '999999', REFRESH_ABSOLUTE_TTL_SECONDS: '1000' }, app())).toThrow(/REFRESH_IDLE_TTL_SECONDS/);
+    expect(() =>
+      parseAuthSettings(
+        { REFRESH_IDLE_TTL_SECONDS: '999999', REFRESH_ABSOLUTE_TTL_SECONDS: '1000' },
+        app(),
+      ),
+    ).toThrow(/REFRESH_IDLE_TTL_SECONDS/);
     expect(() => parseAuthSettings({ REDIS_URL: 'http://x' }, app())).toThrow(/REDIS_URL/);
-    expect(parseAuthSettings({ REDIS_URL: 'redis://127.0.0.1:6379', AUTH_THROTTLE_TTL_SECONDS: '5' }, app())).toMatchObject({
+    expect(
+      parseAuthSettings(
+        { REDIS_URL: 'redis://127.0.0.1:6379', AUTH_THROTTLE_TTL_SECONDS: '5' },
+        app(),
+      ),
+    ).toMatchObject({
       redisUrl: 'redis://127.0.0.1:6379',
       throttle: { ttlMs: 5000 },
     });
@@ -82,12 +107,22 @@ describe('auth config', () => {
 
 describe('mail config', () => {
   it('logs mail by default outside production and requires SMTP in production', () => {
-    expect(parseMailSettings({}, app())).toEqual({ smtpUrl: undefined, from: 'Dashtam <no-reply@dashtam.local>' });
+    expect(parseMailSettings({}, app())).toEqual({
+      smtpUrl: undefined,
+      from: 'Dashtam <no-reply@dashtam.local>',
+    });
     expect(() => parseMailSettings({}, app(prod))).toThrow(/SMTP_URL/);
-    expect(parseMailSettings({ SMTP_URL: 'smtps://u:p@mail.example:465', MAIL_FROM: 'X <x@y.z>' }, app(prod))).toEqual({
+    expect(
+      parseMailSettings(
+        { SMTP_URL: 'smtps://u:p@mail.example:465', MAIL_FROM: 'X <x@y.z>' },
+        app(prod),
+      ),
+    ).toEqual({
       smtpUrl: 'smtps://u:p@mail.example:465',
       from: 'X <x@y.z>',
     });
-    expect(() => parseMailSettings({ SMTP_URL: 'https://mail.example' }, app())).toThrow(/SMTP_URL/);
+    expect(() => parseMailSettings({ SMTP_URL: 'https://mail.example' }, app())).toThrow(
+      /SMTP_URL/,
+    );
   });
 });

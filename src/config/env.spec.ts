@@ -1,16 +1,5 @@
 import { configError } from '../../test/support/config-error';
-import {
-  bool,
-  bytes,
-  int,
-  list,
-  oneOf,
-  optionalStr,
-  optionalUrl,
-  secret,
-  str,
-  url,
-} from './env';
+import { bool, bytes, int, list, oneOf, optionalStr, optionalUrl, secret, str, url } from './env';
 
 describe('env readers', () => {
   describe('str / optionalStr', () => {

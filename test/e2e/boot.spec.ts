@@ -6,7 +6,8 @@ import { Exit, runTs } from '../support/run-ts';
  */
 
 // No .env is read (none in the repository root); LOG_LEVEL keeps a process that did start quiet.
-const boot = (env: Record<string, string>): Promise<Exit> => runTs('src/main.ts', [], { LOG_LEVEL: 'silent', ...env }, 45_000);
+const boot = (env: Record<string, string>): Promise<Exit> =>
+  runTs('src/main.ts', [], { LOG_LEVEL: 'silent', ...env }, 45_000);
 
 describe('boot with bad configuration (src/main.ts as a process)', () => {
   it.each([

@@ -42,7 +42,12 @@ describe('foundation over HTTP', () => {
   });
 
   it('serves the API under /api/v1 and echoes a request id', async () => {
-    const res = await t.http().post('/api/v1/probe/echo').set('X-Request-Id', 'trace-123').send(valid).expect(201);
+    const res = await t
+      .http()
+      .post('/api/v1/probe/echo')
+      .set('X-Request-Id', 'trace-123')
+      .send(valid)
+      .expect(201);
     expect(res.body).toEqual(valid);
     expect(res.headers['x-request-id']).toBe('trace-123');
   });
@@ -50,23 +55,41 @@ describe('foundation over HTTP', () => {
   it('an unknown route is a 404 problem+json', async () => {
     const res = await t.http().get('/api/v1/nope').expect(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ status: 404, title: 'Not Found', code: 'not_found', instance: '/api/v1/nope' });
+    expect(res.body).toMatchObject({
+      status: 404,
+      title: 'Not Found',
+      code: 'not_found',
+      instance: '/api/v1/nope',
+    });
     expect(res.body.requestId).toEqual(res.headers['x-request-id']);
     expect(res.body.type).toMatch(/^https:\/\//);
   });
 
   it('malformed JSON is a 400', async () => {
-    const res = await t.http().post('/api/v1/probe/echo').set('Content-Type', 'application/json').send('{"email": ').expect(400);
+    const res = await t
+      .http()
+      .post('/api/v1/probe/echo')
+      .set('Content-Type', 'application/json')
+      .send('{"email": ')
+      .expect(400);
     expect(res.body).toMatchObject({ code: 'malformed_json', status: 400 });
   });
 
   it('an oversized body is a 413', async () => {
-    const res = await t.http().post('/api/v1/probe/echo').send({ ...valid, note: 'x'.repeat(101 * 1024) }).expect(413);
+    const res = await t
+      .http()
+      .post('/api/v1/probe/echo')
+      .send({ ...valid, note: 'x'.repeat(101 * 1024) })
+      .expect(413);
     expect(res.body).toMatchObject({ code: 'payload_too_large', status: 413 });
   });
 
   it('unknown fields are a 400 naming them; invalid fields carry field errors', async () => {
-    const res = await t.http().post('/api/v1/probe/echo').send({ ...valid, isAdmin: true, count: 99 }).expect(400);
+    const res = await t
+      .http()
+      .post('/api/v1/probe/echo')
+      .send({ ...valid, isAdmin: true, count: 99 })
+      .expect(400);
     expect(res.body.code).toBe('validation_failed');
     expect(res.body.detail).toContain('isAdmin');
     expect(res.body.errors).toEqual(
@@ -79,7 +102,11 @@ describe('foundation over HTTP', () => {
 
   it('an unexpected error is a 500 that says nothing internal', async () => {
     const res = await t.http().get('/api/v1/probe/boom').expect(500);
-    expect(res.body).toMatchObject({ status: 500, code: 'internal_error', detail: 'An unexpected error occurred.' });
+    expect(res.body).toMatchObject({
+      status: 500,
+      code: 'internal_error',
+      detail: 'An unexpected error occurred.',
+    });
     expect(JSON.stringify(res.body)).not.toMatch(/hunter2|db\.internal/);
   });
 
@@ -93,7 +120,9 @@ describe('foundation over HTTP', () => {
     await t.http().get('/docs').expect(200).expect('Content-Type', /html/);
     const doc = await t.http().get('/docs/openapi.json').expect(200);
     expect(doc.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/health', '/health/ready', '/api/v1/probe/echo']));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/health', '/health/ready', '/api/v1/probe/echo']),
+    );
   });
 });
 
@@ -110,7 +139,10 @@ describeRealCommit('readiness follows the database', (db) => {
       { imports: [AppModule] },
       {
         create: async () => {
-          dataSource = new DataSource({ ...buildDataSourceOptions(viaProxy.toString(), { poolSize: 2 }), extra: { connectionTimeoutMillis: 1000 } } as never);
+          dataSource = new DataSource({
+            ...buildDataSourceOptions(viaProxy.toString(), { poolSize: 2 }),
+            extra: { connectionTimeoutMillis: 1000 },
+          } as never);
           return dataSource.initialize();
         },
         destroy: async (ds) => void (ds.isInitialized && (await ds.destroy())),

@@ -13,7 +13,8 @@ import { ENV, testServer, withDatabase } from '../harness/test-env';
  */
 const ROOT = join(__dirname, '..', '..');
 const onPostgres = testServer() === 'postgres';
-const SKIP = 'needs a PostgreSQL server (CREATE DATABASE and pg_dump); the PGlite fallback has neither';
+const SKIP =
+  'needs a PostgreSQL server (CREATE DATABASE and pg_dump); the PGlite fallback has neither';
 const describePg = onPostgres ? describe : describe.skip;
 
 describe('every entity is registered', () => {
@@ -23,12 +24,21 @@ describe('every entity is registered', () => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
         const p = join(dir, e.name);
         if (e.isDirectory()) walk(p);
-        else if (e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') && /@Entity\(/.test(readFileSync(p, 'utf8'))) files.push(p);
+        else if (
+          e.name.endsWith('.ts') &&
+          !e.name.endsWith('.spec.ts') &&
+          /@Entity\(/.test(readFileSync(p, 'utf8'))
+        )
+          files.push(p);
       }
     };
     walk(join(ROOT, 'src'));
     const declared = files.flatMap((f) =>
-      [...readFileSync(f, 'utf8').matchAll(/@Entity\([^)]*\)\s*(?:@\w+\([^)]*\)\s*)*export class (\w+)/g)].map((m) => `${relative(ROOT, f)}:${m[1]}`),
+      [
+        ...readFileSync(f, 'utf8').matchAll(
+          /@Entity\([^)]*\)\s*(?:@\w+\([^)]*\)\s*)*export class (\w+)/g,
+        ),
+      ].map((m) => `${relative(ROOT, f)}:${m[1]}`),
     );
     const registered = new Set(ENTITIES.map((e) => e.name));
     expect(declared.filter((d) => !registered.has(d.split(':')[1]))).toEqual([]);
@@ -42,7 +52,11 @@ describePg(`schema gates${onPostgres ? '' : ` [skipped: ${SKIP}]`}`, () => {
   let ds: DataSource;
 
   const schemaDump = () =>
-    execFileSync('pg_dump', ['--schema-only', '--no-owner', '--no-privileges', '--exclude-table=migrations', url], { encoding: 'utf8' })
+    execFileSync(
+      'pg_dump',
+      ['--schema-only', '--no-owner', '--no-privileges', '--exclude-table=migrations', url],
+      { encoding: 'utf8' },
+    )
       .split('\n')
       .filter((l) => !l.startsWith('--') && !/^\\(restrict|unrestrict)/.test(l))
       .join('\n');
@@ -52,7 +66,9 @@ describePg(`schema gates${onPostgres ? '' : ` [skipped: ${SKIP}]`}`, () => {
       await dropDatabase(c, name);
       await createDatabase(c, name);
     });
-    ds = new DataSource(buildDataSourceOptions(url, { poolSize: 2, applicationName: 'dashtam-test-migrations' }));
+    ds = new DataSource(
+      buildDataSourceOptions(url, { poolSize: 2, applicationName: 'dashtam-test-migrations' }),
+    );
     await ds.initialize();
   });
 
@@ -76,8 +92,11 @@ describePg(`schema gates${onPostgres ? '' : ` [skipped: ${SKIP}]`}`, () => {
 
   it('full down then up yields an identical schema dump', async () => {
     const before = schemaDump();
-    for (let i = 0; i < ds.migrations.length; i++) await ds.undoLastMigration({ transaction: 'each' });
-    const tables = await ds.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'");
+    for (let i = 0; i < ds.migrations.length; i++)
+      await ds.undoLastMigration({ transaction: 'each' });
+    const tables = await ds.query(
+      "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'",
+    );
     expect(tables).toEqual([]);
     await ds.runMigrations({ transaction: 'each' });
     expect(schemaDump()).toBe(before);
@@ -88,7 +107,10 @@ describePg(`schema gates${onPostgres ? '' : ` [skipped: ${SKIP}]`}`, () => {
     for (let i = 0; i < classes.length; i++) await ds.undoLastMigration({ transaction: 'each' });
     for (let i = 0; i < classes.length; i++) {
       // A data source that knows migrations 0..i: "run" applies exactly migration i.
-      const step = new DataSource({ ...buildDataSourceOptions(url, { poolSize: 1 }), migrations: classes.slice(0, i + 1) } as never);
+      const step = new DataSource({
+        ...buildDataSourceOptions(url, { poolSize: 1 }),
+        migrations: classes.slice(0, i + 1),
+      } as never);
       await step.initialize();
       try {
         expect(await step.runMigrations({ transaction: 'each' })).toHaveLength(1);

@@ -40,7 +40,9 @@ export class MockBrokerage {
   private child?: ChildProcess;
 
   async start(): Promise<void> {
-    this.child = spawn(process.execPath, [join(__dirname, 'mock-brokerage.server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    this.child = spawn(process.execPath, [join(__dirname, 'mock-brokerage.server.mjs')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     this.url = await new Promise<string>((resolve, reject) => {
       let out = '';
       this.child!.stdout!.on('data', (chunk: Buffer) => {

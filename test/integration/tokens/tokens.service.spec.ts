@@ -4,7 +4,10 @@ import { Clock, FakeClock } from '../../../src/common/clock';
 import { Transactions } from '../../../src/database/transactions';
 import { AuditModule } from '../../../src/modules/audit/audit.module';
 import { EncryptionService } from '../../../src/modules/encryption/encryption.service';
-import { BROKERAGE_ADAPTERS, BrokerageError } from '../../../src/modules/brokerages/brokerage-adapter';
+import {
+  BROKERAGE_ADAPTERS,
+  BrokerageError,
+} from '../../../src/modules/brokerages/brokerage-adapter';
 import { RANDOM } from '../../../src/modules/tokens/backoff';
 import { ConnectionEventsRepository } from '../../../src/modules/connections/connection-events.repository';
 import { TokenSweepService } from '../../../src/modules/tokens/token-sweep.service';
@@ -38,7 +41,11 @@ const m = useTestModule({
     { provide: BROKERAGE_ADAPTERS, useValue: adapters },
     { provide: RANDOM, useValue: () => 0.5 },
   ],
-  env: { TOKEN_REFRESH_BACKOFF_BASE_MS: '30000', TOKEN_REFRESH_BACKOFF_MAX_MS: '120000', TOKEN_SWEEP_BATCH_SIZE: '2' },
+  env: {
+    TOKEN_REFRESH_BACKOFF_BASE_MS: '30000',
+    TOKEN_REFRESH_BACKOFF_MAX_MS: '120000',
+    TOKEN_SWEEP_BATCH_SIZE: '2',
+  },
 });
 
 const tokens = () => m.get<TokensService>(TokensService);
@@ -54,13 +61,25 @@ beforeEach(() => {
     a.supportsRevocation = true;
   }
   // A fresh budget per test (it is per process by design).
-  const budget = (tokens() as unknown as { budget: { calls: Map<string, number[]>; pausedUntil: Map<string, number> } }).budget;
+  const budget = (
+    tokens() as unknown as {
+      budget: { calls: Map<string, number[]>; pausedUntil: Map<string, number> };
+    }
+  ).budget;
   budget.calls.clear();
   budget.pausedUntil.clear();
 });
 
 /** A connection row (the providers module's table) plus a stored token set. */
-async function seed(opts: { providerKey?: string; status?: string; refreshToken?: string | null; expiresIn?: number; idToken?: string } = {}): Promise<string> {
+async function seed(
+  opts: {
+    providerKey?: string;
+    status?: string;
+    refreshToken?: string | null;
+    expiresIn?: number;
+    idToken?: string;
+  } = {},
+): Promise<string> {
   const id = randomUUID();
   const now = clock.now();
   await m.dataSource.query(
@@ -84,22 +103,35 @@ async function seed(opts: { providerKey?: string; status?: string; refreshToken?
 }
 
 async function status(id: string): Promise<{ status: string; status_reason: string | null }> {
-  return (await m.dataSource.query(`SELECT status, status_reason FROM provider_connections WHERE id = $1`, [id]))[0];
+  return (
+    await m.dataSource.query(
+      `SELECT status, status_reason FROM provider_connections WHERE id = $1`,
+      [id],
+    )
+  )[0];
 }
 
 async function tokenRow(id: string): Promise<Record<string, unknown>> {
-  return (await m.dataSource.query(`SELECT * FROM provider_tokens WHERE connection_id = $1`, [id]))[0];
+  return (
+    await m.dataSource.query(`SELECT * FROM provider_tokens WHERE connection_id = $1`, [id])
+  )[0];
 }
 
 async function secrets(id: string): Promise<Record<string, string>> {
   const row = await tokenRow(id);
-  return m.get<EncryptionService>(EncryptionService).readSecrets(m.dataSource.manager, TOKEN_SECRET_OWNER, row.id as string);
+  return m
+    .get<EncryptionService>(EncryptionService)
+    .readSecrets(m.dataSource.manager, TOKEN_SECRET_OWNER, row.id as string);
 }
 
 describe('storage and the hot path', () => {
   it('stores encrypted secrets and metadata; a fresh token is returned without a brokerage call', async () => {
     const id = await seed({ idToken: 'idt' });
-    expect(await secrets(id)).toEqual({ access_token: `at0-${id}`, refresh_token: `rt0-${id}`, id_token: 'idt' });
+    expect(await secrets(id)).toEqual({
+      access_token: `at0-${id}`,
+      refresh_token: `rt0-${id}`,
+      id_token: 'idt',
+    });
     expect(await tokens().getMetadata(id)).toEqual({
       accessTokenExpiresAt: '2026-05-01T12:30:00.000Z',
       refreshTokenExpiresAt: '2026-05-08T12:00:00.000Z',
@@ -113,11 +145,18 @@ describe('storage and the hot path', () => {
   });
 
   it('refuses unknown, pending and reauth_required connections', async () => {
-    await expect(asHttp(tokens().getValidAccessToken(randomUUID()))).rejects.toMatchObject({ code: 'not_connected', status: 409 });
+    await expect(asHttp(tokens().getValidAccessToken(randomUUID()))).rejects.toMatchObject({
+      code: 'not_connected',
+      status: 409,
+    });
     const pending = await seed({ status: 'pending_auth' });
-    await expect(tokens().getValidAccessToken(pending)).rejects.toMatchObject({ code: 'not_connected' });
+    await expect(tokens().getValidAccessToken(pending)).rejects.toMatchObject({
+      code: 'not_connected',
+    });
     const reauth = await seed({ status: 'reauth_required' });
-    await expect(tokens().getValidAccessToken(reauth)).rejects.toMatchObject({ code: 'reauth_required' });
+    await expect(tokens().getValidAccessToken(reauth)).rejects.toMatchObject({
+      code: 'reauth_required',
+    });
     await expect(tokens().forceRefresh(reauth)).rejects.toMatchObject({ code: 'reauth_required' });
     expect(fake.refreshCalls).toEqual([]);
   });
@@ -126,9 +165,15 @@ describe('storage and the hot path', () => {
     const id = await seed({ idToken: 'idt' });
     const before = await tokenRow(id);
     clock.advance(DAY);
-    await m.get<Transactions>(Transactions).run((tx) =>
-      tokens().storeFromExchange(tx.manager, { id, userId: randomUUID(), providerKey: 'fake', status: 'reauth_required' }, { accessToken: 'at-new', refreshToken: 'rt-new', refreshTokenExpiresIn: 3600 }),
-    );
+    await m
+      .get<Transactions>(Transactions)
+      .run((tx) =>
+        tokens().storeFromExchange(
+          tx.manager,
+          { id, userId: randomUUID(), providerKey: 'fake', status: 'reauth_required' },
+          { accessToken: 'at-new', refreshToken: 'rt-new', refreshTokenExpiresIn: 3600 },
+        ),
+      );
     const after = await tokenRow(id);
     expect(after.id).toBe(before.id);
     expect(after.refresh_token_expires_at).toEqual(new Date('2026-05-02T13:00:00.000Z'));
@@ -139,11 +184,17 @@ describe('storage and the hot path', () => {
 describe('refresh', () => {
   it('refreshes when < 5 minutes remain: stores the rotated refresh token, keeps the id token, never extends the hard end', async () => {
     const id = await seed({ idToken: 'idt' });
-    fake.script = [{ accessToken: 'at1', refreshToken: 'rt1', expiresIn: 1800, scopes: ['read', 'trade'] }];
+    fake.script = [
+      { accessToken: 'at1', refreshToken: 'rt1', expiresIn: 1800, scopes: ['read', 'trade'] },
+    ];
     clock.advance(26 * MIN);
     expect(await tokens().getValidAccessToken(id)).toBe('at1');
     expect(fake.refreshCalls).toEqual([`rt0-${id}`]);
-    expect(await secrets(id)).toEqual({ access_token: 'at1', refresh_token: 'rt1', id_token: 'idt' });
+    expect(await secrets(id)).toEqual({
+      access_token: 'at1',
+      refresh_token: 'rt1',
+      id_token: 'idt',
+    });
     expect(await tokens().getMetadata(id)).toMatchObject({
       accessTokenExpiresAt: '2026-05-01T12:56:00.000Z',
       refreshTokenExpiresAt: '2026-05-08T12:00:00.000Z',
@@ -170,10 +221,16 @@ describe('refresh', () => {
   it('no stored refresh token or an unknown brokerage → reauth_required without a call', async () => {
     const noRt = await seed({ refreshToken: null });
     await expect(tokens().forceRefresh(noRt)).rejects.toMatchObject({ code: 'reauth_required' });
-    expect(await status(noRt)).toEqual({ status: 'reauth_required', status_reason: 'no_refresh_token' });
+    expect(await status(noRt)).toEqual({
+      status: 'reauth_required',
+      status_reason: 'no_refresh_token',
+    });
     const gone = await seed({ providerKey: 'vanished' });
     await expect(tokens().forceRefresh(gone)).rejects.toMatchObject({ code: 'reauth_required' });
-    expect(await status(gone)).toEqual({ status: 'reauth_required', status_reason: 'provider_unavailable' });
+    expect(await status(gone)).toEqual({
+      status: 'reauth_required',
+      status_reason: 'provider_unavailable',
+    });
     expect(fake.refreshCalls).toEqual([]);
   });
 
@@ -182,14 +239,25 @@ describe('refresh', () => {
     fake.script = [
       new BrokerageError('temporary', 'brokerage_error', 502),
       new BrokerageError('temporary', 'timeout'),
-      new BrokerageError('rate_limited', 'rate_limited', 429, new Date(Date.parse(T0) + 40 * MIN).toUTCString()),
+      new BrokerageError(
+        'rate_limited',
+        'rate_limited',
+        429,
+        new Date(Date.parse(T0) + 40 * MIN).toUTCString(),
+      ),
     ];
     clock.advance(26 * MIN); // 12:26
     const first = await asHttp(tokens().forceRefresh(id)).catch((e: HttpError) => e);
-    expect(first).toMatchObject({ status: 503, code: 'brokerage_unavailable', headers: { 'Retry-After': '23' } }); // 15 s + 0.5 × 15 s
+    expect(first).toMatchObject({
+      status: 503,
+      code: 'brokerage_unavailable',
+      headers: { 'Retry-After': '23' },
+    }); // 15 s + 0.5 × 15 s
     expect(await status(id)).toEqual({ status: 'degraded', status_reason: 'brokerage_error' });
     clock.advance(23_000);
-    await expect(asHttp(tokens().forceRefresh(id))).rejects.toMatchObject({ headers: { 'Retry-After': '45' } }); // 30 s + 15 s
+    await expect(asHttp(tokens().forceRefresh(id))).rejects.toMatchObject({
+      headers: { 'Retry-After': '45' },
+    }); // 30 s + 15 s
     clock.advance(45_000);
     // Retry-After (an HTTP date, 12:40 → ~12.9 minutes from now) beats the 90 s backoff.
     const third = (await asHttp(tokens().forceRefresh(id)).catch((e: HttpError) => e)) as HttpError;
@@ -211,12 +279,18 @@ describe('refresh', () => {
     expect(fake.refreshCalls).toHaveLength(1);
     clock.advance(5 * MIN); // expired, backoff over, brokerage still down
     fake.script = [new BrokerageError('temporary', 'brokerage_error', 500)];
-    await expect(tokens().getValidAccessToken(id)).rejects.toMatchObject({ code: 'brokerage_unavailable' });
+    await expect(tokens().getValidAccessToken(id)).rejects.toMatchObject({
+      code: 'brokerage_unavailable',
+    });
     // Recovery: back to active, failure counters cleared.
     clock.advance(2 * MIN);
     expect(await tokens().getValidAccessToken(id)).toBe('at-3');
     expect(await status(id)).toEqual({ status: 'active', status_reason: null });
-    expect(await tokenRow(id)).toMatchObject({ failure_count: 0, next_attempt_at: null, last_error_code: null });
+    expect(await tokenRow(id)).toMatchObject({
+      failure_count: 0,
+      next_attempt_at: null,
+      last_error_code: null,
+    });
   });
 
   it('a degraded connection is refreshed by the sweep even with time left on its token', async () => {
@@ -235,7 +309,9 @@ describe('refresh', () => {
     clock.advance(MIN);
     await expect(tokens().forceRefresh(id)).rejects.toMatchObject({ code: 'reauth_required' });
     expect((await tokenRow(id)).refresh_due_at).toBeNull();
-    const audit = await m.dataSource.query(`SELECT data FROM audit_events WHERE type = 'provider.reauth_required'`);
+    const audit = await m.dataSource.query(
+      `SELECT data FROM audit_events WHERE type = 'provider.reauth_required'`,
+    );
     expect(audit.map((a: { data: { connectionId: string } }) => a.data.connectionId)).toContain(id);
   });
 
@@ -246,7 +322,10 @@ describe('refresh', () => {
     expect(await status(id)).toEqual({ status: 'expiring', status_reason: null });
     clock.advance(DAY);
     await expect(tokens().forceRefresh(id)).rejects.toMatchObject({ code: 'reauth_required' });
-    expect(await status(id)).toEqual({ status: 'reauth_required', status_reason: 'refresh_token_expired' });
+    expect(await status(id)).toEqual({
+      status: 'reauth_required',
+      status_reason: 'refresh_token_expired',
+    });
     expect(fake.refreshCalls).toHaveLength(1);
   });
 
@@ -254,7 +333,12 @@ describe('refresh', () => {
     const id = await seed();
     clock.advance(MIN);
     let release!: () => void;
-    fake.script = [() => new Promise((resolve) => (release = () => resolve({ accessToken: 'slow', expiresIn: 1800 })))];
+    fake.script = [
+      () =>
+        new Promise(
+          (resolve) => (release = () => resolve({ accessToken: 'slow', expiresIn: 1800 })),
+        ),
+    ];
     const all = Array.from({ length: 10 }, () => tokens().forceRefresh(id));
     await new Promise((r) => setImmediate(r));
     await waitFor(() => release !== undefined);
@@ -264,7 +348,10 @@ describe('refresh', () => {
     expect(new Set(results.map((r) => r.refreshCount))).toEqual(new Set([1]));
     // Non-forced (nothing due) then forced at once: the forced one does not stop at "fresh".
     clock.advance(MIN);
-    const [plain, forced] = await Promise.all([tokens().refresh(id), tokens().refresh(id, { force: true })]);
+    const [plain, forced] = await Promise.all([
+      tokens().refresh(id),
+      tokens().refresh(id, { force: true }),
+    ]);
     expect(plain.result).toBe('fresh');
     expect(forced.result).toBe('refreshed');
     expect(fake.refreshCalls).toHaveLength(2);
@@ -274,8 +361,16 @@ describe('refresh', () => {
     const id = await seed();
     clock.advance(26 * MIN); // due: non-forced callers refresh
     let release!: () => void;
-    fake.script = [() => new Promise((resolve) => (release = () => resolve({ accessToken: 'slow', expiresIn: 1800 })))];
-    const body = jest.spyOn(tokens() as unknown as { refreshLocked: () => Promise<unknown> }, 'refreshLocked');
+    fake.script = [
+      () =>
+        new Promise(
+          (resolve) => (release = () => resolve({ accessToken: 'slow', expiresIn: 1800 })),
+        ),
+    ];
+    const body = jest.spyOn(
+      tokens() as unknown as { refreshLocked: () => Promise<unknown> },
+      'refreshLocked',
+    );
     const first = tokens().refresh(id);
     await waitFor(() => release !== undefined);
     clock.advance(10_000); // later callers start after the first one's refresh time
@@ -290,14 +385,20 @@ describe('refresh', () => {
 
   it('locks the connection row before the token row (the order DELETE and the OAuth completion use)', async () => {
     const id = await seed();
-    const repo = (tokens() as unknown as { repo: { lockConnection: () => Promise<void>; lock: () => Promise<unknown> } }).repo;
+    const repo = (
+      tokens() as unknown as {
+        repo: { lockConnection: () => Promise<void>; lock: () => Promise<unknown> };
+      }
+    ).repo;
     const connectionLock = jest.spyOn(repo, 'lockConnection');
     const tokenLock = jest.spyOn(repo, 'lock');
     clock.advance(MIN);
     await tokens().forceRefresh(id);
     expect(connectionLock).toHaveBeenCalledTimes(1);
     expect(tokenLock).toHaveBeenCalledTimes(1);
-    expect(connectionLock.mock.invocationCallOrder[0]!).toBeLessThan(tokenLock.mock.invocationCallOrder[0]!);
+    expect(connectionLock.mock.invocationCallOrder[0]!).toBeLessThan(
+      tokenLock.mock.invocationCallOrder[0]!,
+    );
     connectionLock.mockRestore();
     tokenLock.mockRestore();
   });
@@ -311,7 +412,11 @@ describe('refresh', () => {
     expect((await tokens().refresh(id, { force: true })).result).toBe('shared');
     clock.advance(2_000); // cooldown over, but the one call per minute is used
     const err = (await asHttp(tokens().forceRefresh(id)).catch((e: HttpError) => e)) as HttpError;
-    expect(err).toMatchObject({ status: 503, code: 'brokerage_unavailable', headers: { 'Retry-After': '29' } });
+    expect(err).toMatchObject({
+      status: 503,
+      code: 'brokerage_unavailable',
+      headers: { 'Retry-After': '29' },
+    });
     expect(fake.refreshCalls).toHaveLength(1);
     expect((await tokenRow(id)).failure_count).toBe(0); // our own budget, not a brokerage failure
   });
@@ -335,13 +440,18 @@ describe('refresh', () => {
     fake.script = [new BrokerageError('temporary', 'brokerage_error', 500)];
     clock.advance(MIN);
     await expect(asHttp(tokens().forceRefresh(id))).rejects.toMatchObject({ status: 503 });
-    await m.dataSource.query(`UPDATE provider_tokens SET refresh_token_expires_at = $2, next_attempt_at = $3 WHERE connection_id = $1`, [
-      id,
-      new Date(clock.now().getTime() - 1),
-      new Date(clock.now().getTime() + 10 * MIN),
-    ]);
-    await expect(asHttp(tokens().forceRefresh(id))).rejects.toMatchObject({ status: 409, code: 'reauth_required' });
-    expect(await status(id)).toEqual({ status: 'reauth_required', status_reason: 'refresh_token_expired' });
+    await m.dataSource.query(
+      `UPDATE provider_tokens SET refresh_token_expires_at = $2, next_attempt_at = $3 WHERE connection_id = $1`,
+      [id, new Date(clock.now().getTime() - 1), new Date(clock.now().getTime() + 10 * MIN)],
+    );
+    await expect(asHttp(tokens().forceRefresh(id))).rejects.toMatchObject({
+      status: 409,
+      code: 'reauth_required',
+    });
+    expect(await status(id)).toEqual({
+      status: 'reauth_required',
+      status_reason: 'refresh_token_expired',
+    });
   });
 
   it('a refresh finished by someone else while waiting for the lock is reused ("shared")', async () => {
@@ -361,7 +471,9 @@ describe('destroy', () => {
     expect(await tokenRow(id)).toBeUndefined();
     expect(fake.revokeCalls).toEqual([[`rt0-${id}`, 'refresh_token']]);
     const events = await m.get<ConnectionEventsRepository>(ConnectionEventsRepository).list(id, 10);
-    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['token_destroyed', 'token_revoked']));
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['token_destroyed', 'token_revoked']),
+    );
 
     const second = await seed({ refreshToken: null });
     fake.revokeFails = true;
@@ -402,10 +514,17 @@ describe('sweep', () => {
     fake.script = [new BrokerageError('temporary', 'brokerage_error', 500)];
     clock.advance(26 * MIN);
     const real = TokensService.prototype.refresh;
-    const spy = jest.spyOn(tokens(), 'refresh').mockImplementation(async function (this: TokensService, id, opts) {
+    const spy = jest.spyOn(tokens(), 'refresh').mockImplementation(async function (
+      this: TokensService,
+      id,
+      opts,
+    ) {
       if (id === b) {
         // Refreshed elsewhere after being claimed: no longer due when the sweeper gets to it.
-        await m.dataSource.query(`UPDATE provider_tokens SET access_token_expires_at = $2 WHERE connection_id = $1`, [b, new Date(clock.now().getTime() + 3600_000)]);
+        await m.dataSource.query(
+          `UPDATE provider_tokens SET access_token_expires_at = $2 WHERE connection_id = $1`,
+          [b, new Date(clock.now().getTime() + 3600_000)],
+        );
       }
       if (id === c) throw new Error('boom');
       return real.call(this, id, opts);
@@ -426,7 +545,12 @@ describe('sweep', () => {
     const spy = jest.spyOn(s, 'sweepOnce').mockRejectedValueOnce(new Error('db down'));
     await expect(s.tick()).resolves.toBeUndefined();
     let release!: () => void;
-    spy.mockImplementationOnce(() => new Promise((r) => (release = () => r({ claimed: 1, refreshed: 1, failed: 0, skipped: 0 }))));
+    spy.mockImplementationOnce(
+      () =>
+        new Promise(
+          (r) => (release = () => r({ claimed: 1, refreshed: 1, failed: 0, skipped: 0 })),
+        ),
+    );
     const first = s.tick();
     await s.tick(); // skipped while the first runs
     release();
@@ -438,9 +562,15 @@ describe('sweep', () => {
   it('is not scheduled under NODE_ENV=test; is scheduled (and unscheduled) otherwise', () => {
     const registry = m.get<SchedulerRegistry>(SchedulerRegistry);
     expect(registry.getIntervals()).not.toContain('provider-token-sweep');
-    const s = sweep() as unknown as { config: { app: { nodeEnv: string }; providers: { sweep: { enabled: boolean } } } };
+    const s = sweep() as unknown as {
+      config: { app: { nodeEnv: string }; providers: { sweep: { enabled: boolean } } };
+    };
     const saved = s.config;
-    s.config = { ...saved, app: { ...saved.app, nodeEnv: 'development' }, providers: { ...saved.providers, sweep: { ...saved.providers.sweep, enabled: true } } };
+    s.config = {
+      ...saved,
+      app: { ...saved.app, nodeEnv: 'development' },
+      providers: { ...saved.providers, sweep: { ...saved.providers.sweep, enabled: true } },
+    };
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const tick = jest.spyOn(sweep(), 'tick').mockResolvedValue(undefined);
     try {
@@ -470,12 +600,24 @@ describe('edge cases', () => {
   it('metadata without a refresh-token end; default scopes from the adapter', async () => {
     other.refreshTokenLifetimeMs = null;
     const id = randomUUID();
-    await m.dataSource.query(`INSERT INTO provider_connections (id, user_id, provider_key, status, created_at, updated_at) VALUES ($1, $2, 'other', 'active', $3, $3)`, [id, randomUUID(), clock.now()]);
-    const st = await m.get<Transactions>(Transactions).run((tx) =>
-      tokens().storeFromExchange(tx.manager, { id, userId: randomUUID(), providerKey: 'other', status: 'pending_auth' }, { accessToken: 'a', refreshToken: 'r' }),
+    await m.dataSource.query(
+      `INSERT INTO provider_connections (id, user_id, provider_key, status, created_at, updated_at) VALUES ($1, $2, 'other', 'active', $3, $3)`,
+      [id, randomUUID(), clock.now()],
     );
+    const st = await m
+      .get<Transactions>(Transactions)
+      .run((tx) =>
+        tokens().storeFromExchange(
+          tx.manager,
+          { id, userId: randomUUID(), providerKey: 'other', status: 'pending_auth' },
+          { accessToken: 'a', refreshToken: 'r' },
+        ),
+      );
     expect(st).toBe('active');
-    expect(await tokens().getMetadata(id)).toMatchObject({ refreshTokenExpiresAt: null, scopes: ['read'] });
+    expect(await tokens().getMetadata(id)).toMatchObject({
+      refreshTokenExpiresAt: null,
+      scopes: ['read'],
+    });
     other.refreshTokenLifetimeMs = 7 * DAY;
   });
 
@@ -496,13 +638,18 @@ describe('edge cases', () => {
   it('a token row whose access-token secret vanished reads as not connected', async () => {
     const id = await seed();
     const row = await tokenRow(id);
-    await m.dataSource.query(`DELETE FROM secrets WHERE owner_id = $1 AND field = 'access_token'`, [row.id]);
+    await m.dataSource.query(`DELETE FROM secrets WHERE owner_id = $1 AND field = 'access_token'`, [
+      row.id,
+    ]);
     await expect(tokens().getValidAccessToken(id)).rejects.toMatchObject({ code: 'not_connected' });
   });
 
   it('the sweep counts claimed rows that turned out fresh as skipped; events page with a cursor', async () => {
     const id = await seed();
-    await m.dataSource.query(`UPDATE provider_tokens SET refresh_due_at = $1 WHERE connection_id = $2`, [clock.now(), id]);
+    await m.dataSource.query(
+      `UPDATE provider_tokens SET refresh_due_at = $1 WHERE connection_id = $2`,
+      [clock.now(), id],
+    );
     const report = await m.get<TokenSweepService>(TokenSweepService).sweepOnce();
     expect(report).toEqual({ claimed: 1, refreshed: 0, failed: 0, skipped: 1 });
     expect((await tokenRow(id)).refresh_due_at).toEqual(new Date('2026-05-01T12:25:00.000Z'));
