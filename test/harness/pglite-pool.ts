@@ -49,11 +49,29 @@ async function fingerprint(db: PGlite): Promise<Map<string, string>> {
   return out;
 }
 
+/**
+ * PostgreSQL leaves its one-shot alarm (up to 10 s) armed after a transaction, and a Jest worker told to end
+ * ([CHILD_MESSAGE_END], 2, in jest-worker) waits for its event loop to empty: an idle database would hold the
+ * worker until Jest kills it ("A worker process has failed to exit gracefully"). So the pool closes on that
+ * message, and global teardown closes it for an in-band run. The listener goes with it: it keeps the IPC
+ * channel referenced.
+ */
+const onWorkerEnd = (message: unknown) => {
+  if (Array.isArray(message) && message[0] === 2) void closeIdle();
+};
+
+export async function closeIdle(): Promise<void> {
+  process.off('message', onWorkerEnd);
+  for (const inst of idle.splice(0)) await inst.db.close().catch(() => undefined);
+}
+
 async function create(file: string): Promise<Instance> {
   if (source?.file !== file) {
-    for (const inst of idle.splice(0)) await inst.db.close().catch(() => undefined);
+    await closeIdle();
     source = { file };
   }
+  if (process.send && !process.listeners('message').includes(onWorkerEnd))
+    process.on('message', onWorkerEnd);
   source.dump ??= new Blob([readFileSync(file)]);
   // Loaded on first use: the environment also serves PostgreSQL runs, which never need it. (TypeScript types
   // import() with the package's ESM declarations and the type import with its CJS ones: same classes.)
