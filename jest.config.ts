@@ -71,7 +71,7 @@ const wholeSuite = !process.argv.slice(2).some((arg) => !arg.startsWith('-') || 
 
 const config: Config = {
   // Two workers for these 2-core machines. On a server each worker gets its own clone of the template; on
-  // PGlite every file restores a private copy anyway, so two workers are as safe as one (measured 191 s → 151 s).
+  // PGlite each worker keeps its own copies (test/harness/pglite-pool.ts), so two workers are as safe as one.
   maxWorkers: 2,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },

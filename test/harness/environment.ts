@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Circus } from '@jest/types';
 import { TestEnvironment } from 'jest-environment-node';
+import { acquire, type Lease } from './pglite-pool';
 
 /**
  * What the environment shares with the harness inside the test context (`globalThis.__harness`):
@@ -13,6 +14,8 @@ import { TestEnvironment } from 'jest-environment-node';
 export interface HarnessBridge {
   origin: AsyncLocalStorage<object>;
   listeners: Set<(event: Circus.AsyncEvent, state: Circus.State) => Promise<void>>;
+  /** On the PGlite fallback: a database equal to the template, from this worker's pool (pglite-pool.ts). */
+  pglite?: () => Promise<Lease>;
 }
 
 const FORWARDED = new Set([
@@ -30,10 +33,27 @@ export default class HarnessEnvironment extends TestEnvironment {
     listeners: new Set(),
   };
   private state?: Circus.State;
+  private readonly leases: Lease[] = [];
 
   constructor(...args: ConstructorParameters<typeof TestEnvironment>) {
     super(...args);
+    const dump = process.env.DASHTAM_TEST_PGLITE_DUMP;
+    if (process.env.DASHTAM_TEST_SERVER === 'pglite' && dump) {
+      this.bridge.pglite = async () => {
+        const lease = await acquire(dump);
+        this.leases.push(lease);
+        return lease;
+      };
+    }
     this.global.__harness = this.bridge;
+  }
+
+  /** Databases the file did not give back (a crash, a missing stop()) are checked and returned here. */
+  override async teardown(): Promise<void> {
+    const outcomes = await Promise.allSettled(this.leases.splice(0).map((l) => l.release()));
+    await super.teardown();
+    const failed = outcomes.find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async handleTestEvent(

@@ -6,7 +6,13 @@ import type { Config } from 'jest';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source.options';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
-import { createDatabase, dropDatabase, ensureTemplate, migrationsHash, withAdmin } from './db-admin';
+import {
+  createDatabase,
+  dropDatabase,
+  ensureTemplate,
+  migrationsHash,
+  withAdmin,
+} from './db-admin';
 import { ENV, workerDatabaseName } from './test-env';
 
 type GlobalConfig = { maxWorkers: number };
@@ -19,7 +25,9 @@ export const state: { container?: { stop(): Promise<unknown> } } = {};
  * (skipped when the migrations are unchanged) and clones one database per Jest worker.
  * Every database project lists this file; it runs its work once per Jest run.
  */
-export default async function globalSetup(globalConfig: GlobalConfig & Partial<Config>): Promise<void> {
+export default async function globalSetup(
+  globalConfig: GlobalConfig & Partial<Config>,
+): Promise<void> {
   if (process.env[ENV.runId]) return;
   const runId = `p${process.pid}_${randomBytes(2).toString('hex')}`;
   process.env[ENV.runId] = runId;
@@ -31,7 +39,8 @@ export default async function globalSetup(globalConfig: GlobalConfig & Partial<C
     const container = await tryTestcontainers();
     if (container.url) {
       adminUrl = container.url;
-      reason = 'TEST_DATABASE_URL is not set and a Docker engine answered (Testcontainers postgres:17)';
+      reason =
+        'TEST_DATABASE_URL is not set and a Docker engine answered (Testcontainers postgres:17)';
     } else {
       reason = `TEST_DATABASE_URL is not set and Testcontainers cannot start (${container.why})`;
     }
@@ -40,7 +49,9 @@ export default async function globalSetup(globalConfig: GlobalConfig & Partial<C
   if (!adminUrl) {
     process.env[ENV.server] = 'pglite';
     process.env[ENV.pgliteDump] = await buildPgliteTemplate(runId);
-    log(`database: embedded PGlite — ${reason}. Each test file gets a private in-memory copy of the migrated template; real-commit specs are skipped.`);
+    log(
+      `database: embedded PGlite — ${reason}. Each worker keeps in-memory copies of the migrated template, checked against it after every file; real-commit specs are skipped.`,
+    );
     return;
   }
 
@@ -99,7 +110,9 @@ async function tryTestcontainers(): Promise<{ url?: string; why?: string }> {
     const { getContainerRuntimeClient } = await import('testcontainers');
     await Promise.race([
       getContainerRuntimeClient(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref(),
+      ),
     ]);
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const container = await new PostgreSqlContainer('postgres:17-alpine').start();

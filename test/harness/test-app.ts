@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { INestApplicationContext, ModuleMetadata, Provider, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test, TestingModule, TestingModuleBuilder } from '@nestjs/testing';
@@ -15,12 +14,12 @@ import {
   DataSourceFactory,
   DatabaseModule,
 } from '../../src/database/database.module';
-import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { probeRoutePrefixes, withContractChecks } from '../support/contract';
 import { HarnessError } from './errors';
 import { IsolatedConnection, IsolatedConnectionOptions } from './isolated-connection';
 import { driveFromJest } from './jest-bridge';
-import { ENV, testServer, workerDatabaseUrl } from './test-env';
+import type { HarnessBridge } from './environment';
+import { testServer, workerDatabaseUrl } from './test-env';
 
 /** A DI override: the provider token and what replaces it. */
 export type Override =
@@ -93,7 +92,7 @@ export async function startApp(moduleRef: TestingModule): Promise<NestExpressApp
   return app;
 }
 
-/** Opens the isolated connection for this file: the worker's database, or a private PGlite copy. */
+/** Opens the isolated connection for this file: the worker's database, or a PGlite database of its own. */
 export async function openIsolated(
   options: number | Omit<IsolatedConnectionOptions, 'server'> = {},
 ): Promise<{ conn: IsolatedConnection; stop: () => Promise<void> }> {
@@ -105,16 +104,27 @@ export async function openIsolated(
     });
     return { conn, stop: () => conn.close() };
   }
-  const dump = new Blob([readFileSync(process.env[ENV.pgliteDump]!)]);
-  const embedded = await EmbeddedPostgres.start(undefined, dump);
-  const conn = await IsolatedConnection.open(embedded.url, { ...opts, server: 'pglite' });
+  const pglite = (globalThis as { __harness?: HarnessBridge }).__harness?.pglite;
+  if (!pglite) {
+    throw new HarnessError(
+      'the PGlite fallback needs the harness test environment (testEnvironment: test/harness/environment.ts)',
+    );
+  }
+  const lease = await pglite();
+  let conn: IsolatedConnection;
+  try {
+    conn = await IsolatedConnection.open(lease.url, { ...opts, server: 'pglite' });
+  } catch (err) {
+    await lease.release().catch(() => undefined);
+    throw err;
+  }
   return {
     conn,
     stop: async () => {
       try {
         await conn.close();
       } finally {
-        await embedded.stop();
+        await lease.release();
       }
     },
   };
