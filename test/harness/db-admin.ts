@@ -13,13 +13,18 @@ const ADMIN_LOCK = 727_001;
 export function migrationsHash(): string {
   const dir = join(ROOT, 'migrations');
   const hash = createHash('sha256');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     hash.update(file).update(readFileSync(join(dir, file)));
   }
   return hash.digest('hex').slice(0, 12);
 }
 
-export async function withAdmin<T>(adminUrl: string, fn: (client: Client) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(
+  adminUrl: string,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
   const client = new Client({ connectionString: adminUrl, application_name: 'dashtam-test-admin' });
   await client.connect();
   try {
@@ -41,8 +46,14 @@ const ident = (name: string) => {
   return `"${name}"`;
 };
 
-export async function createDatabase(client: Client, name: string, template?: string): Promise<void> {
-  await client.query(`CREATE DATABASE ${ident(name)}${template ? ` TEMPLATE ${ident(template)}` : ''}`);
+export async function createDatabase(
+  client: Client,
+  name: string,
+  template?: string,
+): Promise<void> {
+  await client.query(
+    `CREATE DATABASE ${ident(name)}${template ? ` TEMPLATE ${ident(template)}` : ''}`,
+  );
 }
 
 export async function dropDatabase(client: Client, name: string): Promise<void> {
@@ -50,12 +61,21 @@ export async function dropDatabase(client: Client, name: string): Promise<void> 
 }
 
 /** Creates the template (migrated) unless one for the current migrations already exists. */
-export async function ensureTemplate(client: Client, adminUrl: string, name: string): Promise<'reused' | 'created'> {
+export async function ensureTemplate(
+  client: Client,
+  adminUrl: string,
+  name: string,
+): Promise<'reused' | 'created'> {
   if (await databaseExists(client, name)) return 'reused';
   const building = `${name}_building`;
   await dropDatabase(client, building);
   await createDatabase(client, building);
-  const ds = new DataSource(buildDataSourceOptions(withDatabase(adminUrl, building), { poolSize: 1, applicationName: 'dashtam-test-admin' }));
+  const ds = new DataSource(
+    buildDataSourceOptions(withDatabase(adminUrl, building), {
+      poolSize: 1,
+      applicationName: 'dashtam-test-admin',
+    }),
+  );
   await ds.initialize();
   try {
     await ds.runMigrations({ transaction: 'each' });

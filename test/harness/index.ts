@@ -10,5 +10,12 @@ export { HarnessError } from './errors';
 export { describeRealCommit, useRealCommitDatabase } from './real-commit';
 export type { RealCommitApp, RealCommitDatabase } from './real-commit';
 export { buildTestingModule, startApp, useTestApp, useTestModule } from './test-app';
-export type { Override, TestAppContext, TestAppOptions, TestContext, TestModuleOptions, TestOptions } from './test-app';
+export type {
+  Override,
+  TestAppContext,
+  TestAppOptions,
+  TestContext,
+  TestModuleOptions,
+  TestOptions,
+} from './test-app';
 export { testServer } from './test-env';

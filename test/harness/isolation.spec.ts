@@ -14,7 +14,8 @@ const m = useTestModule({
 });
 
 let ds: DataSource;
-const count = async () => Number((await ds.query('SELECT count(*)::int AS n FROM harness_probe'))[0].n);
+const count = async () =>
+  Number((await ds.query('SELECT count(*)::int AS n FROM harness_probe'))[0].n);
 const insert = (name: string, runner: { query: DataSource['query'] } = ds) =>
   runner.query('INSERT INTO harness_probe (name) VALUES ($1)', [name]);
 
@@ -45,7 +46,9 @@ describe('app transactions become savepoints', () => {
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
-    expect(await ds.query('SELECT name FROM harness_probe ORDER BY name')).toEqual([{ name: 'kept' }]);
+    expect(await ds.query('SELECT name FROM harness_probe ORDER BY name')).toEqual([
+      { name: 'kept' },
+    ]);
   });
 
   it('nested manager.transaction rolls back to its own savepoint only', async () => {
@@ -59,7 +62,11 @@ describe('app transactions become savepoints', () => {
       ).rejects.toThrow('inner failed');
       await insert('after', outer);
     });
-    expect((await ds.query('SELECT name FROM harness_probe ORDER BY name')).map((r: { name: string }) => r.name)).toEqual(['after', 'outer']);
+    expect(
+      (await ds.query('SELECT name FROM harness_probe ORDER BY name')).map(
+        (r: { name: string }) => r.name,
+      ),
+    ).toEqual(['after', 'outer']);
   });
 
   it('a query runner the app starts, commits and releases itself works as in production', async () => {
@@ -73,13 +80,17 @@ describe('app transactions become savepoints', () => {
     await qr.rollbackTransaction();
     await qr.release();
     expect(qr.isReleased).toBe(true);
-    expect((await ds.query('SELECT name FROM harness_probe')).map((r: { name: string }) => r.name)).toEqual(['committed']);
+    expect(
+      (await ds.query('SELECT name FROM harness_probe')).map((r: { name: string }) => r.name),
+    ).toEqual(['committed']);
   });
 
   it('Transactions.run with a unique violation inside rolls back and rethrows', async () => {
     const tx = m.get<Transactions>(Transactions);
     await insert('taken');
-    await expect(tx.run(async ({ manager }) => insert('taken', manager))).rejects.toMatchObject({ driverError: { code: '23505' } });
+    await expect(tx.run(async ({ manager }) => insert('taken', manager))).rejects.toMatchObject({
+      driverError: { code: '23505' },
+    });
     expect(await count()).toBe(1);
   });
 });
@@ -92,7 +103,9 @@ describe('failures outside app transactions do not poison the test', () => {
   });
 
   it('an invalid uuid', async () => {
-    await expect(ds.query('SELECT $1::uuid', ['not-a-uuid'])).rejects.toMatchObject({ driverError: { code: '22P02' } });
+    await expect(ds.query('SELECT $1::uuid', ['not-a-uuid'])).rejects.toMatchObject({
+      driverError: { code: '22P02' },
+    });
     expect(await ds.query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
   });
 });
@@ -128,12 +141,18 @@ describe('loud failures', () => {
   it('committing or rolling back the outer transaction', async () => {
     const qr = ds.createQueryRunner();
     await expect(qr.commitTransaction()).rejects.toThrow(/would commit the outer test transaction/);
-    await expect(qr.rollbackTransaction()).rejects.toThrow(/would roll back the outer test transaction/);
+    await expect(qr.rollbackTransaction()).rejects.toThrow(
+      /would roll back the outer test transaction/,
+    );
   });
 
   it('an isolation level that cannot be honoured', async () => {
-    await expect(ds.transaction('SERIALIZABLE', async () => undefined)).rejects.toThrow(/SERIALIZABLE cannot be honoured/);
-    await expect(ds.transaction('READ COMMITTED', (mgr) => insert('rc', mgr))).resolves.toBeDefined();
+    await expect(ds.transaction('SERIALIZABLE', async () => undefined)).rejects.toThrow(
+      /SERIALIZABLE cannot be honoured/,
+    );
+    await expect(
+      ds.transaction('READ COMMITTED', (mgr) => insert('rc', mgr)),
+    ).resolves.toBeDefined();
   });
 });
 
@@ -145,7 +164,9 @@ describe('session state is reset between tests', () => {
   });
 
   it('finds neither the lock nor the setting', async () => {
-    const locks = await ds.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()");
+    const locks = await ds.query(
+      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
+    );
     expect(locks[0].n).toBe(0);
     expect((await ds.query('SHOW work_mem'))[0].work_mem).not.toBe('1234kB');
   });
@@ -189,7 +210,10 @@ it('knows which server it runs on', () => {
 });
 
 describe('shared fixtures seeded by a later beforeAll (edge case 24)', () => {
-  const names = async () => (await ds.query('SELECT name FROM harness_probe ORDER BY name')).map((r: { name: string }) => r.name);
+  const names = async () =>
+    (await ds.query('SELECT name FROM harness_probe ORDER BY name')).map(
+      (r: { name: string }) => r.name,
+    );
 
   beforeAll(() => insert('fixture'));
   afterAll(async () => {

@@ -27,7 +27,10 @@ describeRealCommit('real-commit mode', (db) => {
         );
         claimed();
         await hold; // keep the row locks while the other session claims
-        await m.query('UPDATE rc_jobs SET claimed_by = $1 WHERE id = ANY($2)', [who, rows.map((r) => r.id)]);
+        await m.query('UPDATE rc_jobs SET claimed_by = $1 WHERE id = ANY($2)', [
+          who,
+          rows.map((r) => r.id),
+        ]);
         return rows.map((r) => r.id);
       });
     let releaseA!: () => void;
@@ -44,7 +47,9 @@ describeRealCommit('real-commit mode', (db) => {
 
   it('a unique-violation race has exactly one winner', async () => {
     const results = await Promise.allSettled(
-      [a, b, a, b].map((ds) => ds.query('INSERT INTO rc_users (email) VALUES ($1)', ['race@example.com'])),
+      [a, b, a, b].map((ds) =>
+        ds.query('INSERT INTO rc_users (email) VALUES ($1)', ['race@example.com']),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) {

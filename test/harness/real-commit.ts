@@ -29,7 +29,8 @@ export interface RealCommitDatabase {
   createApp(options?: TestOptions): Promise<RealCommitApp>;
 }
 
-const SKIP_REASON = 'real-commit mode needs a PostgreSQL server (PGlite serves a single session, so true concurrency cannot happen)';
+const SKIP_REASON =
+  'real-commit mode needs a PostgreSQL server (PGlite serves a single session, so true concurrency cannot happen)';
 let counter = 0;
 
 /**
@@ -57,7 +58,9 @@ export function useRealCommitDatabase(): RealCommitDatabase {
   let main: DataSource | undefined;
 
   const newDataSource = async (poolSize = 10) => {
-    const ds = new DataSource(buildDataSourceOptions(url, { poolSize, applicationName: 'dashtam-test-rc' }));
+    const ds = new DataSource(
+      buildDataSourceOptions(url, { poolSize, applicationName: 'dashtam-test-rc' }),
+    );
     await ds.initialize();
     pools.push(ds);
     return ds;
@@ -106,5 +109,14 @@ function unavailable(): RealCommitDatabase {
   const fail = () => {
     throw new HarnessError(SKIP_REASON);
   };
-  return { get url(): string { return fail(); }, get dataSource(): DataSource { return fail(); }, newDataSource: fail, createApp: fail };
+  return {
+    get url(): string {
+      return fail();
+    },
+    get dataSource(): DataSource {
+      return fail();
+    },
+    newDataSource: fail,
+    createApp: fail,
+  };
 }
