@@ -53,7 +53,7 @@ const TOKENS: ErrorHttpTable<TokensErrorCode> = {
   [TokensErrorCode.TOO_MANY_REFRESHES]: { status: 429 },
 };
 
-/** Merges the module tables; one code means one thing everywhere, so a code mapped two ways is refused. */
+// One code means one thing everywhere, so a code mapped two ways is refused.
 export function mergeErrorTables(
   ...tables: Array<Record<string, ErrorHttpMapping>>
 ): ReadonlyMap<string, ErrorHttpMapping> {
@@ -69,7 +69,6 @@ export function mergeErrorTables(
   return merged;
 }
 
-/** code → status and headers for every domain error: the one table the problem+json filter consults. */
 export const DOMAIN_ERROR_HTTP = mergeErrorTables(
   ACCOUNTS,
   AUTH,
@@ -79,11 +78,8 @@ export const DOMAIN_ERROR_HTTP = mergeErrorTables(
   TOKENS,
 );
 
-/**
- * Every `code` a problem body can carry: domain codes, edge codes and the OAuth callback's failure reasons
- * (POST …/authorization/callback answers them as problems). For the OpenAPI `Problem.code` enum. Statuses Nest
- * raises itself (e.g. 405) add their lower-cased reason phrase, which is not listed.
- */
+// For the OpenAPI `Problem.code` enum. Statuses Nest raises itself (e.g. 405) add their lower-cased reason
+// phrase, which is not listed.
 export const PROBLEM_CODES: readonly string[] = [
   ...new Set([
     ...DOMAIN_ERROR_HTTP.keys(),

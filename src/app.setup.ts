@@ -13,23 +13,19 @@ import { noStore, securityHeaders } from './common/http/security-headers';
 import { completeOpenApiDocument, operationId, Problem } from './common/http/openapi';
 import { AppLogger } from './common/logging/app-logger';
 
-/** Options for NestFactory.create / createNestApplication: body parsing is configured by configureApp. */
+// Body parsing is configured by configureApp.
 export const APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const;
 
 const DOCS_PATH = '/docs';
-/** Browsers cap this (Chromium at 2 h); 10 minutes spares most preflights while a policy change lands soon. */
+// Browsers cap this (Chromium at 2 h); 10 minutes spares most preflights while a policy change lands soon.
 export const CORS_MAX_AGE_SECONDS = 600;
 
-/** Paths served outside /api/v1: probes, API docs and the development sandbox brokerage. */
 const UNPREFIXED = [
   { path: 'health{/*rest}', method: RequestMethod.ALL },
   { path: 'sandbox{/*rest}', method: RequestMethod.ALL },
 ];
 
-/**
- * Everything a request meets, applied in one place. main.ts and the test app factory both call this,
- * so e2e specs exercise the production pipeline.
- */
+// main.ts and the test app factory both call this, so e2e specs exercise the production pipeline.
 export function configureApp(app: NestExpressApplication): NestExpressApplication {
   const config = app.get<AppConfig>(APP_CONFIG);
   app.useLogger(app.get(AppLogger));

@@ -2,10 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-/**
- * The repository's own operating contract: Node range, install strictness, developer scripts, CI steps,
- * Dependabot and the Docker image's documented entry points. Cheap file checks that fail when one drifts.
- */
+// Cheap file checks that fail when the repository's operating contract (Node range, scripts, CI, image) drifts.
 // semver and yaml come with the toolchain (npm, eslint, jest depend on them); semver ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const semver = require('semver') as {

@@ -1,7 +1,5 @@
-/**
- * Exact decimals as strings, for money and quantities: parsed from brokerage number text, summed and
- * multiplied as scaled BigInts, never through a binary float. Scale 8 matches the NUMERIC(28,8) columns.
- */
+// Money and quantities as exact decimal strings (scaled BigInts, never a binary float); scale 8 matches the
+// NUMERIC(28,8) columns.
 export const DECIMAL_SCALE = 8;
 const FACTOR = 10n ** BigInt(DECIMAL_SCALE);
 const PATTERN = /^([+-]?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
@@ -14,20 +12,13 @@ export class DecimalFormatError extends Error {
   }
 }
 
-/**
- * Canonical plain form of a JSON/decimal number text ("1.50E+2" → "150", "-0.000" → "0"), exact; throws
- * DecimalFormatError for anything else, for more than 8 decimals or more than 20 integer digits.
- */
 export function normalizeDecimal(text: string): string {
   const { negative, int, frac } = split(text);
   if (frac.length > DECIMAL_SCALE) throw new DecimalFormatError(text);
   return join(text, negative, int, frac);
 }
 
-/**
- * Like normalizeDecimal, but more decimals than `places` are rounded half away from zero on the digits
- * themselves: a brokerage's `401.10000000000002` (a float artefact in its JSON) becomes "401.1".
- */
+// A brokerage's `401.10000000000002` (a float artefact in its JSON) becomes "401.1".
 export function roundDecimal(text: string, places = DECIMAL_SCALE): string {
   const { negative, int, frac } = split(text);
   if (frac.length <= places) return join(text, negative, int, frac);
@@ -82,7 +73,6 @@ export function addDecimals(...values: string[]): string {
   return fromScaled(values.reduce((sum, v) => sum + toScaled(v), 0n));
 }
 
-/** Product rounded half away from zero to `places` decimals (e.g. 2 for a market value in cents). */
 export function multiplyDecimals(a: string, b: string, places = DECIMAL_SCALE): string {
   const product = toScaled(a) * toScaled(b); // scale 16
   const divisor = 10n ** BigInt(2 * DECIMAL_SCALE - places);
@@ -94,7 +84,6 @@ export function multiplyDecimals(a: string, b: string, places = DECIMAL_SCALE): 
   return fromScaled(negative ? -scaled : scaled);
 }
 
-/** Money for JSON: at least two decimals ("12.5" → "12.50"); PostgreSQL's "12.50000000" → "12.50". */
 export function formatMoney(value: string): string {
   const n = normalizeDecimal(value);
   const [int, frac = ''] = n.split('.');

@@ -19,24 +19,23 @@ export interface AppSettings {
   isProduction: boolean;
   host: string;
   port: number;
-  /** Public base URL of this API (used to build links in mail and OAuth redirect URIs). */
+  // Builds links in mail and the OAuth redirect URIs.
   publicUrl: string;
-  /** Where the browser goes after flows that end in a redirect (OAuth callback, email links). */
   frontendUrl: string;
   corsOrigins: string[];
   bodyLimitBytes: number;
-  /** Proxies whose X-Forwarded-For we believe (Express "trust proxy" values). Empty: trust none. */
+  // Express "trust proxy" values; empty: trust none.
   trustedProxies: string[];
   logLevel: string;
   logPretty: boolean;
   docsEnabled: boolean;
 }
 
-/** Facts about the machine that change defaults; detected once, passed explicitly by tests. */
+// Detected once, passed explicitly by tests.
 export interface Runtime {
-  /** Docker, Podman or Kubernetes: the port is published from outside, so listen on every interface. */
+  // Docker, Podman or Kubernetes: the port is published from outside, so listen on every interface.
   inContainer: boolean;
-  /** pino-pretty is a dev dependency: a production install (`npm ci --omit=dev`) does not have it. */
+  // pino-pretty is a dev dependency: absent from `npm ci --omit=dev`.
   canPrettyPrint: boolean;
 }
 
@@ -108,12 +107,12 @@ export function parseAppSettings(env: Env, runtime: Runtime = detectRuntime(env)
 }
 
 export interface DatabaseSettings {
-  /** Set: that PostgreSQL. Unset: embedded PGlite under `pgliteDir`. */
+  // Unset: embedded PGlite under `pgliteDir`.
   url?: string;
   pgliteDir: string;
   poolSize: number;
   statementTimeoutMs: number;
-  /** Apply pending migrations at start (always on for the embedded database). */
+  // Always on for the embedded database.
   migrationsRun: boolean;
 }
 

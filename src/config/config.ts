@@ -11,10 +11,7 @@ import { MailSettings, parseMailSettings } from './mail.config';
 import { parseProvidersSettings, ProvidersSettings } from './providers.config';
 import { parseSyncSettings, SyncSettings } from './sync.config';
 
-/**
- * The whole typed configuration. Each feature owns a namespace parsed by its own `parseXSettings(env, app)`.
- * Add a namespace here (one line in the interface, one in `loadConfig`).
- */
+// Each feature owns a namespace parsed by its own `parseXSettings(env, app)`.
 export interface AppConfig {
   app: AppSettings;
   auth: AuthSettings;

@@ -1,7 +1,7 @@
 import type { AppSettings } from './app.config';
 import { bool, ConfigError, Env, int, list, oneOf, optionalStr, secret, url } from './env';
 
-/** Failure modes the built-in sandbox brokerage can be told to simulate (config default or `sandbox_fail` query flag). */
+// Also selectable per request with the `sandbox_fail` query flag.
 export const SANDBOX_FAIL_MODES = [
   'none',
   'exchange_invalid_grant',
@@ -11,28 +11,27 @@ export const SANDBOX_FAIL_MODES = [
 ] as const;
 export type SandboxFailMode = (typeof SANDBOX_FAIL_MODES)[number];
 
-/** One brokerage's OAuth client configuration. The same shape drives every adapter (same HTTP code path). */
+// One shape for every adapter, so they share one HTTP code path.
 export interface BrokerageSettings {
   key: string;
   name: string;
-  /** False when credentials are missing: shown in the catalog, but connections cannot be created. */
+  // False when credentials are missing: listed in the catalog, but not connectable.
   enabled: boolean;
   clientId: string;
   clientSecret: string;
-  /** Issuer identifier, checked against the `iss` of an id_token when the brokerage returns one. */
+  // Checked against an id_token's `iss` when the brokerage returns one.
   issuer: string;
   authorizeUrl: string;
   tokenUrl: string;
   revokeUrl?: string;
-  /** Exact redirect URI registered at the brokerage; never taken from a request. */
+  // Never taken from a request.
   redirectUri: string;
   scopes: string[];
-  /** Lifetime of a refresh token from the first code exchange, not extended by refreshes (null: brokerage says). */
+  // From the first code exchange, not extended by refreshes (null: the brokerage says).
   refreshTokenLifetimeMs: number | null;
-  /** Token endpoint calls per minute this app may make (the brokerage's per-application budget). */
+  // The brokerage's per-application budget of token-endpoint calls.
   ratePerMinute: number;
   requestTimeoutMs: number;
-  /** Plain-http endpoints (the sandbox, local mocks); never in production. */
   allowInsecureRequests: boolean;
 }
 
@@ -43,29 +42,26 @@ export interface SandboxSettings extends BrokerageSettings {
 
 export interface ProvidersSettings {
   schwab: BrokerageSettings;
-  /** Undefined in production: the sandbox brokerage does not exist there. */
+  // Undefined in production: the sandbox brokerage does not exist there.
   sandbox?: SandboxSettings;
   stateTtlMs: number;
-  /** Refresh when less than this remains on the access token. */
   refreshThresholdMs: number;
-  /** A connection whose refresh token ends within this window is `expiring`. */
   expiringWindowMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
-  /** A forced refresh this soon after the last one answers with the current tokens, no brokerage call. */
+  // Within this, a forced refresh answers with the current tokens, no brokerage call.
   forcedRefreshCooldownMs: number;
-  /** Forced refreshes one user may have waiting on a brokerage at once (per instance); more answer 429. */
+  // Per instance; more answer 429.
   forcedRefreshesPerUser: number;
-  /** Share of a brokerage's rate budget one user's forced refreshes may take in a window (0-1]. */
   userRateShare: number;
-  /** How long a claimed refresh is exclusive: longer than the brokerage call can take (its timeout). */
+  // Longer than the brokerage call can take (its timeout).
   refreshLeaseMs: number;
   sweep: {
     enabled: boolean;
     intervalMs: number;
     batchSize: number;
     concurrency: number;
-    /** How long a claimed connection stays invisible to other sweepers if this one dies mid-refresh. */
+    // How long a dead sweeper's claim stays invisible to the others.
     leaseMs: number;
   };
 }

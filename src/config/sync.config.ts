@@ -10,16 +10,15 @@ export const SANDBOX_DATA_FAIL_MODES = [
 ] as const;
 export type SandboxDataFailMode = (typeof SANDBOX_DATA_FAIL_MODES)[number];
 
-/** Financial-data sync: schedule, windows, cross-instance claims, and the brokerages' data APIs. */
 export interface SyncSettings {
   enabled: boolean;
   intervalMs: number;
   tickMs: number;
   minIntervalMs: number;
   historyDays: number;
-  /** Later syncs re-read this many days before the last transaction date (de-duplicated). */
+  // Re-read before the last transaction date (de-duplicated).
   overlapDays: number;
-  /** A claimed sync is invisible to other instances this long; a crashed one lapses by itself. */
+  // A crashed instance's claim lapses by itself.
   leaseMs: number;
   batchSize: number;
   concurrency: number;

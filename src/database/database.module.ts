@@ -15,11 +15,7 @@ import { EmbeddedPostgres } from './embedded-postgres';
 import { registerEntities } from './entity-registry';
 import { AfterCommitDispatcher, Transactions } from './transactions';
 
-/**
- * The database seam. Everything that needs the database injects `DataSource` (or a repository built on it);
- * the DataSource itself comes only from the factory behind DATA_SOURCE_FACTORY, which tests replace with
- * `Test.createTestingModule(...).overrideProvider(DATA_SOURCE_FACTORY)` (see test/harness).
- */
+// Tests replace the factory with `overrideProvider(DATA_SOURCE_FACTORY)` (see test/harness).
 export interface DataSourceFactory {
   create(): Promise<DataSource>;
   destroy(dataSource: DataSource): Promise<void>;
@@ -94,7 +90,6 @@ class DatabaseLifecycle implements OnApplicationShutdown {
   exports: [DataSource, Transactions],
 })
 export class DatabaseModule {
-  /** A feature module declares the entities it owns; the DataSource is built with every registered one. */
   static forFeature(entities: Function[]): DynamicModule {
     registerEntities(entities);
     return { module: DatabaseFeatureModule };

@@ -1,7 +1,5 @@
-/**
- * Entities registered by their modules (`DatabaseModule.forFeature([...])`), collected when the module files
- * are loaded, so the DataSource built afterwards knows them without the database layer importing any module.
- */
+// Collected when the module files load, so the DataSource built afterwards knows them without the database
+// layer importing any module.
 const registered = new Set<Function>();
 
 export function registerEntities(entities: readonly Function[]): void {

@@ -8,23 +8,15 @@ import '../app.entities';
 import { buildDataSourceOptions, MIGRATIONS_GLOB } from './data-source.options';
 import { EmbeddedDatabaseLockedError, EmbeddedPostgres } from './embedded-postgres';
 
-/**
- * Migration command line behind the npm scripts:
- *   migration:run              apply pending migrations (each in its own transaction)
- *   migration:revert           undo the last applied migration
- *   migration:status           list applied / pending; exit 1 when any is pending (TypeORM's migration:show exits 0)
- *   migration:generate <Name>  write migrations/<timestamp>-<Name>.ts from the entity/schema diff; refuses an empty one
- * DATABASE_URL set → that PostgreSQL; unset → the embedded PGlite in the app's data directory (stop the app
- * first: PGlite cannot share its data directory between two processes).
- */
+// migration:status exits 1 when any is pending (TypeORM's migration:show exits 0). Without DATABASE_URL this
+// uses the embedded PGlite: stop the app first, PGlite cannot share its data directory between processes.
 
 const MIGRATIONS_DIR = dirname(MIGRATIONS_GLOB);
 const USAGE = 'usage: migrate.ts run | revert | status | generate <Name> [--timestamp <ms>]';
 
-/** A failure to report as one line (no stack trace) with exit code 1. */
 class CliError extends Error {}
 
-/** TypeORM's own generator template, so generated files look exactly like `typeorm migration:generate` output. */
+// TypeORM's own template, so generated files look exactly like `typeorm migration:generate` output.
 class MigrationTemplate extends MigrationGenerateCommand {
   static render(name: string, timestamp: number, up: Query[], down: Query[]): string {
     const line = (q: Query) =>
@@ -74,7 +66,6 @@ function migrationName(m: MigrationInterface): string {
   return m.name ?? m.constructor.name;
 }
 
-/** Migration class names end in their 13-digit timestamp (`Auth1764200000000`). */
 function timestampOf(name: string): number {
   return Number(/(\d{13})$/.exec(name)?.[1] ?? 0);
 }
@@ -92,7 +83,6 @@ async function revert(dataSource: DataSource): Promise<number> {
     console.log('No applied migrations to revert.');
     return 0;
   }
-  // undoLastMigration reverts the most recently applied one (highest id), whatever its timestamp.
   const last = [...executed].sort((a, b) => (b.id ?? 0) - (a.id ?? 0))[0];
   await dataSource.undoLastMigration({ transaction: 'each' });
   console.log(`Reverted ${last.name}`);

@@ -24,7 +24,7 @@ export type InputDefect =
   | { kind: 'malformed_unicode'; field: string }
   | { kind: 'forbidden_key'; field: string };
 
-/** Iterative, so a deep body cannot overflow this stack either; a lone surrogate makes validators throw URIError. */
+// Iterative, so a deep body cannot overflow this stack either; a lone surrogate makes validators throw URIError.
 export function findInputDefect(
   value: unknown,
   limits: InputLimits = DEFAULT_INPUT_LIMITS,
@@ -109,7 +109,7 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** Form and text bodies are CORS "simple" requests any web page can send without a preflight: JSON only. */
+// Form and text bodies are CORS "simple" requests any web page can send without a preflight.
 export function requireJsonBodies(formPaths: string[]) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (!hasBody(req) || formPaths.some((p) => req.path.startsWith(p))) return next();

@@ -23,7 +23,6 @@ export class FieldErrorSchema {
   @ApiProperty({ type: [String], example: ['email must be an email'] }) messages: string[];
 }
 
-/** RFC 9457 problem details as ProblemDetailsFilter renders them; extension members may follow. */
 export class Problem {
   @ApiProperty({ format: 'uri', example: 'https://dashtam.dev/problems/validation_failed' })
   type: string;
@@ -99,7 +98,7 @@ export function problemResponse(status: ProblemStatus): ResponseObject {
   };
 }
 
-/** Statuses beyond the shared ones (400, 413, 415, and 401 when authenticated), which the document completion adds. */
+// Beyond the shared ones (400, 413, 415, and 401 when authenticated), which the document completion adds.
 export function ApiProblems(...statuses: ProblemStatus[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ApiExtraModels(Problem),
@@ -107,7 +106,7 @@ export function ApiProblems(...statuses: ProblemStatus[]): MethodDecorator & Cla
   );
 }
 
-/** Readable operationIds; an operation not listed keeps its method name (a unit test checks uniqueness). */
+// An operation not listed keeps its method name (a unit test checks uniqueness).
 const OPERATION_IDS: Record<string, string> = {
   'AuthController.resend': 'resendVerification',
   'AuthController.refresh': 'refreshSession',
@@ -158,10 +157,8 @@ function publicOperations(app: INestApplication): Set<string> {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
-/**
- * Security follows `@Public()` as the AuthGuard does (a class-level `@ApiBearerAuth()` would cover the public OAuth
- * callback); `problemCodes` comes from the composition root because common/ cannot import the modules' enums.
- */
+// A class-level `@ApiBearerAuth()` would cover the public OAuth callback; `problemCodes` comes from the
+// composition root because common/ cannot import the modules' enums.
 export function completeOpenApiDocument(
   doc: OpenAPIObject,
   app: INestApplication,

@@ -31,7 +31,7 @@ export interface ProblemDetails {
   [extra: string]: unknown;
 }
 
-/** Thrown by the ValidationPipe's exceptionFactory so field errors survive into the problem body. */
+// Thrown by the ValidationPipe's exceptionFactory so field errors survive into the problem body.
 export class ValidationFailedException extends HttpException {
   constructor(readonly fieldErrors: FieldError[]) {
     super('Validation failed', HttpStatus.BAD_REQUEST);
@@ -40,11 +40,8 @@ export class ValidationFailedException extends HttpException {
 
 const TYPE_BASE = 'https://dashtam.dev/problems/';
 
-/**
- * Renders every error as RFC 9457 application/problem+json. Domain errors get their status and headers from
- * `domainErrors` (code → mapping, src/app.errors.ts); client mistakes keep a useful detail; anything unexpected
- * becomes a bare 500 whose body says nothing internal (the log line has the cause).
- */
+// RFC 9457 problem+json. Anything unexpected becomes a bare 500 whose body says nothing internal (the log line
+// has the cause).
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
@@ -106,8 +103,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         ?.code;
       if (code === '23505')
         return base(409, EdgeErrorCode.CONFLICT, 'The resource already exists.');
-      // Class 22 (data exception: bad text representation, NUL bytes, out-of-range numbers...) is always
-      // the client's value, never our fault.
+      // Class 22 (data exception: bad text, NUL bytes, out-of-range numbers) is always the client's value.
       if (code?.startsWith('22'))
         return base(400, EdgeErrorCode.INVALID_INPUT, 'A value has an invalid format.');
     }
@@ -155,7 +151,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     return base(500, EdgeErrorCode.INTERNAL_ERROR, 'An unexpected error occurred.');
   }
 
-  /** Response headers an error asks for (e.g. Retry-After); none for anything else. */
   headersOf(exception: unknown): Record<string, string> {
     if (exception instanceof AppException) return exception.headers;
     const mapping = this.mappingOf(exception);

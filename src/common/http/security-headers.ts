@@ -3,10 +3,8 @@ import helmet from 'helmet';
 
 const isUnder = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
-/**
- * Swagger UI needs inline scripts and styles; the JSON API needs neither. Over plain http,
- * `upgrade-insecure-requests` makes browsers fetch Swagger UI's assets over https: a blank page.
- */
+// Swagger UI needs inline scripts and styles; over plain http `upgrade-insecure-requests` would make browsers
+// fetch its assets over https: a blank page.
 export function securityHeaders(publicUrl: string, docsPath: string): RequestHandler {
   const upgrade = publicUrl.startsWith('https:') ? [] : null;
   const api = helmet({
@@ -26,7 +24,7 @@ export function securityHeaders(publicUrl: string, docsPath: string): RequestHan
   return (req, res, next) => (isUnder(req.path, docsPath) ? docs : api)(req, res, next);
 }
 
-/** Any API response may carry a credential (tokens, the binding cookie, account data): no cache may keep one. */
+// Any API response may carry a credential (tokens, the binding cookie, account data).
 export function noStore(docsPath: string): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (!isUnder(req.path, docsPath)) res.setHeader('Cache-Control', 'no-store');

@@ -1,10 +1,7 @@
 import { Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { BrokerageAccountEntity, DECIMAL } from './brokerage-account.entity';
 
-/**
- * Append-only, de-duplicated on the brokerage's id: a re-sync of an overlapping window inserts nothing.
- * (account_id, date, id) serves the newest-first keyset page, with or without a type filter.
- */
+// De-duplicated on the brokerage's id: a re-sync of an overlapping window inserts nothing.
 @Entity({ name: 'account_transactions' })
 @Index('UQ_account_transactions_account_external', ['accountId', 'externalId'], { unique: true })
 @Index('IDX_account_transactions_account_date', ['accountId', 'date', 'id'])
@@ -23,7 +20,7 @@ export class AccountTransactionEntity {
   @Column({ name: 'external_id', type: 'text' })
   externalId: string;
 
-  /** `YYYY-MM-DD` (TypeORM returns `date` columns as strings). */
+  // TypeORM returns `date` columns as strings.
   @Column({ type: 'date' })
   date: string;
 

@@ -21,10 +21,7 @@ export interface TransactionFilter {
   type?: string;
 }
 
-/**
- * The read side of financial data. Every lookup is scoped by the owner (`user_id`), so another user's ids read
- * exactly like unknown ones; a disconnected connection's accounts are deleted with it (migration trigger).
- */
+// Scoped by `user_id`, so another user's ids read exactly like unknown ones.
 @Injectable()
 export class AccountsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -63,10 +60,8 @@ export class AccountsRepository {
       .getMany();
   }
 
-  /**
-   * Newest first on (date, id), a keyset page: the row comparison walks the (account_id, date, id) index from the
-   * cursor on, so a deep page costs what the first one does. With a type filter the type index serves it.
-   */
+  // Keyset page on (date, id): the row comparison walks the index from the cursor, so a deep page costs
+  // what the first does.
   async transactions(
     accountId: string,
     filter: TransactionFilter,

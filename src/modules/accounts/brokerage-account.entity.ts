@@ -2,15 +2,11 @@ import { Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeo
 
 export type AccountStatus = 'open' | 'closed';
 
-/** NUMERIC(28,8): exact money and quantities; TypeORM hands them over as strings. */
+// TypeORM hands NUMERIC over as strings: exact.
 export const DECIMAL = { type: 'numeric', precision: 28, scale: 8 } as const;
 
-/**
- * One account at a brokerage, upserted by (connection, external id) on every sync. An account the brokerage
- * stops returning is `closed`, never deleted; the connection's disconnection deletes it (and, by cascade,
- * everything below it). The full account number is never stored: `number_last4` only; the brokerage's API
- * handle (Schwab's hashValue) is a secret in the encryption module (owner `brokerage_account`).
- */
+// Closed, never deleted, when the brokerage stops returning it; deleted with its connection. Only the last 4
+// digits of the number are stored; the API handle (Schwab's hashValue) is a secret (owner `brokerage_account`).
 @Entity({ name: 'brokerage_accounts' })
 @Index('UQ_brokerage_accounts_connection_external', ['connectionId', 'externalId'], {
   unique: true,
@@ -28,7 +24,7 @@ export class BrokerageAccountEntity {
   @Column({ name: 'connection_id', type: 'uuid' })
   connectionId: string;
 
-  /** Denormalised owner: every read is `WHERE user_id = $me`, one index, no join. */
+  // Denormalised: every read is `WHERE user_id = $me`, one index, no join.
   @Column({ name: 'user_id', type: 'uuid' })
   userId: string;
 

@@ -9,7 +9,6 @@ import type {
 
 export interface KnownAccount {
   externalId: string;
-  /** Date of the newest stored transaction, null when none yet. */
   lastTransactionDate: string | null;
 }
 
@@ -19,13 +18,10 @@ export interface UpsertedAccount {
   inserted: boolean;
 }
 
-/** Rows per multi-row INSERT: well below PostgreSQL's 65,535 bind parameters. */
+// Well below PostgreSQL's 65,535 bind parameters.
 const CHUNK = 500;
 
-/**
- * The sync's writes on financial data, inside the sync's one transaction (the caller's manager). Money goes to
- * PostgreSQL as decimal text and is stored in NUMERIC columns: no float on the way.
- */
+// Money goes to PostgreSQL as decimal text into NUMERIC columns: no float on the way.
 @Injectable()
 export class FinancialDataRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -42,7 +38,7 @@ export class FinancialDataRepository {
     );
   }
 
-  /** Upserts by (connection, external id): a returning account is reopened and its figures replaced. */
+  // A returning account is reopened and its figures replaced.
   async upsertAccounts(
     manager: EntityManager,
     owner: { connectionId: string; userId: string; providerKey: string },
@@ -80,7 +76,7 @@ export class FinancialDataRepository {
     return out;
   }
 
-  /** Accounts the brokerage no longer returns: closed, never deleted (their history stays). */
+  // Closed, never deleted: their history stays.
   async closeMissing(
     manager: EntityManager,
     connectionId: string,
@@ -119,7 +115,6 @@ export class FinancialDataRepository {
     );
   }
 
-  /** Appends what is new; a transaction already stored (same brokerage id) is skipped. Returns how many were added. */
   async appendTransactions(
     manager: EntityManager,
     accountId: string,
@@ -159,7 +154,6 @@ export class FinancialDataRepository {
   }
 }
 
-/** Multi-row INSERT in chunks; returns the number of rows inserted. */
 async function insertRows(
   manager: EntityManager,
   target: string,

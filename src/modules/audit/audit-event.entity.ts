@@ -1,9 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/**
- * One security-relevant event. Append-only: a trigger in the migration makes PostgreSQL itself refuse
- * UPDATE and DELETE on this table, so not even a buggy repository can rewrite history.
- */
+// Append-only: a trigger in the migration makes PostgreSQL itself refuse UPDATE and DELETE on this table.
 @Entity({ name: 'audit_events' })
 @Index('IDX_audit_events_user_created', ['userId', 'createdAt'])
 @Index('IDX_audit_events_type_created', ['type', 'createdAt'])

@@ -9,7 +9,7 @@ export interface AuditRecord {
   ip?: string | null;
   userAgent?: string | null;
   requestId?: string | null;
-  /** Context only: never a password, token, key or code (the table is permanent). */
+  // Never a password, token, key or code: the table is permanent.
   data?: Record<string, unknown>;
 }
 
@@ -22,10 +22,7 @@ export class AuditService {
     private readonly events: AuditEventsRepository,
   ) {}
 
-  /**
-   * Takes the caller's transaction manager so the event commits or rolls back with the change it records;
-   * `undefined` only for events that stand alone.
-   */
+  // The caller's manager, so the event commits or rolls back with the change it records.
   async record(manager: EntityManager | undefined, event: AuditRecord): Promise<void> {
     await this.events.append(manager ?? this.dataSource.manager, {
       type: event.type,

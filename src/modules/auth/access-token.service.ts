@@ -10,12 +10,10 @@ export interface AccessClaims {
   sessionId: string;
 }
 
-/** The JOSE `typ` of our access tokens (RFC 9068), so no other JWT we might ever sign passes as one. */
+// RFC 9068, so no other JWT we might ever sign passes as an access token.
 export const ACCESS_TOKEN_TYP = 'at+jwt';
-/**
- * HS256 only: this API both issues and verifies its tokens, so a shared secret is enough and the cheapest to
- * verify; nobody else needs a public key. The allow-list is what stops `alg: none` and algorithm confusion.
- */
+// HS256 only: this API issues and verifies its own tokens, so nobody needs a public key. The allow-list is what
+// stops `alg: none` and algorithm confusion.
 export const ACCESS_TOKEN_ALGS = ['HS256'];
 
 export class InvalidAccessToken extends Error {
@@ -54,7 +52,7 @@ export class AccessTokenService {
       .sign(this.signing.secret);
   }
 
-  /** Verifies signature (key chosen by `kid` from our ring only), alg, typ, iss, aud, exp, nbf; returns sub + sid. */
+  // The key is chosen by `kid` from our ring only.
   async verify(token: string): Promise<AccessClaims> {
     let kid: string | undefined;
     try {

@@ -14,7 +14,7 @@ import type { UserEntity } from './user.entity';
 
 class DecoyRollback extends Error {}
 
-/** What reaches an account's mailbox: single-use links (only their SHA-256 is stored) and notices. */
+// Only the SHA-256 of a link's token is stored.
 @Injectable()
 export class AccountMailService {
   private readonly logger = new Logger('Auth');
@@ -28,10 +28,8 @@ export class AccountMailService {
     @Inject(MAILER) private readonly mailer: Mailer,
   ) {}
 
-  /**
-   * When `work` returns false its writes roll back: unknown emails go through the same INSERTs as real ones so
-   * the timing does not tell them apart, yet nothing is kept or mailed (docs/auth.md, bench/auth-timing.ts).
-   */
+  // Unknown emails run the same INSERTs and roll back (`work` returns false), so timing does not tell them
+  // apart yet nothing is kept or mailed (docs/auth.md, bench/auth-timing.ts).
   async runLinkRequest(work: (tx: Tx) => Promise<boolean>): Promise<void> {
     try {
       await this.transactions.run(async (tx) => {
@@ -67,7 +65,7 @@ export class AccountMailService {
     return this.oneTimeTokens.isLive(this.dataSource.manager, purpose, sha256Hex(token), now);
   }
 
-  /** Uses a link's token once; the account's other outstanding links of that kind die with it. */
+  // The account's other outstanding links of that kind die with it.
   async redeem(
     tx: Tx,
     purpose: OneTimeTokenPurpose,
@@ -109,10 +107,8 @@ export class AccountMailService {
     return token;
   }
 
-  /**
-   * Mail leaves only after COMMIT, and without awaiting delivery: the response time must not reveal whether
-   * a mail was sent (enumeration), and an SMTP outage must not fail the request.
-   */
+  // After COMMIT and not awaited: response time must not reveal whether a mail was sent (enumeration), and an
+  // SMTP outage must not fail the request.
   private sendAfterCommit(tx: Tx, message: MailMessage): void {
     tx.afterCommit(() => {
       this.mailer

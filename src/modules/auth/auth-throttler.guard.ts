@@ -24,16 +24,9 @@ function signedInUser(context: ExecutionContext): string | undefined {
   return context.switchToHttp().getRequest<{ user?: { id?: string } }>().user?.id;
 }
 
-/**
- * Named throttlers on the auth routes that use AuthThrottlerGuard:
- * - `ip`: req.ip, which honours X-Forwarded-For only from TRUSTED_PROXIES via Express "trust proxy";
- * - `account`: the email in the body together with the client IP, so requests from an attacker's address
- *   use up that address's budget for the account, not the owner's;
- * - `account_global`: the email alone, a looser cap on one account from every address together;
- * - `user`: the signed-in user (change-password), so a stolen access token cannot guess at full speed.
- * Email/user throttlers are skipped on routes without one. Keys include the route, so login and register
- * have separate budgets.
- */
+// `ip` honours X-Forwarded-For only from TRUSTED_PROXIES; `account` keys the email with the client IP, so an
+// attacker's requests spend their own address's budget for the account, not the owner's; `account_global` is a
+// looser cap on the email alone; `user` stops a stolen access token guessing at full speed.
 export function authThrottlers(settings: AuthSettings): ThrottlerOptions[] {
   const { ttlMs, ipLimit, accountLimit, accountGlobalLimit } = settings.throttle;
   const noEmail = (context: ExecutionContext) => bodyEmail(context) === undefined;
@@ -66,16 +59,12 @@ export function authThrottlers(settings: AuthSettings): ThrottlerOptions[] {
   ];
 }
 
-/** Applied per route with `@UseGuards(AuthThrottlerGuard)`; answers 429 problem+json with Retry-After. */
 @Injectable()
 export class AuthThrottlerGuard extends ThrottlerGuard {
   private readonly storageLogger = new Logger('AuthThrottler');
   private storageDown = false;
 
-  /**
-   * A failing store (Redis down) must not become a 500, nor let requests through unthrottled: 503, logged
-   * once per outage rather than on every request.
-   */
+  // A failing store (Redis down) must not become a 500 nor let requests through: 503, logged once per outage.
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     let allowed: boolean;
     try {

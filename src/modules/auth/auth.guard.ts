@@ -24,11 +24,7 @@ export const unauthorized = () =>
     { 'WWW-Authenticate': 'Bearer' },
   );
 
-/**
- * The global guard (APP_GUARD): every route needs a valid bearer token unless marked `@Public()`. After the
- * JWT checks, one primary-key lookup confirms the session is still live, so logout takes effect at once on
- * every route. Then `@RequireVerifiedEmail()` and `@Roles()` are enforced.
- */
+// After the JWT checks, one primary-key lookup confirms the session is live, so logout takes effect at once.
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(

@@ -1,9 +1,7 @@
 import type { MailMessage } from '../mail/mailer';
 
-/**
- * The account mails. Links carry the one-time token in the URL fragment (`#token=`), which browsers never
- * send to a server or put in a Referer, so the token stays out of access logs (ASVS 14.2.1).
- */
+// The token travels in the URL fragment, which browsers never send to a server or put in a Referer, so it
+// stays out of access logs (ASVS 14.2.1).
 export const AuthMails = {
   verifyEmail(to: string, frontendUrl: string, token: string, ttlHours: number): MailMessage {
     const link = `${frontendUrl}/verify-email#token=${token}`;

@@ -33,10 +33,7 @@ class ThrottleStorageLifecycle implements OnApplicationShutdown {
   }
 }
 
-/**
- * Accounts, sessions and the global deny-by-default guard. Depends on the global AuditModule and MailModule.
- * Throttle counters live in memory, or in Redis when REDIS_URL is set (shared by every instance).
- */
+// Depends on the global AuditModule and MailModule.
 @Module({
   imports: [
     DatabaseModule.forFeature([

@@ -7,11 +7,7 @@ import { MailModule } from '../mail/mail.module';
 import { AuthModule } from './auth.module';
 import { RegistrationService } from './registration.service';
 
-/**
- * The password never comes from argv (it would land in shell history and `ps`): it is read from stdin when
- * piped (`printf '%s' "$PW" | npm run cli -- users:create-admin --email a@b.c`), otherwise prompted for
- * without echo.
- */
+// Never from argv (shell history, `ps`): read from stdin when piped, otherwise prompted for without echo.
 export async function readPassword(
   stdin: NodeJS.ReadStream = process.stdin,
   prompt = 'Password: ',
@@ -51,7 +47,6 @@ export async function readPassword(
   imports: [DatabaseModule, AuditModule, MailModule, AuthModule],
 })
 export class CreateAdminCommand implements CliCommand {
-  /** Replaceable in tests. */
   passwordSource: () => Promise<string> = () => readPassword();
 
   constructor(private readonly registration: RegistrationService) {}

@@ -10,7 +10,6 @@ import { PasswordService } from './password.service';
 import { SessionTokensService } from './session-tokens.service';
 import { UsersRepository } from './users.repository';
 
-/** Getting tokens: login (with lockout) and refresh-token rotation. */
 @Injectable()
 export class LoginService {
   constructor(

@@ -21,7 +21,7 @@ export class OneTimeTokensRepository {
     );
   }
 
-  /** Single use by construction: the UPDATE that marks it used is also the lookup. Returns the user id. */
+  // Single use by construction: the UPDATE that marks it used is also the lookup.
   async consume(
     manager: EntityManager,
     purpose: OneTimeTokenPurpose,
@@ -38,7 +38,7 @@ export class OneTimeTokensRepository {
     return rows.length ? rows[0].user_id : null;
   }
 
-  /** A read-only check, for refusing an unknown token before doing expensive work; `consume` still decides. */
+  // Refuses an unknown token before expensive work; `consume` still decides.
   async isLive(
     manager: EntityManager,
     purpose: OneTimeTokenPurpose,
@@ -53,7 +53,6 @@ export class OneTimeTokensRepository {
     return rows.length > 0;
   }
 
-  /** After one token of a kind is used, older outstanding ones of that kind die with it. */
   async invalidateAll(
     manager: EntityManager,
     userId: string,
@@ -66,7 +65,7 @@ export class OneTimeTokensRepository {
     );
   }
 
-  /** COMMIT without the WAL flush wait a rollback never has (~2 ms); for rows a crash may lose at no cost. */
+  // Skips the WAL flush wait (~2 ms), for rows a crash may lose at no cost.
   async skipCommitFlush(manager: EntityManager): Promise<void> {
     await manager.query(`SET LOCAL synchronous_commit = off`);
   }

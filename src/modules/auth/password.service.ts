@@ -5,10 +5,8 @@ import { InjectConfig } from '../../config';
 import { AuthError, AuthErrorCode } from './auth.errors';
 import type { LockoutPolicy } from './users.repository';
 
-/**
- * argon2id at the OWASP minimum, explicit so a change of library defaults cannot weaken it. The literal 2:
- * `Algorithm.Argon2id` is an ambient const enum, unusable with isolatedModules.
- */
+// OWASP minimum, explicit so a change of library defaults cannot weaken it. The literal 2: `Algorithm.Argon2id`
+// is an ambient const enum, unusable with isolatedModules.
 export const ARGON2_OPTIONS: Options = {
   algorithm: 2,
   memoryCost: 19456,
@@ -17,7 +15,7 @@ export const ARGON2_OPTIONS: Options = {
   outputLen: 32,
 };
 
-/** PASSWORD_HASHING=test (refused outside NODE_ENV=test): the suite hashes hundreds of passwords. */
+// Refused outside NODE_ENV=test: the suite hashes hundreds of passwords.
 export const TEST_ARGON2_OPTIONS: Options = { ...ARGON2_OPTIONS, memoryCost: 64, timeCost: 1 };
 
 export const PASSWORD_MIN = 8;
@@ -25,7 +23,7 @@ export const PASSWORD_MAX = 128;
 
 @Injectable()
 export class PasswordService implements OnModuleInit {
-  /** A real hash of a random password: unknown accounts verify against it so login timing does not differ. */
+  // Unknown accounts verify against it so login timing does not differ.
   private dummyHash?: Promise<string>;
   private readonly options: Options;
 

@@ -13,7 +13,6 @@ import { UsersRepository } from './users.repository';
 
 const invalidCurrentPassword = () => new AuthError(AuthErrorCode.INVALID_CURRENT_PASSWORD);
 
-/** Changing a known password, and resetting a forgotten one through a mailed link. */
 @Injectable()
 export class PasswordsService {
   constructor(
@@ -71,7 +70,6 @@ export class PasswordsService {
     });
   }
 
-  /** Always "accepted"; an existing account gets a single-use link. */
   async requestPasswordReset(emailInput: string, meta: RequestMeta): Promise<void> {
     const email = normalizeEmail(emailInput);
     const now = this.clock.now();
@@ -88,10 +86,7 @@ export class PasswordsService {
     });
   }
 
-  /**
-   * Sets the password, ends every session, clears any lockout and (the mailbox is proven) verifies the email.
-   * An unknown token is refused before the argon2 hash: a guessed token must not cost us a hash.
-   */
+  // An unknown token is refused before the argon2 hash: a guessed token must not cost us a hash.
   async confirmPasswordReset(
     input: { token: string; newPassword: string },
     meta: RequestMeta,

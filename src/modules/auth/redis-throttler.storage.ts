@@ -3,11 +3,8 @@ import type Redis from 'ioredis';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
-/**
- * Fixed window counter plus a block key, in one Lua script so that concurrent requests on several
- * instances never race between reading and writing. Returns hits, ms left in the window, blocked flag,
- * ms left in the block.
- */
+// One Lua script, so concurrent requests on several instances never race between reading and writing.
+// Returns hits, ms left in the window, blocked flag, ms left in the block.
 const SCRIPT = `
 local hitsKey, blockKey = KEYS[1], KEYS[2]
 local ttl, limit, blockMs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -30,10 +27,7 @@ end
 return {hits, windowLeft, 0, 0}
 `;
 
-/**
- * ThrottlerStorage on Redis, so several API instances share one budget per IP and per account.
- * (@nest-lab/throttler-storage-redis does not install next to Nest 12: npm ERESOLVE on its peer range.)
- */
+// @nest-lab/throttler-storage-redis does not install next to Nest 12 (npm ERESOLVE on its peer range).
 export class RedisThrottlerStorage implements ThrottlerStorage {
   constructor(
     private readonly redis: Redis,

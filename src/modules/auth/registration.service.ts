@@ -13,12 +13,10 @@ import { PasswordService } from './password.service';
 import { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
 
-/** Stands in for a missing account, in a rolled-back transaction or a same-shaped answer. */
 export function decoyUser(email: string, fields: Partial<UserEntity> = {}): UserEntity {
   return Object.assign(new UserEntity(), { id: randomUUID(), email, ...fields });
 }
 
-/** Sign-up, email verification and the CLI's admin bootstrap. */
 @Injectable()
 export class RegistrationService {
   constructor(
@@ -30,10 +28,7 @@ export class RegistrationService {
     private readonly mail: AccountMailService,
   ) {}
 
-  /**
-   * An existing address gets the same-shaped 201 and its owner a notice instead. The password is hashed in
-   * both cases so the two take the same time.
-   */
+  // An existing address gets the same-shaped 201 (its owner a notice); hashing in both cases equalises timing.
   async register(
     input: { email: string; password: string; name?: string | null },
     meta: RequestMeta,
@@ -80,7 +75,6 @@ export class RegistrationService {
     if (!ok) throw new AuthError(AuthErrorCode.INVALID_TOKEN);
   }
 
-  /** Always "accepted": only an existing, unverified account actually gets a new link. */
   async resendVerification(emailInput: string, meta: RequestMeta): Promise<void> {
     const email = normalizeEmail(emailInput);
     await this.mail.runLinkRequest(async (tx) => {
@@ -97,7 +91,7 @@ export class RegistrationService {
     });
   }
 
-  /** CLI bootstrap: creates a verified admin, or grants `admin` to an existing account (password untouched). */
+  // An existing account is granted `admin`, its password untouched.
   async createAdmin(
     emailInput: string,
     password: string,

@@ -15,7 +15,6 @@ export interface RefreshReuse {
   revoked: boolean;
 }
 
-/** Sessions as token families: opening one, and rotating its refresh token. */
 @Injectable()
 export class SessionTokensService {
   constructor(
@@ -47,10 +46,7 @@ export class SessionTokensService {
     return { sessionId, tokens: await this.pair(userId, sessionId, refreshToken) };
   }
 
-  /**
-   * Rotation by compare-and-swap. A token that was already rotated away (or loses a concurrent rotation of
-   * a live session) is reuse: the whole family is revoked and reported. Null when simply invalid.
-   */
+  // A token already rotated away (or losing a concurrent rotation) is reuse: the whole family is revoked.
   async rotate(
     manager: EntityManager,
     refreshToken: string,

@@ -1,10 +1,7 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/**
- * One login = one session = one refresh-token family. The current refresh token is stored only as its
- * SHA-256 (hex) under a unique index; rotation replaces it by compare-and-swap, and the superseded hash goes
- * to `rotated_refresh_tokens` so a replay is recognised as reuse.
- */
+// One login = one session = one refresh-token family. Only the SHA-256 of the current refresh token is stored;
+// superseded hashes go to `rotated_refresh_tokens` so a replay is recognised as reuse.
 @Entity({ name: 'sessions' })
 @Index('IDX_sessions_user', ['userId'])
 export class SessionEntity {
@@ -24,7 +21,7 @@ export class SessionEntity {
   @Column({ name: 'last_used_at', type: 'timestamptz' })
   lastUsedAt: Date;
 
-  /** Slides forward on each refresh, never past `absoluteExpiresAt`. */
+  // Slides forward on each refresh, never past `absoluteExpiresAt`.
   @Column({ name: 'idle_expires_at', type: 'timestamptz' })
   idleExpiresAt: Date;
 
@@ -44,7 +41,6 @@ export class SessionEntity {
   ip: string | null;
 }
 
-/** Refresh-token hashes a session has already rotated away from: presenting one is reuse. */
 @Entity({ name: 'rotated_refresh_tokens' })
 @Index('IDX_rotated_refresh_tokens_session', ['sessionId'])
 export class RotatedRefreshTokenEntity {

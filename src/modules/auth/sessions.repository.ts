@@ -3,7 +3,6 @@ import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../../database/query-result';
 import { SessionEntity } from './session.entity';
 
-/** What the guard needs per request: one primary-key lookup of the session joined to its user. */
 export interface LiveSession {
   userId: string;
   email: string;
@@ -19,7 +18,7 @@ export type RevokeReason =
   | 'refresh_reuse'
   | 'revoked_by_user';
 
-/** The guard's per-request query; exported so a test can EXPLAIN exactly this statement. */
+// Exported so a test can EXPLAIN exactly this statement.
 export const FIND_LIVE_SQL = `SELECT u.email, u.email_verified_at, u.roles
   FROM sessions s JOIN users u ON u.id = s.user_id
  WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL
@@ -62,7 +61,6 @@ export class SessionsRepository {
     return rows[0].id;
   }
 
-  /** The per-request liveness check (primary key of sessions, then of users). Null when revoked or expired. */
   async findLive(sessionId: string, userId: string, now: Date): Promise<LiveSession | null> {
     const rows: Array<{ email: string; email_verified_at: Date | null; roles: string[] }> =
       await queryRows(this.dataSource.manager, FIND_LIVE_SQL, [sessionId, userId, now]);
@@ -88,7 +86,7 @@ export class SessionsRepository {
     return manager.findOne(SessionEntity, { where: { refreshHash } });
   }
 
-  /** The session a rotated-away refresh token belonged to, if any (reuse detection). */
+  // Reuse detection.
   async findSessionIdByRotatedHash(
     manager: EntityManager,
     tokenHash: string,
@@ -101,10 +99,7 @@ export class SessionsRepository {
     return rows.length ? rows[0].session_id : null;
   }
 
-  /**
-   * Compare-and-swap rotation: succeeds only if the row still holds `oldHash` and is live. A concurrent
-   * rotation of the same token makes this match zero rows (the loser is treated as reuse).
-   */
+  // Compare-and-swap: a concurrent rotation of the same token matches zero rows (the loser is treated as reuse).
   async rotate(
     manager: EntityManager,
     values: {
@@ -161,7 +156,7 @@ export class SessionsRepository {
     return rows.length > 0;
   }
 
-  /** Revokes every live session of a user, optionally sparing one (change-password keeps the caller's). */
+  // Change-password spares the caller's.
   async revokeAllForUser(
     manager: EntityManager,
     userId: string,

@@ -7,11 +7,10 @@ export interface LockoutPolicy {
   threshold: number;
   baseSeconds: number;
   maxSeconds: number;
-  /** A failure older than this no longer counts: the next one starts again at 1. */
+  // An older failure no longer counts: the next one starts again at 1.
   decaySeconds: number;
 }
 
-/** All SQL on `users`. Methods take the transaction's manager; without one they use the pool. */
 @Injectable()
 export class UsersRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -28,7 +27,7 @@ export class UsersRepository {
     return this.m(manager).findOne(UserEntity, { where: { email } });
   }
 
-  /** Inserts unless the email exists (a concurrent registration included); returns the new row or null. */
+  // Race-safe against a concurrent registration of the same email; null when it exists.
   async insertIfAbsent(
     manager: EntityManager,
     values: {
@@ -73,7 +72,7 @@ export class UsersRepository {
     ]);
   }
 
-  /** New password; also clears any lockout (a successful reset must always give the owner access back). */
+  // Also clears any lockout: a successful reset must always give the owner access back.
   async setPassword(
     manager: EntityManager,
     userId: string,
@@ -93,7 +92,6 @@ export class UsersRepository {
     );
   }
 
-  /** Locks the row until the transaction ends and says whether the account is locked at `now`. */
   async isLockedForUpdate(manager: EntityManager, userId: string, now: Date): Promise<boolean> {
     const rows: Array<{ locked: boolean }> = await queryRows(
       manager,
@@ -110,13 +108,8 @@ export class UsersRepository {
     );
   }
 
-  /**
-   * Counts one failure atomically. From `threshold` consecutive failures on, the account locks for
-   * base·2^(failures−threshold) seconds, capped at `maxSeconds`. Failures while locked do not extend the lock,
-   * so an attacker cannot keep pushing it further out; the cap bounds every lock; a password reset clears it.
-   * The count decays: when the previous failure is older than `decaySeconds`, this one counts as the first, so
-   * a single stray failure long after a lock does not re-lock at the capped maximum.
-   */
+  // Locks for base·2^(failures−threshold) s, capped. Failures while locked do not extend the lock, so an attacker
+  // cannot push it further out; the count decays so a stray failure long after a lock does not re-lock at the cap.
   async recordFailure(
     manager: EntityManager,
     userId: string,

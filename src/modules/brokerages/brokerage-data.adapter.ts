@@ -1,11 +1,7 @@
 import { BrokerageError } from './brokerage-adapter';
 
-/**
- * The seam between the sync and a brokerage's data API (accounts, positions, transactions), separate from the
- * OAuth adapter: every brokerage is collected under BROKERAGE_DATA_ADAPTERS (a `Map<key, adapter>`), so tests
- * and new brokerages plug in through DI. Values come back normalised and validated: decimals as exact strings,
- * ISO 4217 currencies, dates `YYYY-MM-DD`; a payload that does not fit throws BrokeragePayloadError whole.
- */
+// Separate from the OAuth adapter. Values come back normalised and validated; a payload that does not fit
+// throws BrokeragePayloadError whole.
 export const BROKERAGE_DATA_ADAPTERS = Symbol('BROKERAGE_DATA_ADAPTERS');
 
 export type BrokerageDataAdapters = ReadonlyMap<string, BrokerageDataAdapter>;
@@ -31,14 +27,14 @@ export const TRANSACTION_TYPES = [
 ] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
-/** Who is asking: the connection (sandbox seeds on it) and a valid access token. Never log the token. */
+// Never log the token.
 export interface DataRequest {
   connectionId: string;
   accessToken: string;
 }
 
 export interface BrokerageAccountData {
-  /** The brokerage's stable id for the account, never the full account number. */
+  // Never the full account number.
   externalId: string;
   name: string;
   type: string;
@@ -47,7 +43,7 @@ export interface BrokerageAccountData {
   cash: string;
   marketValue: string;
   total: string;
-  /** Opaque per-account handle the brokerage's API wants back (Schwab's hashValue): a secret. */
+  // Opaque handle the brokerage's API wants back (Schwab's hashValue): a secret.
   apiHandle: string;
 }
 
@@ -86,10 +82,8 @@ export interface BrokerageDataAdapter {
   ): Promise<TransactionData[]>;
 }
 
-/**
- * A brokerage answered with something we cannot map. Temporary for the connection's state (the brokerage may
- * fix it), and nothing of the payload is stored. `path` names where it failed, never the value.
- */
+// Temporary for the connection's state (the brokerage may fix it); nothing of the payload is stored, and
+// `path` names where it failed, never the value.
 export class BrokeragePayloadError extends BrokerageError {
   constructor(readonly path: string) {
     super('temporary', 'malformed_payload');

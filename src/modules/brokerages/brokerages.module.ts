@@ -29,11 +29,7 @@ export function createBrokerageDataAdapters(
   return adapters;
 }
 
-/**
- * The brokerage adapters (no database, no HTTP routes of ours): a leaf used by `providers` (the OAuth flow) and
- * `tokens` (refresh, revoke), and their data APIs (BROKERAGE_DATA_ADAPTERS: accounts, positions, transactions) for
- * the sync. Tests replace either map to add doubles.
- */
+// A leaf: no database, no HTTP routes of ours. Tests replace either adapter map to add doubles.
 @Module({
   providers: [
     { provide: BROKERAGE_ADAPTERS, inject: [APP_CONFIG], useFactory: createBrokerageAdapters },

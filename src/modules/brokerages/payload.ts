@@ -1,14 +1,14 @@
 import { DecimalFormatError, roundDecimal } from '../../common/decimal';
 import { BrokeragePayloadError } from './brokerage-data.adapter';
 
-/** A JSON number as its source text (JSON.parse with source-text access): no detour through a float. */
+// Source text, so no detour through a float.
 export class JsonNumber {
   constructor(readonly source: string) {}
 }
 
 type Reviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
 
-/** JSON.parse that keeps every number as a JsonNumber (Node ≥ 21 passes the source text to the reviver). */
+// Node ≥ 21 passes the source text to the reviver.
 export function parseLosslessJson(text: string): unknown {
   const reviver: Reviver = (_key, value, context) =>
     typeof value === 'number' ? new JsonNumber(context!.source!) : value;
@@ -19,10 +19,7 @@ export function parseLosslessJson(text: string): unknown {
   }
 }
 
-/**
- * Typed reads of an untrusted, losslessly parsed payload. Each failure throws BrokeragePayloadError naming the
- * path (never the value, which may be an account number).
- */
+// Failures name the path, never the value (which may be an account number).
 export class Payload {
   constructor(
     readonly value: unknown,
@@ -46,7 +43,6 @@ export class Payload {
     return this.value.map((v, i) => new Payload(v, `${this.path}[${i}]`));
   }
 
-  /** Missing or null → []. */
   optionalArray(): Payload[] {
     return this.present ? this.array() : [];
   }
@@ -62,7 +58,6 @@ export class Payload {
     return this.present ? this.string() : null;
   }
 
-  /** An exact decimal from a JSON number (or a numeric string), normalised. */
   decimal(): string {
     const v = this.value;
     const text = v instanceof JsonNumber ? v.source : typeof v === 'string' ? v : undefined;
@@ -79,7 +74,6 @@ export class Payload {
     return this.present ? this.decimal() : null;
   }
 
-  /** The calendar date of an ISO date or date-time ("2025-04-23T19:59:12+0000" → "2025-04-23"). */
   date(): string {
     const m = /^(\d{4}-\d{2}-\d{2})(?:$|T)/.exec(typeof this.value === 'string' ? this.value : '');
     if (!m || !isCalendarDate(m[1])) throw new BrokeragePayloadError(this.path);

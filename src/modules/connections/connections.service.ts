@@ -9,7 +9,6 @@ import { ConnectionsRepository, PageCursor } from './connections.repository';
 import { ConnectionsError, ConnectionsErrorCode } from './connections.errors';
 import { ProviderConnectionEntity, SyncStatus } from './provider-connection.entity';
 
-/** What a status change needs to know about the connection. */
 export interface ConnectionRef {
   id: string;
   userId: string;
@@ -17,10 +16,7 @@ export interface ConnectionRef {
   status: ConnectionStatus;
 }
 
-/**
- * The only writer of provider_connections and connection_events: every status change goes through
- * `transition`, which checks the state machine and appends the trail entry in the caller's transaction.
- */
+// The only writer of provider_connections and connection_events.
 @Injectable()
 export class ConnectionsService {
   constructor(
@@ -56,7 +52,7 @@ export class ConnectionsService {
     return row;
   }
 
-  /** The caller's live connection; throws CONNECTION_NOT_FOUND for a missing, foreign or disconnected one. */
+  // Missing, foreign and disconnected connections are all CONNECTION_NOT_FOUND.
   async requireOwned(
     userId: string,
     id: string,
@@ -90,7 +86,6 @@ export class ConnectionsService {
     return updatedAt;
   }
 
-  /** Authorisation completed (first time or again): the status the tokens module chose, the connect time. */
   async markConnected(
     manager: EntityManager,
     row: ProviderConnectionEntity,
@@ -133,7 +128,7 @@ export class ConnectionsService {
     });
   }
 
-  /** A status change decided by the token lifecycle; the ones the user must act on are audited too. */
+  // The ones the user must act on are audited too.
   async transition(
     manager: EntityManager,
     ref: ConnectionRef,
@@ -158,10 +153,7 @@ export class ConnectionsService {
     }
   }
 
-  /**
-   * The financial-data sync's status on the connection (ConnectionView.syncStatus); `reason` undefined keeps the
-   * last failure's reason (a running retry still shows why the last one failed).
-   */
+  // `reason` undefined keeps the last failure's, so a running retry still shows why the last one failed.
   async setSyncStatus(
     manager: EntityManager,
     ids: string[],

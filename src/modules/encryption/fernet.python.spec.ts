@@ -1,12 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { Fernet, generateKey, MultiFernet } from './fernet';
 
-/**
- * Interoperability with Python's `cryptography.fernet` (the earlier backend's format): tokens made here
- * decrypt there and vice versa, including MultiFernet.rotate in both directions. Runs whenever python3 with
- * `cryptography` is installed (Debian: `apt-get install python3-cryptography`); otherwise the suite is
- * skipped and the reason printed, since the unit tier must not require Python.
- */
+// Interoperability with Python's `cryptography.fernet` (the earlier backend's format), both directions. Skipped
+// with the reason printed when python3-cryptography is absent: the unit tier must not require Python.
 const PYTHON = process.env.PYTHON ?? 'python3';
 const probe = spawnSync(
   PYTHON,

@@ -16,7 +16,6 @@ export class LivenessView {
   @ApiProperty({ enum: ['ok'] }) status: 'ok';
 }
 
-/** 200 only when every dependency is up; a 503 problem carries `checks` with each state. */
 export class ReadinessView implements Partial<Record<Dependency, CheckStatus>> {
   @ApiProperty({ enum: ['ok'] }) status: 'ok';
   @ApiProperty({ enum: ['up'] }) database: 'up';
@@ -29,10 +28,6 @@ const DOWN_DETAIL: Record<Dependency, string> = {
   redis: 'Redis is not reachable.',
 };
 
-/**
- * Probes for orchestrators: liveness never touches dependencies; readiness checks each dependency (the
- * database; Redis when REDIS_URL is set) and names the one that is down.
- */
 @ApiTags('health')
 @Public()
 @SkipThrottle()

@@ -7,7 +7,7 @@ import { HealthRepository } from './health.repository';
 export type CheckStatus = 'up' | 'down';
 export type Dependency = 'database' | 'redis';
 
-/** A dependency that does not answer within this long counts as down: a probe must not hang. */
+// A probe must not hang.
 const CHECK_TIMEOUT_MS = 3_000;
 
 function withTimeout<T>(work: Promise<T>): Promise<T> {
@@ -18,7 +18,7 @@ function withTimeout<T>(work: Promise<T>): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Redis gets its own connection so a probe never queues behind, or disturbs, the throttler's. */
+// Its own connection, so a probe never queues behind, or disturbs, the throttler's.
 @Injectable()
 export class ReadinessService implements OnApplicationShutdown {
   private readonly redis?: Redis;

@@ -22,10 +22,9 @@ import { OAuthStatesRepository } from './oauth-states.repository';
 import type { AuthorizationStartView } from './providers.dto';
 import { ProvidersError, ProvidersErrorCode } from './providers.errors';
 
-/** Owner type of the PKCE verifier secrets (owner id = the oauth_states row id). */
 export const VERIFIER_OWNER = 'oauth_state';
 
-/** Reasons the callback can report (`result=error&reason=<code>`): a fixed, documented vocabulary. */
+// A fixed, documented vocabulary for `result=error&reason=<code>`.
 export const AUTHORIZATION_FAILURES = [
   'invalid_state',
   'state_mismatch',
@@ -52,7 +51,7 @@ export type AuthorizationResult =
   | { result: 'connected'; connection: ProviderConnectionEntity }
   | { result: 'error'; reason: AuthorizationFailure; connectionId?: string };
 
-/** What the browser or client brought back from the brokerage (Schwab adds `session`, ignored). */
+// Schwab adds `session`, ignored.
 export interface CallbackParams {
   code?: string;
   state?: string;
@@ -60,7 +59,6 @@ export interface CallbackParams {
   iss?: string;
 }
 
-/** The OAuth authorisation-code + PKCE flow; tokens are the tokens module's, stored inside its transaction. */
 @Injectable()
 export class OAuthFlowService {
   private readonly logger = new Logger('Providers');
@@ -77,11 +75,8 @@ export class OAuthFlowService {
     @Inject(BROKERAGE_ADAPTERS) private readonly adapters: BrokerageAdapters,
   ) {}
 
-  /**
-   * Starts (or restarts, for re-authorisation) the flow: a 256-bit state stored only as its SHA-256, bound to
-   * the user and the connection, single-use, 10 minutes; PKCE S256 with the verifier kept encrypted server-side;
-   * the redirect URI comes from configuration only. Earlier pending states of this connection are discarded.
-   */
+  // The state is stored only as its SHA-256, single-use, bound to user and connection; the PKCE verifier stays
+  // encrypted server-side; the redirect URI comes from configuration only.
   async startAuthorization(
     userId: string,
     id: string,
@@ -132,14 +127,9 @@ export class OAuthFlowService {
     });
   }
 
-  /**
-   * Completes the flow for both callback styles. `expected` (JSON style) adds the caller's user and the
-   * connection in the path to the binding check. The state is consumed in its own committed transaction before
-   * the code is exchanged, so it is single-use even when the exchange fails; tokens, status and audit of a
-   * successful exchange are written in one transaction, so a failure leaves nothing half-made.
-   * `{ browser }` (browser style) is the binding cookie's value: a state started in another browser (a victim
-   * handed the attacker's authorization URL) is refused as `state_mismatch`, not consumed, no connection named.
-   */
+  // The state is consumed in its own committed transaction before the exchange, so it is single-use even when
+  // the exchange fails. `{ browser }` is the binding cookie: a state started in another browser (a victim handed
+  // the attacker's authorization URL) is refused as `state_mismatch`, not consumed, no connection named.
   async completeAuthorization(
     params: CallbackParams,
     meta: RequestMeta,

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, IsNull } from 'typeorm';
 import { OAuthStateEntity } from './oauth-state.entity';
 
-/** All SQL on oauth_states. */
 @Injectable()
 export class OAuthStatesRepository {
   async insert(manager: EntityManager, row: Omit<OAuthStateEntity, 'id'>): Promise<string> {
@@ -10,7 +9,7 @@ export class OAuthStatesRepository {
     return (result.identifiers[0] as { id: string }).id;
   }
 
-  /** Locks the state row so two callbacks racing with the same state cannot both consume it. */
+  // Two callbacks racing with the same state cannot both consume it.
   async lockByHash(manager: EntityManager, stateHash: string): Promise<OAuthStateEntity | null> {
     return manager
       .createQueryBuilder(OAuthStateEntity, 's')
@@ -23,7 +22,7 @@ export class OAuthStatesRepository {
     await manager.update(OAuthStateEntity, { id }, { consumedAt: now });
   }
 
-  /** Unconsumed states of a connection (a restarted flow supersedes them). */
+  // A restarted flow supersedes them.
   async pendingIds(manager: EntityManager, connectionId: string): Promise<string[]> {
     const rows = await manager.find(OAuthStateEntity, {
       select: { id: true },

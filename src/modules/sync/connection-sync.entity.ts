@@ -1,9 +1,6 @@
 import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
-/**
- * The sync schedule of one connection and its cross-instance claim: a claimer sets `lease_owner` and
- * `lease_until` (FOR UPDATE SKIP LOCKED), and only the lease owner may write the sync's result.
- */
+// Only the lease owner may write the sync's result.
 @Entity({ name: 'connection_syncs' })
 @Index('IDX_connection_syncs_next', ['nextSyncAt'])
 export class ConnectionSyncEntity {
@@ -27,7 +24,7 @@ export class ConnectionSyncEntity {
   @Column({ name: 'lease_until', type: 'timestamptz', nullable: true })
   leaseUntil: Date | null;
 
-  /** Last on-demand request: the minimum interval between two is counted from here or the last start. */
+  // The minimum interval between on-demand requests counts from here or the last start.
   @Column({ name: 'requested_at', type: 'timestamptz', nullable: true })
   requestedAt: Date | null;
 
@@ -37,7 +34,7 @@ export class ConnectionSyncEntity {
   @Column({ name: 'failure_count', type: 'integer', default: 0 })
   failureCount: number;
 
-  /** The connection is `degraded` because of a sync failure (not a token one): the next success heals it. */
+  // Degraded by a sync failure (not a token one): the next success heals it.
   @Column({ name: 'degraded_by_sync', type: 'boolean', default: false })
   degradedBySync: boolean;
 

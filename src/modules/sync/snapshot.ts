@@ -22,12 +22,8 @@ export interface AccountSnapshot {
 
 const DAY_MS = 86_400_000;
 
-/**
- * Everything a sync will write, fetched before any transaction opens (no pooled connection is held across a
- * brokerage call) and checked whole: one bad value anywhere and nothing is written.
- * Window per account: a new account gets `historyDays` (today included); a known one re-reads from its newest stored
- * transaction minus `overlapDays` (the de-duplication makes the overlap free).
- */
+// Fetched before any transaction opens (no pooled connection is held across a brokerage call) and checked whole.
+// A known account re-reads from its newest transaction minus `overlapDays`: de-duplication makes the overlap free.
 export async function fetchSnapshot(
   adapter: BrokerageDataAdapter,
   request: DataRequest,

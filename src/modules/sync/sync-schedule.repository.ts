@@ -4,12 +4,12 @@ import { queryRows } from '../../database/query-result';
 import { ConnectionSyncEntity } from './connection-sync.entity';
 import type { ConnectionStatus } from '../connections';
 
-/** Connection statuses a sync may run in (the ones whose tokens the refresh keeps usable). */
+// The statuses whose tokens the refresh keeps usable.
 export const SYNCABLE: readonly ConnectionStatus[] = ['active', 'expiring', 'degraded'];
 
 @Injectable()
 export class SyncScheduleRepository {
-  /** Gives every syncable connection without a schedule one, due at `now` (new connections sync at once). */
+  // Due at `now`: new connections sync at once.
   async ensureScheduled(manager: EntityManager, now: Date): Promise<void> {
     await manager.query(
       `INSERT INTO connection_syncs (connection_id, next_sync_at, updated_at)
@@ -46,11 +46,8 @@ export class SyncScheduleRepository {
     await manager.update(ConnectionSyncEntity, { connectionId }, patch);
   }
 
-  /**
-   * Claims up to `limit` due connections for `owner`: rows another instance is claiming are skipped (SKIP
-   * LOCKED) and the lease is written in the same statement, so after COMMIT no other instance sees them as due
-   * until the lease lapses (a crashed instance's claims free themselves).
-   */
+  // SKIP LOCKED, and the lease written in the same statement, so after COMMIT no other instance sees the rows as
+  // due until the lease lapses (a crashed instance's claims free themselves).
   async claimDue(
     manager: EntityManager,
     owner: string,
@@ -76,7 +73,7 @@ export class SyncScheduleRepository {
     return rows.map((r) => r.connection_id);
   }
 
-  /** Locks the row if `owner` still holds its lease; null means the claim was lost (lapsed and re-claimed). */
+  // Null: the claim was lost (lapsed and re-claimed).
   async lockLease(
     manager: EntityManager,
     connectionId: string,

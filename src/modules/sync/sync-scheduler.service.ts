@@ -19,12 +19,8 @@ export interface SyncPassReport {
 
 const JOB = 'financial-data-sync';
 
-/**
- * Runs due syncs (hourly per connection by default, or at once when requested). Each pass claims batches of
- * due connections (FOR UPDATE SKIP LOCKED + a lease, committed at once) so instances take disjoint batches and
- * a connection is synced by one instance at a time; the lease owner id is fresh per claim, and only its holder
- * may write the sync's result.
- */
+// Claims (SKIP LOCKED plus a lease, committed at once) keep a connection to one instance at a time; the lease
+// owner id is fresh per claim, and only its holder may write the sync's result.
 @Injectable()
 export class SyncSchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('SyncScheduler');
@@ -52,13 +48,13 @@ export class SyncSchedulerService implements OnApplicationBootstrap, OnApplicati
     if (this.scheduler.doesExist('interval', JOB)) this.scheduler.deleteInterval(JOB);
   }
 
-  /** Asks for a pass soon (an on-demand request); a no-op when the scheduler is off (tests drive runOnce). */
+  // A no-op when the scheduler is off (tests drive runOnce).
   nudge(): void {
     if (!this.config.sync.enabled) return;
     setImmediate(() => void this.tick());
   }
 
-  /** One pass; a tick arriving during a pass runs one more pass after it instead of stacking. */
+  // A tick during a pass runs one more pass after it instead of stacking.
   async tick(): Promise<void> {
     if (this.running) {
       this.again = true;

@@ -13,10 +13,7 @@ import { SyncSchedulerService } from './sync-scheduler.service';
 import { SyncController } from './sync.controller';
 import { SyncService } from './sync.service';
 
-/**
- * Background and on-demand sync of every connection's financial data, one instance per connection at a time.
- * SchedulerRegistry comes from ScheduleModule.forRoot() in TokensModule (a global provider).
- */
+// SchedulerRegistry comes from ScheduleModule.forRoot() in TokensModule (a global provider).
 @Module({
   imports: [
     AccountsModule,

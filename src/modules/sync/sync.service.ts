@@ -27,11 +27,8 @@ export interface SyncResult {
   transactionsAdded?: number;
 }
 
-/**
- * One sync of one connection, for a caller that holds its lease (the scheduler claimed it): token through the
- * refresh-aware getValidAccessToken, everything fetched and validated with no transaction open, then all of the
- * connection's changes written in one transaction — or, on any failure, none of them and a failure recorded.
- */
+// Everything is fetched and validated with no transaction open, then written in one transaction; on any failure
+// nothing is written and the failure is recorded. The caller holds the connection's lease.
 @Injectable()
 export class SyncService {
   private readonly logger = new Logger('Sync');
@@ -139,11 +136,7 @@ export class SyncService {
     });
   }
 
-  /**
-   * Maps a failure to the connection's state as token refresh does: reauth_required when the grant no longer
-   * reaches the data; degraded with backoff (at least Retry-After) otherwise. Token failures were already
-   * recorded on the connection by the tokens module: only the sync's own state changes then.
-   */
+  // Token failures were already recorded on the connection by the tokens module: only the sync's state changes.
   private async fail(conn: SyncConnection, leaseOwner: string, err: unknown): Promise<SyncResult> {
     const failure = classify(err);
     const s = this.config.sync;
@@ -209,7 +202,6 @@ interface Failure {
   status?: number;
   retryAfter?: string;
   retryAfterMs?: number;
-  /** The token path failed and already recorded the connection's state. */
   fromTokens: boolean;
 }
 

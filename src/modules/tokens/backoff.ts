@@ -1,11 +1,9 @@
-/** Randomness as a dependency (jitter), so tests pin it. Returns a number in [0, 1). */
+// Injected so tests pin the jitter; a number in [0, 1).
 export const RANDOM = Symbol('RANDOM');
 export type RandomSource = () => number;
 
-/**
- * Exponential backoff with "equal jitter": half the exponential step is fixed, half random, so retries of many
- * connections that failed together (a brokerage outage) spread out instead of returning in lockstep.
- */
+// Equal jitter: retries of connections that failed together (a brokerage outage) spread out instead of
+// returning in lockstep.
 export function backoffDelayMs(
   failureCount: number,
   baseMs: number,
@@ -18,7 +16,7 @@ export function backoffDelayMs(
 
 const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
 
-/** `Retry-After` as delta-seconds or an HTTP date; undefined when absent or unreadable. Capped at 24 h. */
+// Capped at 24 h.
 export function parseRetryAfterMs(value: string | undefined, now: Date): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();

@@ -1,10 +1,7 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/**
- * Metadata of one connection's current token set. The tokens themselves live encrypted in the encryption
- * module's `secrets` table (owner `provider_token`, this row's id; fields access_token, refresh_token,
- * id_token). One row per connection, updated in place, so the secrets stay bound to the same owner.
- */
+// The tokens live encrypted in `secrets` (owner `provider_token`, this row's id). One row per connection,
+// updated in place, so the secrets stay bound to the same owner.
 @Entity({ name: 'provider_tokens' })
 @Index('IDX_provider_tokens_due', ['providerKey', 'refreshDueAt'])
 export class ProviderTokenEntity {
@@ -21,11 +18,10 @@ export class ProviderTokenEntity {
   @Column({ name: 'access_token_expires_at', type: 'timestamptz' })
   accessTokenExpiresAt: Date;
 
-  /** The refresh token's hard end (Schwab: 7 days from the first exchange, not extended by refreshes). */
+  // Schwab: 7 days from the first exchange, not extended by refreshes.
   @Column({ name: 'refresh_token_expires_at', type: 'timestamptz', nullable: true })
   refreshTokenExpiresAt: Date | null;
 
-  /** When the current grant was obtained by exchanging an authorisation code. */
   @Column({ name: 'obtained_at', type: 'timestamptz' })
   obtainedAt: Date;
 
@@ -38,19 +34,18 @@ export class ProviderTokenEntity {
   @Column({ type: 'text', array: true, default: '{}' })
   scopes: string[];
 
-  /** When the sweep should next refresh (null: never, e.g. re-authorisation required). Also the sweep's lease. */
+  // Null: never (e.g. re-authorisation required). Also the sweep's lease.
   @Column({ name: 'refresh_due_at', type: 'timestamptz', nullable: true })
   refreshDueAt: Date | null;
 
-  /** Consecutive temporary failures; drives the exponential backoff. */
   @Column({ name: 'failure_count', type: 'integer', default: 0 })
   failureCount: number;
 
-  /** No brokerage call before this instant (backoff or Retry-After). */
+  // Backoff or Retry-After.
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
   nextAttemptAt: Date | null;
 
-  /** The claim of the refresh in progress (any instance): its id is the compare-and-swap token of the write. */
+  // Any instance's claim; its id is the compare-and-swap token of the write.
   @Column({ name: 'refresh_lease_id', type: 'uuid', nullable: true })
   refreshLeaseId: string | null;
 

@@ -3,7 +3,6 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { ConnectionStatus } from '../connections/connection-status';
 import { ProviderTokenEntity } from './provider-token.entity';
 
-/** A token row with its connection's status and owner (read, never written, here). */
 export interface TokenRow extends ProviderTokenEntity {
   status: ConnectionStatus;
   userId: string;
@@ -17,15 +16,11 @@ const COLUMNS = `t.id, t.connection_id AS "connectionId", t.provider_key AS "pro
   t.refresh_lease_id AS "refreshLeaseId", t.refresh_lease_until AS "refreshLeaseUntil",
   t.created_at AS "createdAt", t.updated_at AS "updatedAt", c.status, c.user_id AS "userId"`;
 
-/**
- * All SQL on provider_tokens. Reads join the connection's status (one indexed read on the hot path) and lock
- * the connection row; status changes are the connections module's (ConnectionsService.transition).
- */
+// Status changes are the connections module's (ConnectionsService.transition), never written here.
 @Injectable()
 export class ProviderTokensRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The hot path: one indexed read joining the connection's status. */
   async find(
     connectionId: string,
     manager: EntityManager = this.dataSource.manager,
@@ -38,17 +33,15 @@ export class ProviderTokensRepository {
     return rows[0] ?? null;
   }
 
-  /**
-   * Locks the connection row (FOR NO KEY UPDATE: enough to serialise with DELETE and the OAuth completion, which
-   * lock it FOR UPDATE). Every path locks the connection before the token row; the opposite order deadlocks.
-   */
+  // FOR NO KEY UPDATE serialises with DELETE and the OAuth completion (FOR UPDATE). Every path locks the
+  // connection before the token row; the opposite order deadlocks.
   async lockConnection(manager: EntityManager, connectionId: string): Promise<void> {
     await manager.query(`SELECT 1 FROM provider_connections WHERE id = $1 FOR NO KEY UPDATE`, [
       connectionId,
     ]);
   }
 
-  /** Same, holding the token row's lock until the transaction ends: the cross-instance single-flight. */
+  // Holds the token row lock until the transaction ends: the cross-instance single flight.
   async lock(manager: EntityManager, connectionId: string): Promise<TokenRow | null> {
     const rows: TokenRow[] = await manager.query(
       `SELECT ${COLUMNS} FROM provider_tokens t JOIN provider_connections c ON c.id = t.connection_id
@@ -58,10 +51,7 @@ export class ProviderTokensRepository {
     return rows[0] ?? null;
   }
 
-  /**
-   * The token row for writing a refresh result, only while `leaseId` is still its claim; locks the connection
-   * first, like every other path.
-   */
+  // Only while `leaseId` is still the row's claim.
   async lockClaimed(
     manager: EntityManager,
     connectionId: string,
@@ -95,11 +85,8 @@ export class ProviderTokensRepository {
     await manager.delete(ProviderTokenEntity, { id });
   }
 
-  /**
-   * Claims up to `limit` due connections of one brokerage for this sweeper: rows locked by another sweeper are
-   * skipped (SKIP LOCKED), and the claimed rows' `refresh_due_at` moves to `leaseUntil` in the same statement,
-   * so after COMMIT no other sweeper sees them as due (and a crashed sweeper's claim lapses by itself).
-   */
+  // SKIP LOCKED skips other sweepers' rows; moving refresh_due_at to `leaseUntil` in the same statement hides
+  // the claim from them after COMMIT, and a crashed sweeper's claim lapses by itself.
   async claimDue(
     manager: EntityManager,
     providerKey: string,

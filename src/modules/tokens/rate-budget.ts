@@ -1,13 +1,9 @@
 import type { BudgetShare, RefreshBudget } from './refresh-budget';
 
-/**
- * Token-endpoint calls per brokerage in a sliding 60-second window (Schwab allows ~120/min per application),
- * on the injected clock. In-process: each instance keeps its own window; with REDIS_URL the instances share
- * one (RedisRateBudget).
- */
+// Sliding 60 s window per brokerage (Schwab allows ~120/min per application). Per instance; with REDIS_URL the
+// instances share one (RedisRateBudget).
 export class RateBudget implements RefreshBudget {
   private readonly calls = new Map<string, number[]>();
-  /** Brokerages that answered 429: no calls before this instant (ms). */
   private readonly pausedUntil = new Map<string, number>();
 
   constructor(private readonly windowMs = 60_000) {}
@@ -17,12 +13,11 @@ export class RateBudget implements RefreshBudget {
     return Math.max(0, perWindow - this.prune(key, now).length);
   }
 
-  /** After a 429: nothing for this brokerage until `until` (its Retry-After). */
+  // `until` is the 429's Retry-After.
   pause(key: string, until: Date): void {
     this.pausedUntil.set(key, Math.max(this.pausedUntil.get(key) ?? 0, until.getTime()));
   }
 
-  /** When a call will next be allowed (now when one is available). */
   nextSlotAt(key: string, perWindow: number, now: Date): Date {
     if (this.available(key, perWindow, now) > 0) return now;
     const list = this.prune(key, now);

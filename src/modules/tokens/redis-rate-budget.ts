@@ -3,10 +3,7 @@ import type Redis from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { BudgetShare, RefreshBudget } from './refresh-budget';
 
-/**
- * The brokerage budget shared by every instance through Redis (rate-limiter-flexible, fixed 60 s windows on
- * Redis time). A pause after a 429 is one key with the pause's end as its expiry.
- */
+// Fixed 60 s windows on Redis time; a pause after a 429 is one key expiring at the pause's end.
 export class RedisRateBudget implements RefreshBudget, OnApplicationShutdown {
   private readonly limiters = new Map<number, RateLimiterRedis>();
 

@@ -8,12 +8,11 @@ import { TokensError, TokensErrorCode } from './tokens.errors';
 
 const DEFAULT_ACCESS_TTL_S = 1800;
 
-/** When a token is due, which status it earns, and whether a connection's tokens may be used at all. */
 @Injectable()
 export class TokenPolicy {
   constructor(@InjectConfig() private readonly config: AppConfig) {}
 
-  /** `expires_in`, or 30 minutes when the brokerage did not say. */
+  // 30 minutes when the brokerage did not say.
   accessExpiry(tokens: TokenSet, now: Date): Date {
     return new Date(now.getTime() + (tokens.expiresIn ?? DEFAULT_ACCESS_TTL_S) * 1000);
   }
@@ -25,7 +24,7 @@ export class TokenPolicy {
     );
   }
 
-  /** Threshold before expiry, but never sooner than halfway to it (a token shorter-lived than the threshold). */
+  // Never sooner than halfway to expiry (a token shorter-lived than the threshold).
   nextDue(accessExp: Date, now: Date): Date {
     const left = accessExp.getTime() - now.getTime();
     return new Date(

@@ -12,7 +12,6 @@ import { ProviderTokensRepository } from './provider-tokens.repository';
 import { TokenPolicy } from './token-policy';
 import { TokensError, TokensErrorCode } from './tokens.errors';
 
-/** Owner type of the token secrets in the encryption module; owner id = the provider_tokens row id. */
 export const TOKEN_SECRET_OWNER = 'provider_token';
 export const NO_LEASE = { refreshLeaseId: null, refreshLeaseUntil: null };
 
@@ -24,7 +23,6 @@ export interface TokenMetadata {
   scopes: string[];
 }
 
-/** The encrypted token set of each connection and its metadata row: store, read, destroy. */
 @Injectable()
 export class TokenStore {
   private readonly logger = new Logger('Tokens');
@@ -51,10 +49,7 @@ export class TokenStore {
     };
   }
 
-  /**
-   * Stores the tokens of a completed code exchange inside the caller's transaction (new connection or
-   * re-authorisation: the same row and secrets owner are reused). Returns the status the connection should take.
-   */
+  // New connection or re-authorisation: the same row and secrets owner are reused.
   async storeFromExchange(
     manager: EntityManager,
     connection: ConnectionRef,
@@ -111,10 +106,7 @@ export class TokenStore {
     return this.policy.statusAfterSuccess(refreshExp, now);
   }
 
-  /**
-   * Destroys a connection's tokens inside the caller's transaction; after COMMIT, revokes the refresh token at
-   * the brokerage when it supports revocation (best effort: a failure is logged, never surfaced).
-   */
+  // Revocation at the brokerage runs after COMMIT, best effort: a failure is logged, never surfaced.
   async destroy(tx: Tx, connectionId: string): Promise<void> {
     const row = await this.repo.lock(tx.manager, connectionId);
     if (!row) return;

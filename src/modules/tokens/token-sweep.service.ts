@@ -24,12 +24,8 @@ export interface SweepReport {
 
 const JOB = 'provider-token-sweep';
 
-/**
- * Keeps tokens fresh without a request waiting on it. Each pass, per brokerage: claim a batch of due
- * connections (FOR UPDATE SKIP LOCKED + a lease, committed at once, so concurrent sweepers on other instances
- * take disjoint batches), refresh them with bounded concurrency through the same single-flight path as the API,
- * and stop when nothing is due or the brokerage's rate budget for the current minute is used up.
- */
+// FOR UPDATE SKIP LOCKED plus a lease, committed at once, so sweepers on other instances take disjoint batches;
+// refreshes go through the same single-flight path as the API.
 @Injectable()
 export class TokenSweepService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TokenSweep');
@@ -57,7 +53,7 @@ export class TokenSweepService implements OnApplicationBootstrap, OnApplicationS
     if (this.scheduler.doesExist('interval', JOB)) this.scheduler.deleteInterval(JOB);
   }
 
-  /** One scheduled pass; overlapping ticks are skipped rather than stacked. */
+  // Overlapping ticks are skipped rather than stacked.
   async tick(): Promise<void> {
     if (this.running) return;
     this.running = true;
@@ -114,7 +110,6 @@ export class TokenSweepService implements OnApplicationBootstrap, OnApplicationS
   }
 }
 
-/** Runs `work` over `items` with at most `limit` in flight. */
 export async function runPool<T>(
   items: readonly T[],
   limit: number,

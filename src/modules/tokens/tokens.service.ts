@@ -19,13 +19,9 @@ import { TokenStore } from './token-store.service';
 import type { TokenMetadata } from './token-store.service';
 import { TokensError, TokensErrorCode } from './tokens.errors';
 
-/** How often a caller looks again while another instance holds the refresh lease of the same connection. */
 const LEASE_POLL_MS = 25;
 
-/**
- * `refreshed`: this call refreshed; `shared`: another caller or instance refreshed while we waited for the lock;
- * `fresh`: nothing to do; `failed`: see `error` (state already recorded).
- */
+// `shared`: another caller or instance refreshed while we waited; `failed`: state already recorded.
 export interface RefreshOutcome {
   result: 'refreshed' | 'shared' | 'fresh' | 'failed';
   error?: TokensError;
@@ -50,19 +46,12 @@ interface Flight {
   promise: Promise<RefreshOutcome>;
 }
 
-/**
- * Freshness of brokerage tokens (the module's entry point; storage is TokenStore's).
- *
- * Single-flight per connection, two layers: an in-process promise map (concurrent callers in this instance
- * share one promise, hence one brokerage call) and a lease on the token row (other instances see it, wait
- * without holding a connection, then reuse the result). Failures are recorded and committed, never thrown out
- * of a transaction, and the stored tokens are replaced only after the brokerage answered with new ones.
- */
+// Single flight per connection in two layers: an in-process promise map, and a lease on the token row that
+// other instances wait on without holding a connection. Failures are committed, never thrown out of a transaction.
 @Injectable()
 export class TokensService {
   private readonly logger = new Logger('Tokens');
   private readonly inflight = new Map<string, Flight>();
-  /** Flights started by forced refreshes, per user (this instance). */
   private readonly forcedBy = new ConcurrencyCap();
 
   constructor(
@@ -74,15 +63,10 @@ export class TokensService {
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
     @Inject(BROKERAGE_ADAPTERS) private readonly adapters: BrokerageAdapters,
-    /** Token-endpoint calls per brokerage (shared with the sweep, which only uses what is left). */
+    // Shared with the sweep, which only uses what is left.
     @Inject(REFRESH_BUDGET) readonly budget: RefreshBudget,
   ) {}
 
-  /**
-   * A usable access token for data fetching. Hot path (more than 5 minutes left): one row read and one
-   * decryption. Otherwise a single-flight refresh; if that fails temporarily while the current token still
-   * works, the current token is returned.
-   */
   async getValidAccessToken(connectionId: string): Promise<string> {
     const row = await this.repo.find(connectionId);
     this.assertUsable(row);
@@ -102,10 +86,7 @@ export class TokensService {
     return this.store.readAccessToken(row.id);
   }
 
-  /**
-   * Forced refresh for the API: concurrent calls share one brokerage call; failures are thrown as TokensError.
-   * With `userId`, at most `forcedRefreshesPerUser` of that user's connections wait on brokerages at once.
-   */
+  // With `userId`, at most `forcedRefreshesPerUser` of that user's connections wait on brokerages at once.
   async forceRefresh(connectionId: string, userId?: string): Promise<TokenMetadata> {
     const outcome = await this.refresh(connectionId, { force: true, userId });
     if (outcome.result === 'failed') throw outcome.error!;
@@ -115,10 +96,8 @@ export class TokensService {
     return meta;
   }
 
-  /**
-   * Single-flight refresh. A forced caller that finds a non-forced flight which did nothing starts its own.
-   * Joining a flight is free; starting one on behalf of `userId` counts against that user's cap.
-   */
+  // A forced caller that finds a non-forced flight which did nothing starts its own; only starting counts
+  // against the user's cap.
   async refresh(
     connectionId: string,
     opts: { force?: boolean; userId?: string } = {},
@@ -147,7 +126,6 @@ export class TokensService {
     return this.store.getMetadata(connectionId);
   }
 
-  /** See TokenStore.storeFromExchange (the OAuth completion stores through here). */
   storeFromExchange(
     manager: EntityManager,
     connection: ConnectionRef,
@@ -160,11 +138,8 @@ export class TokensService {
     return this.store.destroy(tx, connectionId);
   }
 
-  /**
-   * Claim, call, store: the brokerage call runs with no transaction open, so a slow brokerage holds no pooled
-   * connection. The claim (a lease on the token row, taken under the row lock in a short transaction) makes the
-   * call exclusive across instances; the result is written only if that lease is still ours (compare-and-swap).
-   */
+  // Claim, call, store: the brokerage call runs with no transaction open, so a slow brokerage holds no pooled
+  // connection; the lease makes it exclusive across instances and the result is written only if it is still ours.
   private async refreshLocked(
     connectionId: string,
     force: boolean,
@@ -177,7 +152,6 @@ export class TokensService {
       );
       if (claim.kind === 'done') return claim.outcome;
       if (claim.kind === 'call') return this.callAndStore(claim);
-      // Another instance is calling the brokerage for this connection: look again once it has written.
       if (Date.now() >= waitUntil)
         return { result: 'failed', error: TokensError.unavailable(claim.until, this.clock.now()) };
       await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
@@ -236,8 +210,7 @@ export class TokensService {
         await this.outcomes.requireReauth(m, r, new BrokerageError('reauth_required', code), now),
       );
     }
-    // Every token-endpoint call counts against the brokerage's budget (paused after a 429), forced ones too;
-    // one user's forced refreshes get at most their share of it, so they cannot starve everyone else.
+    // Forced calls count too; one user's get at most their share, so they cannot starve everyone else.
     const p = this.config.providers;
     const share = force
       ? {
@@ -248,8 +221,7 @@ export class TokensService {
     const refused = await this.budget.acquire(r.providerKey, adapter.ratePerMinute, now, share);
     if (refused)
       return done({ result: 'failed', error: TokensError.unavailable(refused.retryAt, now) });
-    // Started under the row lock, before the lease is written: no other claimer can read the row until the
-    // lease commits (moments later), and the call then runs on with no transaction open.
+    // Started under the row lock, before the lease is written: no other claimer can read the row until it commits.
     const call = adapter.refresh(secrets.refresh_token).then(
       (tokens): CallResult => ({ tokens }),
       (err: unknown): CallResult => ({ failure: adapter.classifyError(err) }),

@@ -11,11 +11,8 @@ import { BrokerageError, BrokeragePayloadError } from '../brokerage-data.adapter
 import type { SandboxAccount } from './sandbox-portfolio';
 import { sandboxAccounts, sandboxPositions, sandboxTransactions } from './sandbox-portfolio';
 
-/**
- * The sandbox brokerage's data API, in process: the portfolio of sandbox-portfolio.ts for the connection,
- * behind the same interface as Schwab. SANDBOX_DATA_FAIL simulates a refused token (401), a rate limit (429),
- * an outage (500), or a malformed answer on the second account's transactions (a failure mid-sync).
- */
+// SANDBOX_DATA_FAIL simulates a refused token (401), a rate limit (429), an outage (500), or a malformed answer
+// on the second account's transactions (a failure mid-sync).
 export class SandboxDataAdapter implements BrokerageDataAdapter {
   readonly key = 'sandbox';
 

@@ -11,9 +11,7 @@ interface Security {
   symbol: string;
   description: string;
   assetType: AssetType;
-  /** Base price in cents. */
   cents: number;
-  /** Quarterly dividend per share in cents (0: none). */
   dividendCents: number;
 }
 
@@ -115,7 +113,6 @@ const HOUR_MS = 3_600_000;
 
 interface Holding {
   security: Security;
-  /** Shares, up to 3 decimals for funds. */
   quantity: string;
   averagePrice: string;
 }
@@ -125,12 +122,8 @@ export interface SandboxAccount extends BrokerageAccountData {
   seed: number;
 }
 
-/**
- * A deterministic, realistic portfolio per connection: everything derives from a hash of the connection id
- * and from the time asked about (the injected clock), never from Math.random, so a re-sync in the same hour sees
- * the same values, prices move from hour to hour, and each past day always holds the same transactions.
- * The security universe is dealt out over the accounts: twelve positions in all.
- */
+// Derived from a hash of the connection id and the injected clock, never Math.random: a re-sync in the same
+// hour sees the same values, prices move hourly, and each past day always holds the same transactions.
 export function sandboxAccounts(connectionId: string, now: Date): SandboxAccount[] {
   const seed = seedOf(connectionId);
   const rand = prng(seed);
@@ -170,10 +163,6 @@ export function sandboxPositions(account: SandboxAccount, now: Date): PositionDa
   return account.holdings.map((h) => position(h, now, account.seed));
 }
 
-/**
- * The account's transactions dated `from`..`to` (inclusive, never after `now`): monthly deposits, fees and
- * interest, quarterly dividends of its holdings, and a few trades, each with an id stable for its day.
- */
 export function sandboxTransactions(
   account: SandboxAccount,
   from: string,
@@ -271,7 +260,6 @@ function position(h: Holding, now: Date, seed: number): PositionData {
   };
 }
 
-/** A smooth monthly swing plus an hourly wiggle, in whole cents (money funds stay at 1.00). */
 export function priceAt(security: Security, at: Date, seed: number): string {
   if (security.assetType === 'cash_equivalent') return cents(security.cents);
   const hours = Math.floor(at.getTime() / HOUR_MS);
@@ -286,7 +274,7 @@ function seedOf(text: string): number {
   return createHash('sha256').update(text).digest().readUInt32BE(0);
 }
 
-/** mulberry32: a tiny deterministic generator (not for secrets). */
+// mulberry32: deterministic, not for secrets.
 function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

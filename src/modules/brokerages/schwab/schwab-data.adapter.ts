@@ -32,10 +32,6 @@ const TRANSACTION_TYPES = [
 const MAX_WINDOW_DAYS = 365;
 const DAY_MS = 86_400_000;
 
-/**
- * Schwab Trader API (accounts and trading, read-only part). Three endpoints: accountNumbers (number → hashValue),
- * accounts with positions, and per-account transactions in windows of at most a year.
- */
 export class SchwabDataAdapter implements BrokerageDataAdapter {
   readonly key = 'schwab';
 
@@ -77,7 +73,7 @@ export class SchwabDataAdapter implements BrokerageDataAdapter {
     return out;
   }
 
-  /** One authenticated GET; the status decides the failure kind before the body is read. */
+  // The status decides the failure kind before the body is read.
   private async get(request: DataRequest, path: string): Promise<unknown> {
     let response: Response;
     try {

@@ -10,19 +10,16 @@ import type {
 import { BrokeragePayloadError } from '../brokerage-data.adapter';
 import { Payload } from '../payload';
 
-/** Schwab's Trader API accounts are in US dollars; its payloads carry no currency field. */
+// Schwab's Trader API payloads carry no currency field; its accounts are in US dollars.
 const USD = 'USD';
 
-/** A position list travels with its account from `listAccounts` to `getPositions` (one HTTP call for both). */
+// Positions travel with their account: one HTTP call serves listAccounts and getPositions.
 export interface SchwabAccountData extends BrokerageAccountData {
   positions: PositionData[];
 }
 
-/**
- * `GET /accounts/accountNumbers` + `GET /accounts?fields=positions` → accounts. The account number is joined to
- * its hashValue and then dropped: only its last 4 digits survive. The stable external id is a SHA-256 of the
- * hashValue (Schwab's own opaque token for the account), so nothing derived from the number itself is stored.
- */
+// Only the account number's last 4 digits survive; the external id is a SHA-256 of Schwab's opaque hashValue,
+// so nothing derived from the number itself is stored.
 export function mapSchwabAccounts(
   numbersJson: unknown,
   accountsJson: unknown,
@@ -75,10 +72,7 @@ export function mapSchwabPosition(p: Payload): PositionData {
   };
 }
 
-/**
- * `GET /accounts/{hash}/transactions` → transactions. Only VALID ones: a PENDING one comes back VALID (same
- * activityId) on a later sync. The security leg of a trade gives symbol, signed quantity and price.
- */
+// Only VALID ones: a PENDING transaction comes back VALID (same activityId) on a later sync.
 export function mapSchwabTransactions(json: unknown): TransactionData[] {
   const out: TransactionData[] = [];
   for (const t of new Payload(json).array()) {

@@ -4,11 +4,8 @@ import type { AppConfig } from '../../../../config';
 import { InjectConfig } from '../../../../config';
 import { SandboxOAuthController } from './sandbox-oauth.controller';
 
-/**
- * The sandbox brokerage's authorization server. Whether the sandbox exists is known only once the configuration
- * is injected, after the module graph is fixed; routes are mapped later (at `app.init()`), so dropping the
- * controller here leaves its routes unmapped (a plain 404, as for any unknown path) when the sandbox is off.
- */
+// Whether the sandbox exists is known only after the module graph is fixed; routes are mapped later (at
+// `app.init()`), so dropping the controller here leaves a plain 404 when the sandbox is off.
 @Module({ controllers: [SandboxOAuthController] })
 export class SandboxOAuthServerModule {
   constructor(@InjectConfig() config: AppConfig, modules: ModulesContainer) {
