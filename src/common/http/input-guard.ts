@@ -11,11 +11,11 @@ export interface InputLimits {
 
 export const DEFAULT_INPUT_LIMITS: InputLimits = { maxDepth: 16, maxKeys: 1000 };
 
-/** Keys class-transformer drops silently instead of reporting them as unknown: refused like any unknown field. */
-// With the u flag a valid pair is one astral code point, so only a lone surrogate matches (String#isWellFormed is ES2024).
+// With the u flag a valid pair is one code point, so only a lone surrogate matches (isWellFormed is ES2024).
 const LONE_SURROGATE = /\p{Cs}/u;
 const wellFormed = (s: string) => !LONE_SURROGATE.test(s);
 
+// Keys class-transformer drops silently instead of reporting them as unknown: refused like any unknown field.
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 export type InputDefect =
