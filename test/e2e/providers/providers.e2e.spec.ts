@@ -750,15 +750,12 @@ describe('disconnect and object-level authorization', () => {
       ['post', `/api/v1/providers/${id}/token/refresh`],
       ['get', `/api/v1/providers/${id}/events`],
     ];
+    type Agent = Record<string, (p: string) => import('supertest').Test>;
     for (const [method, path, body] of routes) {
-      const req = (http as unknown as Record<string, (p: string) => import('supertest').Test>)
-        [method](path)
-        .set(h);
+      const req = (http as unknown as Agent)[method](path).set(h);
       const res = await (body ? req.send(body) : req);
       expect([path, method, res.status]).toEqual([path, method, 404]);
-      const bad = (t.http() as unknown as Record<string, (p: string) => import('supertest').Test>)
-        [method](path.replace(id, 'not-a-uuid'))
-        .set(h);
+      const bad = (t.http() as unknown as Agent)[method](path.replace(id, 'not-a-uuid')).set(h);
       expect((await (body ? bad.send(body) : bad)).status).toBe(400);
     }
     // Still there for its owner.
