@@ -12,6 +12,7 @@ export async function createActiveConnection(
     userId: string;
     providerKey: string;
     accessToken: string;
+    refreshToken?: string;
     expiresIn?: number;
     now?: Date;
   },
@@ -34,7 +35,7 @@ export async function createActiveConnection(
       { id: conn.id, userId: opts.userId, providerKey: opts.providerKey, status: 'active' },
       {
         accessToken: opts.accessToken,
-        refreshToken: `rt-${conn.id}`,
+        refreshToken: opts.refreshToken ?? `rt-${conn.id}`,
         expiresIn: opts.expiresIn ?? 3600,
       },
     );

@@ -1,9 +1,7 @@
+import { createActiveConnection } from '../../factories/connection.factory';
 import { DATA_SOURCE_FACTORY } from '../../../src/database/database.module';
-import { Transactions } from '../../../src/database/transactions';
 import { BROKERAGE_ADAPTERS } from '../../../src/modules/brokerages/brokerage-adapter';
 import type { TokenSet } from '../../../src/modules/brokerages/brokerage-adapter';
-import { ConnectionsRepository } from '../../../src/modules/connections/connections.repository';
-import { TokensService } from '../../../src/modules/tokens/tokens.service';
 import { createAuthenticatedUser } from '../../factories/auth.factory';
 import { describeRealCommit, RealCommitApp } from '../../harness';
 import { FakeAdapter } from '../../integration/tokens/fake-adapter';
@@ -67,32 +65,16 @@ describeRealCommit(
       const owner = await createAuthenticatedUser(app);
       const bystander = await createAuthenticatedUser(app);
       const ids: string[] = [];
-      const now = new Date();
-      await app.get<Transactions>(Transactions).run(async (tx) => {
-        for (let i = 0; i < REFRESHES; i++) {
-          const conn = await app
-            .get<ConnectionsRepository>(ConnectionsRepository)
-            .insert(tx.manager, {
-              userId: owner.userId,
-              providerKey: 'slow',
-              alias: null,
-              status: 'active',
-              statusReason: null,
-              connectedAt: now,
-              disconnectedAt: null,
-              createdAt: now,
-              updatedAt: now,
-            });
-          await app
-            .get<TokensService>(TokensService)
-            .storeFromExchange(
-              tx.manager,
-              { id: conn.id, userId: owner.userId, providerKey: 'slow', status: 'active' },
-              { accessToken: `at-${i}`, refreshToken: `rt-${i}`, expiresIn: 1800 },
-            );
-          ids.push(conn.id);
-        }
-      });
+      for (let i = 0; i < REFRESHES; i++)
+        ids.push(
+          await createActiveConnection(app, {
+            userId: owner.userId,
+            providerKey: 'slow',
+            accessToken: `at-${i}`,
+            refreshToken: `rt-${i}`,
+            expiresIn: 1800,
+          }),
+        );
 
       const refreshes = ids.map((id) =>
         app

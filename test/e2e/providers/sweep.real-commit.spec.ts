@@ -1,6 +1,5 @@
+import { createActiveConnection } from '../../factories/connection.factory';
 import { randomUUID } from 'node:crypto';
-import { Transactions } from '../../../src/database/transactions';
-import { ConnectionsRepository } from '../../../src/modules/connections/connections.repository';
 import { TokenSweepService } from '../../../src/modules/tokens/token-sweep.service';
 import { TokensService } from '../../../src/modules/tokens/tokens.service';
 import { describeRealCommit, RealCommitApp } from '../../harness';
@@ -27,32 +26,16 @@ describeRealCommit(
       a = await db.createApp({ env });
       b = await db.createApp({ env });
       // N active Schwab connections, each with its own refresh token, stored through the real code path.
-      const now = new Date();
-      await a.get<Transactions>(Transactions).run(async (tx) => {
-        for (let i = 0; i < N; i++) {
-          const conn = await a
-            .get<ConnectionsRepository>(ConnectionsRepository)
-            .insert(tx.manager, {
-              userId: randomUUID(),
-              providerKey: 'schwab',
-              alias: null,
-              status: 'active',
-              statusReason: null,
-              connectedAt: now,
-              disconnectedAt: null,
-              createdAt: now,
-              updatedAt: now,
-            });
-          await a
-            .get<TokensService>(TokensService)
-            .storeFromExchange(
-              tx.manager,
-              { id: conn.id, userId: conn.userId, providerKey: 'schwab', status: 'active' },
-              { accessToken: `at-${i}`, refreshToken: `rt-${i}`, expiresIn: 1800 },
-            );
-          ids.push(conn.id);
-        }
-      });
+      for (let i = 0; i < N; i++)
+        ids.push(
+          await createActiveConnection(a, {
+            userId: randomUUID(),
+            providerKey: 'schwab',
+            accessToken: `at-${i}`,
+            refreshToken: `rt-${i}`,
+            expiresIn: 1800,
+          }),
+        );
     }, 60_000);
     afterAll(() => mock.stop());
 
