@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
@@ -35,4 +37,43 @@ export function benchDatabase(prefix: string): { adminUrl: string; dbName: strin
   const u = new URL(adminUrl);
   u.pathname = `/${dbName}`;
   return { adminUrl, dbName, dbUrl: u.toString() };
+}
+
+/**
+ * Starts `count` copies of `script --worker`, waits until each prints `@@ready`, releases them together with a
+ * `go` line and resolves with what each prints after `@@result ` (JSON). Log lines may share stdout, so only
+ * marked lines count.
+ */
+export async function runWorkers<R>(
+  count: number,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  label: string,
+): Promise<R[]> {
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['-r', `${__dirname}/../scripts/register-ts.cjs`, script, '--worker'], {
+      env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  const channels = children.map((c) => {
+    const waiting = new Map<string, (rest: string) => void>();
+    createInterface({ input: c.stdout }).on('line', (line) => {
+      for (const [marker, resolve] of waiting)
+        if (line.startsWith(marker)) resolve(line.slice(marker.length));
+    });
+    return (marker: string) =>
+      new Promise<string>((resolve, reject) => {
+        waiting.set(marker, resolve);
+        c.once('exit', (code) => reject(new Error(`${label} exited with ${code}`)));
+      });
+  });
+  await Promise.all(channels.map((wait) => wait('@@ready')));
+  const results = channels.map((wait) => wait('@@result ').then((j) => JSON.parse(j) as R));
+  for (const c of children) c.stdin.write('go\n');
+  const out = await Promise.all(results);
+  await Promise.all(
+    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+  );
+  return out;
 }

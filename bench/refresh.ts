@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
-import { benchDatabase, numberArg } from './measure';
+import { benchDatabase, numberArg, runWorkers } from './measure';
 import { DataSource as DataSourceClass } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import type { AppModule as AppModuleT } from '../src/app.module';
@@ -145,38 +145,13 @@ interface WorkerResult {
   latencies: number[];
 }
 
-async function runSweepers(count: number, mockUrl: string): Promise<WorkerResult[]> {
-  const env = { ...process.env, ...appEnv(mockUrl) };
-  const children = Array.from({ length: count }, () =>
-    spawn(
-      process.execPath,
-      ['-r', `${__dirname}/../scripts/register-ts.cjs`, __filename, '--worker'],
-      { env, stdio: ['pipe', 'pipe', 'inherit'] },
-    ),
+function runSweepers(count: number, mockUrl: string): Promise<WorkerResult[]> {
+  return runWorkers<WorkerResult>(
+    count,
+    __filename,
+    { ...process.env, ...appEnv(mockUrl) },
+    'sweeper',
   );
-  // One reader per child; log lines may share stdout, so only lines with a marker count.
-  const channels = children.map((c) => {
-    const waiting = new Map<string, (rest: string) => void>();
-    createInterface({ input: c.stdout }).on('line', (line) => {
-      for (const [marker, resolve] of waiting)
-        if (line.startsWith(marker)) resolve(line.slice(marker.length));
-    });
-    return (marker: string) =>
-      new Promise<string>((resolve, reject) => {
-        waiting.set(marker, resolve);
-        c.once('exit', (code) => reject(new Error(`sweeper exited with ${code}`)));
-      });
-  });
-  await Promise.all(channels.map((wait) => wait('@@ready')));
-  const results = channels.map((wait) =>
-    wait('@@result ').then((json) => JSON.parse(json) as WorkerResult),
-  );
-  for (const c of children) c.stdin.write('go\n');
-  const out = await Promise.all(results);
-  await Promise.all(
-    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
-  );
-  return out;
 }
 
 function pct(sorted: number[], p: number): number {

@@ -17,13 +17,12 @@
  * page and of a page deep in the keyset (cursor at 90 % of the rows). The scratch database is dropped at the end.
  */
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Client } from 'pg';
-import { benchDatabase, numberArg } from './measure';
+import { benchDatabase, numberArg, runWorkers } from './measure';
 import { DataSource } from 'typeorm';
 import type { AppModule as AppModuleT } from '../src/app.module';
 import type { APP_OPTIONS as APP_OPTIONS_T, configureApp as configureAppT } from '../src/app.setup';
@@ -166,36 +165,16 @@ function responder(req: StandInRequest): StandInResponse {
   return json(`[${txs.join(',')}]`);
 }
 
-async function runInstances(count: number, standInUrl: string) {
+interface InstanceResult {
+  startedAt: number;
+  finishedAt: number;
+  synced: number;
+  failed: number;
+}
+
+function runInstances(count: number, standInUrl: string): Promise<InstanceResult[]> {
   const env = { ...process.env, ...appEnv(standInUrl) };
-  const children = Array.from({ length: count }, () =>
-    spawn(
-      process.execPath,
-      ['-r', `${__dirname}/../scripts/register-ts.cjs`, __filename, '--worker'],
-      { env, stdio: ['pipe', 'pipe', 'inherit'] },
-    ),
-  );
-  const channels = children.map((c) => {
-    const waiting = new Map<string, (rest: string) => void>();
-    createInterface({ input: c.stdout }).on('line', (line) => {
-      for (const [marker, resolve] of waiting)
-        if (line.startsWith(marker)) resolve(line.slice(marker.length));
-    });
-    return (marker: string) =>
-      new Promise<string>((resolve, reject) => {
-        waiting.set(marker, resolve);
-        c.once('exit', (code) => reject(new Error(`instance exited with ${code}`)));
-      });
-  });
-  await Promise.all(channels.map((wait) => wait('@@ready')));
-  const results = channels.map((wait) =>
-    wait('@@result ').then(
-      (j) =>
-        JSON.parse(j) as { startedAt: number; finishedAt: number; synced: number; failed: number },
-    ),
-  );
-  for (const c of children) c.stdin.write('go\n');
-  return Promise.all(results);
+  return runWorkers<InstanceResult>(count, __filename, env, 'instance');
 }
 
 const pct = (sorted: number[], p: number) =>
