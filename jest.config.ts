@@ -39,6 +39,7 @@ const base = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform,
+  runtime: '<rootDir>/test/harness/code-cache-runtime.cjs',
 };
 
 const database = {

@@ -46,6 +46,17 @@ function transpile(source, filename) {
   return ts.transpileModule(source, { compilerOptions, fileName: filename }).outputText;
 }
 
+// nodenext wants `import('./x.js')` in the source, which is what `nest build` emits next to it: here the .ts is there.
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function resolveTsSibling(request, parent, ...rest) {
+  try {
+    return resolveFilename.call(this, request, parent, ...rest);
+  } catch (err) {
+    if (!request.startsWith('.') || !request.endsWith('.js')) throw err;
+    return resolveFilename.call(this, `${request.slice(0, -3)}.ts`, parent, ...rest);
+  }
+};
+
 Module._extensions['.ts'] = function compileTypeScript(module, filename) {
   const source = readFileSync(filename, 'utf8');
   const key = createHash('sha256')

@@ -1,14 +1,13 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule } from './app.module';
-import { APP_OPTIONS, configureApp } from './app.setup';
-import { ConfigError, loadConfig, loadEnvFile } from './config';
+import { loadConfig } from './config/config';
+import { ConfigError } from './config/env';
+import { loadEnvFile } from './config/env-file';
 import { assertDataDirFree, EmbeddedDatabaseLockedError } from './database/embedded-postgres';
 
 async function bootstrap(): Promise<void> {
-  // Before Nest starts, so a bad variable is one clear line and exit code 1.
+  // Before Nest starts, so a bad variable is one clear line and exit code 1; Nest and the app are loaded
+  // only once the configuration is valid (a second of module loading a mistake need not wait for).
   let config;
   try {
     loadEnvFile();
@@ -21,6 +20,13 @@ async function bootstrap(): Promise<void> {
     }
     throw err;
   }
+  const [{ Logger }, { NestFactory }, { AppModule }, { APP_OPTIONS, configureApp }] =
+    await Promise.all([
+      import('@nestjs/common'),
+      import('@nestjs/core'),
+      import('./app.module.js'),
+      import('./app.setup.js'),
+    ]);
   const app = await NestFactory.create<NestExpressApplication>(AppModule, APP_OPTIONS);
   configureApp(app);
   await app.listen(config.app.port, config.app.host);

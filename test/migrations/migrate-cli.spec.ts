@@ -1,13 +1,18 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createDatabase, dropDatabase, withAdmin } from '../harness/db-admin';
+import { ENV, testServer, withDatabase } from '../harness/test-env';
+import { freshPgliteDir } from '../support/pglite-dir';
 import { Exit, ROOT, runTs } from '../support/run-ts';
 
 /**
  * The migration command line (src/database/migrate.ts, run like the npm migration:* scripts) as a process, on a
- * throwaway embedded PGlite directory (DATABASE_URL unset), so it runs with or without a PostgreSQL server.
+ * fresh database: an empty throwaway database on the PostgreSQL server (DATABASE_URL, as in production), or on
+ * the fallback an embedded PGlite directory (PGLITE_DIR; env-file.e2e and embedded-lock run it there as well).
  * The point of `status`: unlike TypeORM's migration:show it exits non-zero while anything is pending.
  */
+const onPostgres = testServer() === 'postgres';
 const MIGRATIONS = join(ROOT, 'migrations');
 
 const migrate = (args: string[], env: Record<string, string>): Promise<Exit> =>
@@ -23,18 +28,32 @@ const classNameOf = (file: string) => {
   return `${name}${ts}`;
 };
 
-describe('migration CLI on an embedded database', () => {
+describe(`migration CLI on a fresh ${onPostgres ? 'PostgreSQL' : 'embedded'} database`, () => {
+  const adminUrl = process.env[ENV.adminUrl]!;
+  const database = `dashtam_cli_${process.env[ENV.runId]}`;
   let dir: string;
   let env: Record<string, string>;
   const files = migrationFiles();
   const names = files.map(classNameOf);
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dashtam-migrate-'));
-    env = { PGLITE_DIR: join(dir, 'pglite') };
+    if (onPostgres) {
+      await withAdmin(adminUrl, async (c) => {
+        await dropDatabase(c, database);
+        await createDatabase(c, database);
+      });
+      env = { DATABASE_URL: withDatabase(adminUrl, database) };
+    } else {
+      await freshPgliteDir(join(dir, 'pglite'));
+      env = { PGLITE_DIR: join(dir, 'pglite') };
+    }
   });
 
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (onPostgres) await withAdmin(adminUrl, (c) => dropDatabase(c, database));
+  });
 
   it('status on a fresh database lists everything pending and exits 1', async () => {
     const r = await migrate(['status'], env);

@@ -7,12 +7,23 @@ import { createInterface } from 'node:readline';
 import { generateKey } from '../../../src/modules/encryption/fernet';
 import { keyIdOf } from '../../../src/modules/encryption/key-ring';
 import { ENV, testServer, workerDatabaseUrl } from '../../harness/test-env';
-import { NODE_FLAGS, ROOT, runTs } from '../../support/run-ts';
+import { freshPgliteDir } from '../../support/pglite-dir';
+import { childEnv, NODE_FLAGS, ROOT, runTs } from '../../support/run-ts';
 
 /**
  * `.env` in the working directory is honoured by every entry point, as its own process: the server
  * (src/main.ts), the operator CLI (src/cli.ts) and the migration CLI (src/database/migrate.ts).
+ * The server and the operator CLI use the database `.env` names: on a PostgreSQL server this worker's
+ * database (they only read it; teardown checks it still matches the template), else a fresh PGlite directory.
  */
+const onServer = process.env[ENV.server] === 'postgres';
+
+async function databaseSettings(name: string): Promise<Record<string, string>> {
+  if (onServer) return { DATABASE_URL: workerDatabaseUrl() };
+  await freshPgliteDir(join(dir, name));
+  return { PGLITE_DIR: `./${name}` };
+}
+
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'dashtam-dotenv-'))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +53,7 @@ function startServer(): Promise<{ child: ChildProcess; output: () => string }> {
     [...NODE_FLAGS, '-r', join(ROOT, 'scripts', 'register-ts.cjs'), join(ROOT, 'src/main.ts')],
     {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      env: childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -80,10 +91,11 @@ describe('.env is honoured by every entry point', () => {
     writeEnv({
       PORT: String(port),
       HOST: '127.0.0.1',
-      PGLITE_DIR: './pglite',
+      ...(await databaseSettings('pglite')),
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',
       TOKEN_SWEEP_ENABLED: 'false',
+      SYNC_ENABLED: 'false',
     });
     const { child, output } = await startServer();
     try {
@@ -104,7 +116,7 @@ describe('.env is honoured by every entry point', () => {
 
   it('src/cli.ts uses the database and keys from .env', async () => {
     const key = generateKey();
-    writeEnv({ PGLITE_DIR: './cli-db', ENCRYPTION_KEYS: key, LOG_LEVEL: 'silent' });
+    writeEnv({ ...(await databaseSettings('cli-db')), ENCRYPTION_KEYS: key, LOG_LEVEL: 'silent' });
     const r = await runTs('src/cli.ts', ['encryption:status'], {}, 90_000, dir);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -112,6 +124,7 @@ describe('.env is honoured by every entry point', () => {
   }, 120_000);
 
   it('src/database/migrate.ts uses PGLITE_DIR from .env', async () => {
+    await freshPgliteDir(join(dir, 'from-dotenv'));
     writeEnv({ PGLITE_DIR: './from-dotenv' });
     const r = await runTs('src/database/migrate.ts', ['status'], { NODE_ENV: 'test' }, 90_000, dir);
     expect(r.stderr).toBe('');
@@ -121,8 +134,7 @@ describe('.env is honoured by every entry point', () => {
   }, 120_000);
 
   // Only a PostgreSQL server gives this process a second, already migrated database to point .env at.
-  const onServer = process.env[ENV.server] === 'postgres' ? it : it.skip;
-  onServer(
+  (onServer ? it : it.skip)(
     'src/database/migrate.ts migrates DATABASE_URL from .env, not the embedded database',
     async () => {
       expect(testServer()).toBe('postgres');

@@ -7,6 +7,7 @@ import {
   EmbeddedPostgres,
   lockDataDir,
 } from '../../../src/database/embedded-postgres';
+import { freshPgliteDir } from '../../support/pglite-dir';
 import { runTs } from '../../support/run-ts';
 
 /**
@@ -63,6 +64,7 @@ describe('embedded database directory lock', () => {
       '-e',
       'process.stdout.write(String(process.pid))',
     ]).stdout.toString();
+    await freshPgliteDir(dir);
     writeFileSync(`${dir}.lock`, `${gone}\n`);
     const migrate = await runTs(
       'src/database/migrate.ts',
