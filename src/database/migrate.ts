@@ -20,7 +20,10 @@ async function main(argv: string[]): Promise<number> {
   loadEnvFile();
   const config = loadConfig();
   if (!config.database.url) assertDataDirFree(config.database.pgliteDir);
-  const { COMMANDS, openDataSource } = await import('./migration-commands.js');
+  const [{ COMMANDS, openDataSource }] = await Promise.all([
+    import('./migration-commands.js'),
+    import('../app.entities.js'),
+  ]);
   let embedded: EmbeddedPostgres | undefined;
   let url = config.database.url;
   if (!url) {

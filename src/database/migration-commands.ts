@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { DataSource, MigrationExecutor, MigrationInterface } from 'typeorm';
 import { MigrationGenerateCommand } from 'typeorm/commands/MigrationGenerateCommand';
-import '../app.entities';
 import { buildDataSourceOptions, MIGRATIONS_GLOB } from './data-source.options';
 import { Args, CliError } from './migrate-args';
 
