@@ -1,5 +1,5 @@
 /**
- * Jest's runtime with a V8 code cache. Every test file gets a fresh module registry, so Jest compiles every
+ * Jest's runtime made cheaper per test file. First, a V8 code cache. Every test file gets a fresh module registry, so Jest compiles every
  * module (Nest, TypeORM, the app) again for every file: measured ~25 % of a database file's CPU. V8's cached
  * data makes the second and later compiles of the same source cheap. Only compilation is cached: each file
  * still evaluates its own modules in its own context, so isolation between files is what Jest gives.
@@ -78,4 +78,16 @@ if (SourceTextModule) {
   };
 }
 
-module.exports = Runtime;
+/**
+ * Jest snapshots each file's coverage counters (with Istanbul's input source maps) with a generic JavaScript
+ * deep copy: measured ~190 ms per database file, more than most files' tests take. structuredClone makes the
+ * same copy natively.
+ */
+class CodeCacheRuntime extends Runtime {
+  getAllCoverageInfoCopy() {
+    const coverage = this._environment.global.__coverage__;
+    return coverage === undefined ? undefined : structuredClone(coverage);
+  }
+}
+
+module.exports = CodeCacheRuntime;
