@@ -64,10 +64,11 @@ const COVERAGE_GATES: Config['coverageThreshold'] = {
   './src/modules/tokens/': { statements: 95, branches: 95, functions: 95, lines: 95 },
 };
 
-// `npm test -- <path>` (or -t, --selectProjects, --shard …) runs a slice of the suite: the gates are about the
-// whole suite, so a slice reports coverage without failing on it.
+// `npm test -- <path>` (or -t, --selectProjects, --shard, --watch …) runs a slice of the suite: coverage and its
+// gates are about the whole suite, so a slice runs without them (instrumenting and reporting every source file
+// would double a one-file run) unless `--coverage` asks, and then reports without gating.
 const SLICING =
-  /^-(t|-testNamePattern|-selectProjects|-ignoreProjects|-shard|-testPathPatterns|-onlyChanged|o|-findRelatedTests|-changedSince)(=|$)/;
+  /^-(t|-testNamePattern|-selectProjects|-ignoreProjects|-shard|-testPathPatterns|-onlyChanged|o|-findRelatedTests|-changedSince|-watch|-watchAll)(=|$)/;
 const wholeSuite = !process.argv.slice(2).some((arg) => !arg.startsWith('-') || SLICING.test(arg));
 
 const config: Config = {
@@ -100,6 +101,7 @@ const config: Config = {
     '!src/database/migrate.ts',
     '!src/database/migration-commands.ts', // as migrate.ts: run only as a process (test/migrations/migrate-cli)
   ],
+  collectCoverage: wholeSuite,
   coverageDirectory: 'coverage',
   coverageReporters: ['text-summary', 'lcov', 'json-summary'],
   // Enforced where the whole suite runs; on the PGlite fallback the real-commit specs are skipped, so the

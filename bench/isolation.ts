@@ -10,13 +10,8 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/database/data-source.options';
-import {
-  createDatabase,
-  dropDatabase,
-  ensureTemplate,
-  migrationsHash,
-  withAdmin,
-} from '../test/harness/db-admin';
+import { createDatabase, dropDatabase, migrationsHash, withAdmin } from '../test/harness/db-admin';
+import { ensureTemplate } from '../test/harness/template';
 import { IsolatedConnection } from '../test/harness/isolated-connection';
 import { withDatabase } from '../test/harness/test-env';
 

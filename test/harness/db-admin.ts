@@ -2,9 +2,6 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '../../src/database/data-source.options';
-import { withDatabase } from './test-env';
 
 const ROOT = join(__dirname, '..', '..');
 /** Serialises template creation and cloning across concurrent test runs on the same server. */
@@ -41,7 +38,7 @@ export async function databaseExists(client: Client, name: string): Promise<bool
   return (rowCount ?? 0) > 0;
 }
 
-const ident = (name: string) => {
+export const ident = (name: string) => {
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unsafe database name ${name}`);
   return `"${name}"`;
 };
@@ -58,33 +55,6 @@ export async function createDatabase(
 
 export async function dropDatabase(client: Client, name: string): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
-}
-
-/** Creates the template (migrated) unless one for the current migrations already exists. */
-export async function ensureTemplate(
-  client: Client,
-  adminUrl: string,
-  name: string,
-): Promise<'reused' | 'created'> {
-  if (await databaseExists(client, name)) return 'reused';
-  const building = `${name}_building`;
-  await dropDatabase(client, building);
-  await createDatabase(client, building);
-  const ds = new DataSource(
-    buildDataSourceOptions(withDatabase(adminUrl, building), {
-      poolSize: 1,
-      applicationName: 'dashtam-test-admin',
-    }),
-  );
-  await ds.initialize();
-  try {
-    await ds.runMigrations({ transaction: 'each' });
-  } finally {
-    await ds.destroy();
-  }
-  // Rename only once complete, so an interrupted build is never mistaken for a template.
-  await client.query(`ALTER DATABASE ${ident(building)} RENAME TO ${ident(name)}`);
-  return 'created';
 }
 
 /** Row counts of every user table: the teardown compares worker databases with the template. */

@@ -2,6 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Circus } from '@jest/types';
 import { TestEnvironment } from 'jest-environment-node';
 import { acquire, type Lease } from './pglite-pool';
+import { ENV } from './test-env';
+import { ensureWorkerDatabase } from './worker-database';
 
 /**
  * What the environment shares with the harness inside the test context (`globalThis.__harness`):
@@ -46,6 +48,14 @@ export default class HarnessEnvironment extends TestEnvironment {
       };
     }
     this.global.__harness = this.bridge;
+  }
+
+  override async setup(): Promise<void> {
+    await super.setup();
+    // Child runs of the harness self-tests bring their own database (ENV.database).
+    if (process.env[ENV.server] === 'postgres' && !process.env[ENV.database]) {
+      await ensureWorkerDatabase();
+    }
   }
 
   /** Databases the file did not give back (a crash, a missing stop()) are checked and returned here. */

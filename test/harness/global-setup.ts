@@ -2,36 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from 'jest';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source.options';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
-import {
-  createDatabase,
-  dropDatabase,
-  ensureTemplate,
-  migrationsHash,
-  withAdmin,
-} from './db-admin';
-import { ENV, workerDatabaseName } from './test-env';
-
-type GlobalConfig = { maxWorkers: number };
+import { dropDatabase, migrationsHash, withAdmin } from './db-admin';
+import { ensureTemplate } from './template';
+import { ENV } from './test-env';
 
 /** Process-wide state shared with global-teardown (same process). */
 export const state: { container?: { stop(): Promise<unknown> } } = {};
 
 /**
- * Chooses the database (TEST_DATABASE_URL → Testcontainers → embedded PGlite), migrates a template once
- * (skipped when the migrations are unchanged) and clones one database per Jest worker.
+ * Chooses the database (TEST_DATABASE_URL → Testcontainers → embedded PGlite) and migrates a template once
+ * (skipped when the migrations are unchanged). Each Jest worker clones its own database from the template
+ * when its first file starts (environment.ts), so the workers clone in parallel and a one-file run clones one.
  * Every database project lists this file; it runs its work once per Jest run.
  */
-export default async function globalSetup(
-  globalConfig: GlobalConfig & Partial<Config>,
-): Promise<void> {
+export default async function globalSetup(): Promise<void> {
   if (process.env[ENV.runId]) return;
   const runId = `p${process.pid}_${randomBytes(2).toString('hex')}`;
   process.env[ENV.runId] = runId;
-  process.env[ENV.workers] = String(globalConfig.maxWorkers);
 
   let adminUrl = process.env.TEST_DATABASE_URL;
   let reason = 'TEST_DATABASE_URL is set';
@@ -63,14 +53,9 @@ export default async function globalSetup(
   await withAdmin(adminUrl, async (client) => {
     await dropStaleRunDatabases(client);
     const outcome = await ensureTemplate(client, adminUrl!, template);
-    for (let w = 1; w <= globalConfig.maxWorkers; w++) {
-      const name = workerDatabaseName(runId, w);
-      await dropDatabase(client, name);
-      await createDatabase(client, name, template);
-    }
     log(
-      `database: PostgreSQL at ${redactUrl(adminUrl!)} — ${reason}. Template ${template} ${outcome === 'reused' ? 'reused (migrations unchanged)' : 'migrated'}; ` +
-        `${globalConfig.maxWorkers} worker database(s) cloned in ${Date.now() - started} ms.`,
+      `database: PostgreSQL at ${redactUrl(adminUrl!)} — ${reason}. Template ${template} ${outcome === 'reused' ? 'reused (migrations unchanged)' : `migrated in ${Date.now() - started} ms`}; ` +
+        'each worker clones its database from it.',
     );
   });
 }

@@ -22,7 +22,6 @@ export default async function globalTeardown(): Promise<void> {
     }
     const adminUrl = process.env[ENV.adminUrl]!;
     const template = process.env[ENV.template]!;
-    const workers = Number(process.env[ENV.workers]);
     const problems: string[] = [];
 
     const lingering = await countOurConnections(adminUrl, runId);
@@ -30,8 +29,7 @@ export default async function globalTeardown(): Promise<void> {
       problems.push(`connections still open after the run: ${lingering.join(', ')}`);
 
     const expected = await tableRowCounts(withDatabase(adminUrl, template));
-    for (let w = 1; w <= workers; w++) {
-      const name = workerDatabaseName(runId, w);
+    for (const name of await workerDatabases(adminUrl, runId)) {
       const actual = await tableRowCounts(withDatabase(adminUrl, name));
       const diff = Object.keys({ ...expected, ...actual }).filter((t) => expected[t] !== actual[t]);
       if (diff.length) {
@@ -57,6 +55,17 @@ export default async function globalTeardown(): Promise<void> {
   } finally {
     await state.container?.stop();
   }
+}
+
+/** The worker databases of this run (a worker that ran no database file cloned none). */
+async function workerDatabases(adminUrl: string, runId: string): Promise<string[]> {
+  return withAdmin(adminUrl, async (client) => {
+    const { rows } = await client.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE datname ~ $1 ORDER BY 1',
+      [`^${workerDatabaseName(runId, '')}[0-9]+$`],
+    );
+    return rows.map((r) => r.datname);
+  });
 }
 
 async function countOurConnections(adminUrl: string, runId: string): Promise<string[]> {

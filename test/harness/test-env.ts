@@ -6,7 +6,6 @@ export const ENV = {
   adminUrl: 'DASHTAM_TEST_ADMIN_URL', // postgres: a URL on the server with rights to CREATE DATABASE
   template: 'DASHTAM_TEST_TEMPLATE', // postgres: the migrated template database
   runId: 'DASHTAM_TEST_RUN_ID',
-  workers: 'DASHTAM_TEST_WORKERS',
   pgliteDump: 'DASHTAM_TEST_PGLITE_DUMP', // pglite: a data-dir tarball of the migrated template
   database: 'DASHTAM_TEST_DATABASE', // postgres, optional: this process's database instead of the worker's (child runs of self-tests)
 } as const;
