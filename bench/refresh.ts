@@ -2,6 +2,7 @@
  * Token refresh benchmark (docs/providers.md has the figures and the reading of them).
  *
  *   node -r ./scripts/register-ts.cjs bench/refresh.ts [--connections 10000] [--concurrency 16] [--batch 200]
+ *     [--redis 1]   (0: no REDIS_URL, each instance has its own in-process rate budget)
  *
  * Needs PostgreSQL (ADMIN_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres) and Redis as the
  * app uses it. A scratch database is created and migrated; N Schwab connections are stored through the real
@@ -9,7 +10,9 @@
  *   1. by one app instance (a child process running TokenSweepService.sweepOnce until nothing is due),
  *   2. by two instances at once (two child processes, same database),
  * against a local mock token endpoint (bench/refresh-mock-brokerage.mjs, its own process). Reported: wall time,
- * brokerage calls (must equal N, no connection refreshed twice) and refresh latency percentiles. Then the hot
+ * brokerage calls (must equal N, no connection refreshed twice), refresh latency percentiles and CPU per refresh
+ * of each process kind (instances, the PostgreSQL server, Redis, the mock; server figures include any other
+ * client's work on the machine). Then the hot
  * path: getValidAccessToken on fresh tokens (one row read + one decryption) against a plain read of the row.
  * The scratch database is dropped at the end.
  */
@@ -18,8 +21,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { NestFactory } from '@nestjs/core';
+import Redis from 'ioredis';
 import { Client } from 'pg';
-import { benchDatabase, numberArg, runWorkers } from './measure';
+import { benchDatabase, numberArg, postgresCpuSeconds, runWorkers } from './measure';
 import { DataSource as DataSourceClass } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import type { AppModule as AppModuleT } from '../src/app.module';
@@ -58,6 +62,7 @@ const arg = numberArg;
 const N = arg('connections', 10_000);
 const CONCURRENCY = arg('concurrency', 16);
 const BATCH = arg('batch', 200);
+const REDIS_URL = arg('redis', 1) ? (process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') : '';
 const { adminUrl, dbName, dbUrl } = benchDatabase('refresh');
 
 function appEnv(mockUrl: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -77,8 +82,10 @@ function appEnv(mockUrl: string, extra: Record<string, string> = {}): Record<str
     PROVIDERS_ALLOW_INSECURE_HTTP: 'true',
     SANDBOX_ENABLED: 'false',
     TOKEN_SWEEP_ENABLED: 'false',
+    SYNC_ENABLED: 'false',
     TOKEN_SWEEP_BATCH_SIZE: String(BATCH),
     TOKEN_SWEEP_CONCURRENCY: String(CONCURRENCY),
+    REDIS_URL,
     ...extra,
   };
 }
@@ -106,6 +113,7 @@ async function worker(): Promise<void> {
   );
   if (process.env.BENCH_DEBUG) console.error('[worker] go');
   const startedAt = Date.now();
+  const cpuAtStart = process.cpuUsage();
   let refreshed = 0;
   let failed = 0;
   for (;;) {
@@ -116,10 +124,12 @@ async function worker(): Promise<void> {
     if (r.claimed === 0) break;
   }
   const finishedAt = Date.now();
+  const used = process.cpuUsage(cpuAtStart);
+  const cpuSeconds = (used.user + used.system) / 1e6;
   // Exit right after the result is flushed: the measurement is over, and open handles must not keep us alive.
   void app;
   process.stdout.write(
-    `@@result ${JSON.stringify({ startedAt, finishedAt, refreshed, failed, latencies })}\n`,
+    `@@result ${JSON.stringify({ startedAt, finishedAt, refreshed, failed, cpuSeconds, latencies })}\n`,
     () => process.exit(0),
   );
 }
@@ -142,6 +152,7 @@ interface WorkerResult {
   finishedAt: number;
   refreshed: number;
   failed: number;
+  cpuSeconds: number;
   latencies: number[];
 }
 
@@ -162,6 +173,13 @@ async function makeAllDue(ds: DataSource): Promise<void> {
   await ds.query(
     `UPDATE provider_tokens SET access_token_expires_at = now() + interval '2 minutes', refresh_due_at = now() - interval '1 minute', last_refreshed_at = NULL`,
   );
+}
+
+async function redisCpuSeconds(redis: Redis | undefined): Promise<number> {
+  if (!redis) return 0;
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return field('used_cpu_sys') + field('used_cpu_user');
 }
 
 async function throughput(
@@ -214,14 +232,20 @@ async function main(): Promise<void> {
     console.log(`  seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 
     const rows: string[] = [];
+    const cpuRows: string[] = [];
+    const redis = REDIS_URL ? new Redis(REDIS_URL) : undefined;
     for (const instances of [1, 2]) {
       await makeAllDue(ds);
       await fetch(`${mock.url}/reset`);
+      const [pg0, redis0] = [postgresCpuSeconds(), await redisCpuSeconds(redis)];
       const results = await runSweepers(instances, mock.url);
+      const [pg1, redis1] = [postgresCpuSeconds(), await redisCpuSeconds(redis)];
       const stats = (await (await fetch(`${mock.url}/stats`)).json()) as {
         calls: number;
         distinct: number;
         duplicates: number;
+        sockets: number;
+        cpuSeconds: number;
       };
       const wall =
         (Math.max(...results.map((r) => r.finishedAt)) -
@@ -231,6 +255,11 @@ async function main(): Promise<void> {
       const refreshed = results.reduce((s, r) => s + r.refreshed, 0);
       rows.push(
         `| ${instances} | ${wall.toFixed(2)} s | ${Math.round(N / wall)} | ${stats.calls} | ${stats.duplicates} | ${refreshed} | ${results.map((r) => r.refreshed).join(' / ')} | ${pct(lat, 50).toFixed(1)} ms | ${pct(lat, 99).toFixed(1)} ms |`,
+      );
+      const perRefresh = (seconds: number) => ((seconds * 1000) / N).toFixed(2);
+      const app = results.reduce((sum, r) => sum + r.cpuSeconds, 0);
+      cpuRows.push(
+        `| ${instances} | ${perRefresh(app)} | ${perRefresh(pg1 - pg0)} | ${perRefresh(redis1 - redis0)} | ${perRefresh(stats.cpuSeconds)} | ${stats.sockets} |`,
       );
       if (stats.calls !== N || stats.duplicates !== 0)
         console.error(`!! expected ${N} calls without duplicates, got ${JSON.stringify(stats)}`);
@@ -243,6 +272,13 @@ async function main(): Promise<void> {
     );
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) console.log(r);
+    console.log(`\nCPU ms per refresh (rate budget: ${REDIS_URL ? 'Redis' : 'in-process'}):\n`);
+    console.log(
+      '| instances | app instances | PostgreSQL server | Redis server | mock brokerage | TCP connections to the mock |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- |');
+    for (const r of cpuRows) console.log(r);
+    await redis?.quit();
 
     // Hot path: every token is fresh after the sweep.
     console.log(`\nHot path (fresh tokens, ${CONCURRENCY} concurrent callers, one instance):`);
