@@ -1,8 +1,8 @@
 /**
  * Token refresh benchmark (docs/providers.md has the figures and the reading of them).
  *
- *   node -r ./scripts/register-ts.cjs bench/refresh.ts [--connections 10000] [--concurrency 16] [--batch 200]
- *     [--redis 1]   (0: no REDIS_URL, each instance has its own in-process rate budget)
+ *   node -r ./scripts/register-ts.cjs bench/refresh.ts [--connections 10000] [--concurrency 128] [--batch 512]
+ *     [--pool 10] [--redis 1]   (--redis 0: no REDIS_URL, each instance has its own in-process rate budget)
  *
  * Needs PostgreSQL (ADMIN_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres) and Redis as the
  * app uses it. A scratch database is created and migrated; N Schwab connections are stored through the real
@@ -23,7 +23,13 @@ import { createInterface } from 'node:readline';
 import { NestFactory } from '@nestjs/core';
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { benchDatabase, numberArg, postgresCpuSeconds, runWorkers } from './measure';
+import {
+  benchDatabase,
+  cpuSeconds as cpuSeconds_,
+  numberArg,
+  postgresCpuSeconds,
+  runWorkers,
+} from './measure';
 import { DataSource as DataSourceClass } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import type { AppModule as AppModuleT } from '../src/app.module';
@@ -60,8 +66,11 @@ async function loadApp() {
 
 const arg = numberArg;
 const N = arg('connections', 10_000);
-const CONCURRENCY = arg('concurrency', 16);
-const BATCH = arg('batch', 200);
+const CONCURRENCY = arg('concurrency', 128);
+const BATCH = arg('batch', 512);
+// Refreshes share transactions (group commit), so the pool need not grow with the concurrency.
+const POOL = arg('pool', 10);
+const HOT_CALLERS = 16;
 const REDIS_URL = arg('redis', 1) ? (process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') : '';
 const { adminUrl, dbName, dbUrl } = benchDatabase('refresh');
 
@@ -71,7 +80,7 @@ function appEnv(mockUrl: string, extra: Record<string, string> = {}): Record<str
     LOG_LEVEL: 'warn',
     LOG_PRETTY: 'false',
     DATABASE_URL: dbUrl,
-    DATABASE_POOL_SIZE: String(CONCURRENCY + 4),
+    DATABASE_POOL_SIZE: String(POOL),
     DATABASE_MIGRATIONS_RUN: 'false',
     SCHWAB_CLIENT_ID: 'BenchAppKey',
     SCHWAB_CLIENT_SECRET: 'BenchAppSecret',
@@ -95,7 +104,12 @@ function appEnv(mockUrl: string, extra: Record<string, string> = {}): Record<str
 /** A child process = one app instance: waits for "go" on stdin, sweeps until nothing is due, prints JSON. */
 async function worker(): Promise<void> {
   if (!process.env.DATABASE_URL) throw new Error('worker started without DATABASE_URL');
-  const { app, tokens, sweep } = await loadApp();
+  // Names this instance's sessions, so the CPU of its own PostgreSQL backends can be read at the end.
+  const appName = `dashtam-bench-sweeper-${process.pid}`;
+  const url = new URL(process.env.DATABASE_URL);
+  url.searchParams.set('application_name', appName);
+  process.env.DATABASE_URL = url.toString();
+  const { app, ds, tokens, sweep } = await loadApp();
   const latencies: number[] = [];
   const original = tokens.refresh.bind(tokens);
   tokens.refresh = async (id, opts) => {
@@ -126,10 +140,15 @@ async function worker(): Promise<void> {
   const finishedAt = Date.now();
   const used = process.cpuUsage(cpuAtStart);
   const cpuSeconds = (used.user + used.system) / 1e6;
+  const backends: Array<{ pid: number }> = await ds.query(
+    `SELECT pid FROM pg_stat_activity WHERE application_name = $1`,
+    [appName],
+  );
+  const backendCpuSeconds = backends.reduce((sum, b) => sum + cpuSeconds_(b.pid), 0);
   // Exit right after the result is flushed: the measurement is over, and open handles must not keep us alive.
   void app;
   process.stdout.write(
-    `@@result ${JSON.stringify({ startedAt, finishedAt, refreshed, failed, cpuSeconds, latencies })}\n`,
+    `@@result ${JSON.stringify({ startedAt, finishedAt, refreshed, failed, cpuSeconds, backendCpuSeconds, latencies })}\n`,
     () => process.exit(0),
   );
 }
@@ -153,6 +172,7 @@ interface WorkerResult {
   refreshed: number;
   failed: number;
   cpuSeconds: number;
+  backendCpuSeconds: number;
   latencies: number[];
 }
 
@@ -213,7 +233,13 @@ async function main(): Promise<void> {
   await admin.query(`CREATE DATABASE "${dbName}"`);
   const mock = await startMock();
   try {
-    Object.assign(process.env, appEnv(mock.url, { DATABASE_MIGRATIONS_RUN: 'true' }));
+    Object.assign(
+      process.env,
+      appEnv(mock.url, {
+        DATABASE_MIGRATIONS_RUN: 'true',
+        DATABASE_POOL_SIZE: String(HOT_CALLERS + 4),
+      }),
+    );
     const { app, ds, tokens, tx } = await loadApp();
     console.log(`Seeding ${N} Schwab connections (tokens encrypted through TokensService)…`);
     const ids: string[] = [];
@@ -265,14 +291,15 @@ async function main(): Promise<void> {
       );
       const perRefresh = (seconds: number) => ((seconds * 1000) / N).toFixed(2);
       const app = results.reduce((sum, r) => sum + r.cpuSeconds, 0);
+      const own = results.reduce((sum, r) => sum + r.backendCpuSeconds, 0);
       cpuRows.push(
-        `| ${instances} | ${perRefresh(app)} | ${perRefresh(pg1 - pg0)} | ${perRefresh(redis1 - redis0)} | ${perRefresh(stats.cpuSeconds)} | ${stats.sockets} |`,
+        `| ${instances} | ${perRefresh(app)} | ${perRefresh(own)} | ${perRefresh(pg1 - pg0)} | ${perRefresh(redis1 - redis0)} | ${perRefresh(stats.cpuSeconds)} | ${stats.sockets} |`,
       );
       if (stats.calls !== N || stats.duplicates !== 0)
         console.error(`!! expected ${N} calls without duplicates, got ${JSON.stringify(stats)}`);
     }
     console.log(
-      `Sweep of ${N} due connections (batch ${BATCH}, concurrency ${CONCURRENCY} per instance):\n`,
+      `Sweep of ${N} due connections (batch ${BATCH}, concurrency ${CONCURRENCY}, pool ${POOL} per instance):\n`,
     );
     console.log(
       '| instances | wall time | refreshes/s | brokerage calls | duplicate calls | refreshed | per instance | p50 refresh | p99 refresh |',
@@ -281,29 +308,29 @@ async function main(): Promise<void> {
     for (const r of rows) console.log(r);
     console.log(`\nCPU ms per refresh (rate budget: ${REDIS_URL ? 'Redis' : 'in-process'}):\n`);
     console.log(
-      '| instances | app instances | PostgreSQL server | Redis server | mock brokerage | TCP connections to the mock |',
+      '| instances | app instances | their PostgreSQL backends | PostgreSQL server (all clients) | Redis server | mock brokerage | TCP connections to the mock |',
     );
-    console.log('| --- | --- | --- | --- | --- | --- |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
     for (const r of cpuRows) console.log(r);
     await redis?.quit();
 
     // Hot path: every token is fresh after the sweep.
-    console.log(`\nHot path (fresh tokens, ${CONCURRENCY} concurrent callers, one instance):`);
+    console.log(`\nHot path (fresh tokens, ${HOT_CALLERS} concurrent callers, one instance):`);
     const sample = ids.slice(0, 2000);
     const ops = 20_000;
-    await throughput('warm-up', 2000, CONCURRENCY, (i) =>
+    await throughput('warm-up', 2000, HOT_CALLERS, (i) =>
       tokens.getValidAccessToken(sample[i % sample.length]),
     );
     const plain = await throughput(
       'plain row read (SELECT provider_tokens row)',
       ops,
-      CONCURRENCY,
+      HOT_CALLERS,
       (i) =>
         ds.query(`SELECT * FROM provider_tokens WHERE connection_id = $1`, [
           sample[i % sample.length],
         ]),
     );
-    const hot = await throughput('getValidAccessToken (read + decrypt)', ops, CONCURRENCY, (i) =>
+    const hot = await throughput('getValidAccessToken (read + decrypt)', ops, HOT_CALLERS, (i) =>
       tokens.getValidAccessToken(sample[i % sample.length]),
     );
     console.log(`  ratio getValidAccessToken / plain read: ${(hot / plain).toFixed(2)}`);

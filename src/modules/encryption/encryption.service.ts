@@ -87,16 +87,18 @@ export class EncryptionService {
     return out;
   }
 
-  // Secrets of many owners in one query: ownerId → field → plaintext (owners without secrets are absent).
+  // Secrets of many owners in one query: ownerId → field → plaintext (owners without secrets are absent);
+  // only `fields` when given, so nothing needless is decrypted.
   async readSecretsOfOwners(
     manager: EntityManager,
     ownerType: string,
     ownerIds: string[],
+    fields?: string[],
   ): Promise<Map<string, Record<string, string>>> {
     const ids = ownerIds.map((ownerId) => normalise({ ownerType, ownerId, field: '*' }).ownerId);
     const out = new Map<string, Record<string, string>>();
     if (ids.length === 0) return out;
-    for (const row of await this.secrets.findByOwners(manager, ownerType, ids)) {
+    for (const row of await this.secrets.findByOwners(manager, ownerType, ids, fields ?? null)) {
       const fields = out.get(row.ownerId) ?? {};
       fields[row.field] = this.open(row);
       out.set(row.ownerId, fields);

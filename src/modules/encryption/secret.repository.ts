@@ -89,15 +89,17 @@ export class SecretRepository {
     );
   }
 
+  // `fields` null: all of them.
   async findByOwners(
     manager: EntityManager,
     ownerType: string,
     ownerIds: string[],
+    fields: string[] | null,
   ): Promise<SecretRow[]> {
     return manager.query(
       `SELECT ${COLUMNS} FROM secrets WHERE owner_type = $1 AND owner_id = ANY($2::uuid[])
-       ORDER BY owner_id, field`,
-      [ownerType, ownerIds],
+       AND ($3::text[] IS NULL OR field = ANY($3::text[])) ORDER BY owner_id, field`,
+      [ownerType, ownerIds, fields],
     );
   }
 
@@ -129,7 +131,11 @@ export class SecretRepository {
   }
 
   // The ids actually inserted; a row a concurrent transaction inserted first is left out.
-  async insertManyIfAbsent(manager: EntityManager, rows: SecretRow[], now: Date): Promise<string[]> {
+  async insertManyIfAbsent(
+    manager: EntityManager,
+    rows: SecretRow[],
+    now: Date,
+  ): Promise<string[]> {
     const inserted: Array<{ id: string }> = await manager.query(
       `INSERT INTO secrets (id, owner_type, owner_id, field, key_id, ciphertext, created_at, updated_at)
        SELECT v.*, $7::timestamptz, $7::timestamptz

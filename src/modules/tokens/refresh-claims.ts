@@ -74,7 +74,7 @@ export class RefreshClaims {
       if (early) claims[index] = early;
       else screened.push({ index, row: row!, force: req.force });
     }
-    const secrets = await this.store.readSecretsMany(
+    const secrets = await this.store.readRefreshSecrets(
       m,
       screened.map((s) => s.row.id),
     );
@@ -88,7 +88,12 @@ export class RefreshClaims {
       }
       const code = adapter ? 'no_refresh_token' : 'provider_unavailable';
       claims[s.index] = done(
-        await this.outcomes.requireReauth(m, s.row, new BrokerageError('reauth_required', code), now),
+        await this.outcomes.requireReauth(
+          m,
+          s.row,
+          new BrokerageError('reauth_required', code),
+          now,
+        ),
       );
     }
     const refusals = await this.takeBudget(candidates, now);
@@ -102,7 +107,13 @@ export class RefreshClaims {
       const leaseId = randomUUID();
       leases.push({ id: c.row.id, leaseId });
       const { adapter, secrets: own } = c;
-      claims[c.index] = { kind: 'call', connectionId: c.row.connectionId, leaseId, adapter, secrets: own };
+      claims[c.index] = {
+        kind: 'call',
+        connectionId: c.row.connectionId,
+        leaseId,
+        adapter,
+        secrets: own,
+      };
     });
     if (leases.length)
       await this.repo.setLeases(

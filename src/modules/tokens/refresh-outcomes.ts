@@ -38,6 +38,9 @@ interface Refreshed {
   tokens: TokenSet;
 }
 
+const changed = (next: string | undefined, old: string | undefined) =>
+  next !== undefined && next !== old ? next : undefined;
+
 /** What finished refresh attempts write, inside the caller's transaction: new tokens, a backoff, or reauth. */
 @Injectable()
 export class RefreshOutcomes {
@@ -57,7 +60,9 @@ export class RefreshOutcomes {
   // The store step of a batch: only rows still carrying the attempt's lease are written (compare-and-swap);
   // the others lapsed or were removed meanwhile, and what is there is kept ("shared").
   async storeAll(m: EntityManager, requests: StoreRequest[]): Promise<RefreshOutcome[]> {
-    const rows = new Map((await this.repo.lockClaimed(m, requests)).map((r) => [r.connectionId, r]));
+    const rows = new Map(
+      (await this.repo.lockClaimed(m, requests)).map((r) => [r.connectionId, r]),
+    );
     const now = this.clock.now();
     const refreshed: Refreshed[] = [];
     const out: RefreshOutcome[] = [];
@@ -82,12 +87,13 @@ export class RefreshOutcomes {
       const accessTokenExpiresAt = this.policy.accessExpiry(tokens, now);
       return {
         row,
-        // Save a rotated refresh token when one is returned, but never extend the refresh token's hard end.
+        // A rotated refresh token (or a new id token) is saved, never extending the refresh token's hard end;
+        // one the brokerage did not change is left as it is.
         secrets: {
           tokenId: row.id,
           access: tokens.accessToken,
-          refresh: tokens.refreshToken ?? old.refresh_token,
-          idToken: tokens.idToken ?? old.id_token,
+          refresh: changed(tokens.refreshToken, old.refresh_token),
+          idToken: changed(tokens.idToken, old.id_token),
         },
         meta: {
           id: row.id,

@@ -144,9 +144,15 @@ export class TokenStore {
     }
   }
 
-  // Token row id → field → plaintext.
-  readSecretsMany(m: EntityManager, tokenIds: string[]): Promise<Map<string, Record<string, string>>> {
-    return this.encryption.readSecretsOfOwners(m, TOKEN_SECRET_OWNER, tokenIds);
+  // Token row id → field → plaintext, of the fields a refresh needs (the access token is replaced anyway).
+  readRefreshSecrets(
+    m: EntityManager,
+    tokenIds: string[],
+  ): Promise<Map<string, Record<string, string>>> {
+    return this.encryption.readSecretsOfOwners(m, TOKEN_SECRET_OWNER, tokenIds, [
+      'refresh_token',
+      'id_token',
+    ]);
   }
 
   storeSecrets(
