@@ -17,7 +17,10 @@ export async function brokerageFetch(
     const res = await request(url, {
       method: init.method as 'GET' | 'POST',
       headers: init.headers,
-      body: init.body === undefined || init.body === null ? undefined : String(init.body),
+      body:
+        init.body instanceof URLSearchParams || typeof init.body === 'string'
+          ? init.body.toString()
+          : undefined,
       signal: init.signal,
       dispatcher: agent,
     });
