@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -14,6 +14,27 @@ export function cpuSeconds(pid: number | undefined): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * CPU seconds of the whole PostgreSQL server: every live postgres process plus what the postmaster has reaped
+ * from exited backends. Includes other clients' work on the same server.
+ */
+export function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += Number(f[11]) + Number(f[12]);
+      if (f[1] === '1') total += Number(f[13]) + Number(f[14]); // the postmaster: reaped children too
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total / CLOCK_TICKS;
 }
 
 /** Median across rounds: one round disturbed by other work on the machine does not move the result. */

@@ -1,21 +1,28 @@
 // The benchmark's mock brokerage: a bare token endpoint (Schwab-like JSON, no JWT signing, so the mock is not
-// the bottleneck). Counts calls per refresh token; GET /stats reports them; POST /reset clears them.
+// the bottleneck). Counts calls per refresh token and TCP connections; GET /stats reports them with the CPU this
+// process used since; POST /reset clears them.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 
 const delayMs = Number(process.env.MOCK_DELAY_MS ?? 0);
 let calls = 0;
+let sockets = 0;
+let cpuAtReset = process.cpuUsage();
 const perToken = new Map();
 const server = createServer((req, res) => {
   if (req.url === '/stats') {
     let duplicates = 0;
     for (const n of perToken.values()) if (n > 1) duplicates += n - 1;
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ calls, distinct: perToken.size, duplicates }));
+    const cpu = process.cpuUsage(cpuAtReset);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    res.end(JSON.stringify({ calls, distinct: perToken.size, duplicates, sockets, cpuSeconds }));
     return;
   }
   if (req.url === '/reset') {
     calls = 0;
+    sockets = 0;
+    cpuAtReset = process.cpuUsage();
     perToken.clear();
     res.writeHead(204).end();
     return;
@@ -36,5 +43,6 @@ const server = createServer((req, res) => {
     else answer();
   });
 });
+server.on('connection', () => sockets++);
 server.listen(0, '127.0.0.1', () => process.stdout.write(`http://127.0.0.1:${server.address().port}\n`));
 process.on('SIGTERM', () => process.exit(0));

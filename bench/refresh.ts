@@ -1,7 +1,8 @@
 /**
  * Token refresh benchmark (docs/providers.md has the figures and the reading of them).
  *
- *   node -r ./scripts/register-ts.cjs bench/refresh.ts [--connections 10000] [--concurrency 16] [--batch 200]
+ *   node -r ./scripts/register-ts.cjs bench/refresh.ts [--connections 10000] [--concurrency 128] [--batch 512]
+ *     [--pool 10] [--redis 1]   (--redis 0: no REDIS_URL, each instance has its own in-process rate budget)
  *
  * Needs PostgreSQL (ADMIN_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres) and Redis as the
  * app uses it. A scratch database is created and migrated; N Schwab connections are stored through the real
@@ -9,7 +10,9 @@
  *   1. by one app instance (a child process running TokenSweepService.sweepOnce until nothing is due),
  *   2. by two instances at once (two child processes, same database),
  * against a local mock token endpoint (bench/refresh-mock-brokerage.mjs, its own process). Reported: wall time,
- * brokerage calls (must equal N, no connection refreshed twice) and refresh latency percentiles. Then the hot
+ * brokerage calls (must equal N, no connection refreshed twice), refresh latency percentiles and CPU per refresh
+ * of each process kind (instances, the PostgreSQL server, Redis, the mock; server figures include any other
+ * client's work on the machine). Then the hot
  * path: getValidAccessToken on fresh tokens (one row read + one decryption) against a plain read of the row.
  * The scratch database is dropped at the end.
  */
@@ -18,8 +21,15 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { NestFactory } from '@nestjs/core';
+import Redis from 'ioredis';
 import { Client } from 'pg';
-import { benchDatabase, numberArg, runWorkers } from './measure';
+import {
+  benchDatabase,
+  cpuSeconds as cpuSeconds_,
+  numberArg,
+  postgresCpuSeconds,
+  runWorkers,
+} from './measure';
 import { DataSource as DataSourceClass } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import type { AppModule as AppModuleT } from '../src/app.module';
@@ -56,8 +66,12 @@ async function loadApp() {
 
 const arg = numberArg;
 const N = arg('connections', 10_000);
-const CONCURRENCY = arg('concurrency', 16);
-const BATCH = arg('batch', 200);
+const CONCURRENCY = arg('concurrency', 128);
+const BATCH = arg('batch', 512);
+// Refreshes share transactions (group commit), so the pool need not grow with the concurrency.
+const POOL = arg('pool', 10);
+const HOT_CALLERS = 16;
+const REDIS_URL = arg('redis', 1) ? (process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') : '';
 const { adminUrl, dbName, dbUrl } = benchDatabase('refresh');
 
 function appEnv(mockUrl: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -66,7 +80,7 @@ function appEnv(mockUrl: string, extra: Record<string, string> = {}): Record<str
     LOG_LEVEL: 'warn',
     LOG_PRETTY: 'false',
     DATABASE_URL: dbUrl,
-    DATABASE_POOL_SIZE: String(CONCURRENCY + 4),
+    DATABASE_POOL_SIZE: String(POOL),
     DATABASE_MIGRATIONS_RUN: 'false',
     SCHWAB_CLIENT_ID: 'BenchAppKey',
     SCHWAB_CLIENT_SECRET: 'BenchAppSecret',
@@ -77,8 +91,10 @@ function appEnv(mockUrl: string, extra: Record<string, string> = {}): Record<str
     PROVIDERS_ALLOW_INSECURE_HTTP: 'true',
     SANDBOX_ENABLED: 'false',
     TOKEN_SWEEP_ENABLED: 'false',
+    SYNC_ENABLED: 'false',
     TOKEN_SWEEP_BATCH_SIZE: String(BATCH),
     TOKEN_SWEEP_CONCURRENCY: String(CONCURRENCY),
+    REDIS_URL,
     ...extra,
   };
 }
@@ -88,7 +104,12 @@ function appEnv(mockUrl: string, extra: Record<string, string> = {}): Record<str
 /** A child process = one app instance: waits for "go" on stdin, sweeps until nothing is due, prints JSON. */
 async function worker(): Promise<void> {
   if (!process.env.DATABASE_URL) throw new Error('worker started without DATABASE_URL');
-  const { app, tokens, sweep } = await loadApp();
+  // Names this instance's sessions, so the CPU of its own PostgreSQL backends can be read at the end.
+  const appName = `dashtam-bench-sweeper-${process.pid}`;
+  const url = new URL(process.env.DATABASE_URL);
+  url.searchParams.set('application_name', appName);
+  process.env.DATABASE_URL = url.toString();
+  const { app, ds, tokens, sweep } = await loadApp();
   const latencies: number[] = [];
   const original = tokens.refresh.bind(tokens);
   tokens.refresh = async (id, opts) => {
@@ -106,6 +127,7 @@ async function worker(): Promise<void> {
   );
   if (process.env.BENCH_DEBUG) console.error('[worker] go');
   const startedAt = Date.now();
+  const cpuAtStart = process.cpuUsage();
   let refreshed = 0;
   let failed = 0;
   for (;;) {
@@ -116,10 +138,17 @@ async function worker(): Promise<void> {
     if (r.claimed === 0) break;
   }
   const finishedAt = Date.now();
+  const used = process.cpuUsage(cpuAtStart);
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  const backends: Array<{ pid: number }> = await ds.query(
+    `SELECT pid FROM pg_stat_activity WHERE application_name = $1`,
+    [appName],
+  );
+  const backendCpuSeconds = backends.reduce((sum, b) => sum + cpuSeconds_(b.pid), 0);
   // Exit right after the result is flushed: the measurement is over, and open handles must not keep us alive.
   void app;
   process.stdout.write(
-    `@@result ${JSON.stringify({ startedAt, finishedAt, refreshed, failed, latencies })}\n`,
+    `@@result ${JSON.stringify({ startedAt, finishedAt, refreshed, failed, cpuSeconds, backendCpuSeconds, latencies })}\n`,
     () => process.exit(0),
   );
 }
@@ -142,6 +171,8 @@ interface WorkerResult {
   finishedAt: number;
   refreshed: number;
   failed: number;
+  cpuSeconds: number;
+  backendCpuSeconds: number;
   latencies: number[];
 }
 
@@ -149,7 +180,14 @@ function runSweepers(count: number, mockUrl: string): Promise<WorkerResult[]> {
   return runWorkers<WorkerResult>(
     count,
     __filename,
-    { ...process.env, ...appEnv(mockUrl) },
+    {
+      ...process.env,
+      ...appEnv(mockUrl),
+      // BENCH_CPU_PROF=<dir>: a V8 CPU profile per instance (open it in Chrome DevTools).
+      ...(process.env.BENCH_CPU_PROF
+        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` }
+        : {}),
+    },
     'sweeper',
   );
 }
@@ -162,6 +200,13 @@ async function makeAllDue(ds: DataSource): Promise<void> {
   await ds.query(
     `UPDATE provider_tokens SET access_token_expires_at = now() + interval '2 minutes', refresh_due_at = now() - interval '1 minute', last_refreshed_at = NULL`,
   );
+}
+
+async function redisCpuSeconds(redis: Redis | undefined): Promise<number> {
+  if (!redis) return 0;
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return field('used_cpu_sys') + field('used_cpu_user');
 }
 
 async function throughput(
@@ -188,7 +233,13 @@ async function main(): Promise<void> {
   await admin.query(`CREATE DATABASE "${dbName}"`);
   const mock = await startMock();
   try {
-    Object.assign(process.env, appEnv(mock.url, { DATABASE_MIGRATIONS_RUN: 'true' }));
+    Object.assign(
+      process.env,
+      appEnv(mock.url, {
+        DATABASE_MIGRATIONS_RUN: 'true',
+        DATABASE_POOL_SIZE: String(HOT_CALLERS + 4),
+      }),
+    );
     const { app, ds, tokens, tx } = await loadApp();
     console.log(`Seeding ${N} Schwab connections (tokens encrypted through TokensService)…`);
     const ids: string[] = [];
@@ -214,14 +265,20 @@ async function main(): Promise<void> {
     console.log(`  seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 
     const rows: string[] = [];
+    const cpuRows: string[] = [];
+    const redis = REDIS_URL ? new Redis(REDIS_URL) : undefined;
     for (const instances of [1, 2]) {
       await makeAllDue(ds);
       await fetch(`${mock.url}/reset`);
+      const [pg0, redis0] = [postgresCpuSeconds(), await redisCpuSeconds(redis)];
       const results = await runSweepers(instances, mock.url);
+      const [pg1, redis1] = [postgresCpuSeconds(), await redisCpuSeconds(redis)];
       const stats = (await (await fetch(`${mock.url}/stats`)).json()) as {
         calls: number;
         distinct: number;
         duplicates: number;
+        sockets: number;
+        cpuSeconds: number;
       };
       const wall =
         (Math.max(...results.map((r) => r.finishedAt)) -
@@ -232,35 +289,48 @@ async function main(): Promise<void> {
       rows.push(
         `| ${instances} | ${wall.toFixed(2)} s | ${Math.round(N / wall)} | ${stats.calls} | ${stats.duplicates} | ${refreshed} | ${results.map((r) => r.refreshed).join(' / ')} | ${pct(lat, 50).toFixed(1)} ms | ${pct(lat, 99).toFixed(1)} ms |`,
       );
+      const perRefresh = (seconds: number) => ((seconds * 1000) / N).toFixed(2);
+      const app = results.reduce((sum, r) => sum + r.cpuSeconds, 0);
+      const own = results.reduce((sum, r) => sum + r.backendCpuSeconds, 0);
+      cpuRows.push(
+        `| ${instances} | ${perRefresh(app)} | ${perRefresh(own)} | ${perRefresh(pg1 - pg0)} | ${perRefresh(redis1 - redis0)} | ${perRefresh(stats.cpuSeconds)} | ${stats.sockets} |`,
+      );
       if (stats.calls !== N || stats.duplicates !== 0)
         console.error(`!! expected ${N} calls without duplicates, got ${JSON.stringify(stats)}`);
     }
     console.log(
-      `Sweep of ${N} due connections (batch ${BATCH}, concurrency ${CONCURRENCY} per instance):\n`,
+      `Sweep of ${N} due connections (batch ${BATCH}, concurrency ${CONCURRENCY}, pool ${POOL} per instance):\n`,
     );
     console.log(
       '| instances | wall time | refreshes/s | brokerage calls | duplicate calls | refreshed | per instance | p50 refresh | p99 refresh |',
     );
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) console.log(r);
+    console.log(`\nCPU ms per refresh (rate budget: ${REDIS_URL ? 'Redis' : 'in-process'}):\n`);
+    console.log(
+      '| instances | app instances | their PostgreSQL backends | PostgreSQL server (all clients) | Redis server | mock brokerage | TCP connections to the mock |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of cpuRows) console.log(r);
+    await redis?.quit();
 
     // Hot path: every token is fresh after the sweep.
-    console.log(`\nHot path (fresh tokens, ${CONCURRENCY} concurrent callers, one instance):`);
+    console.log(`\nHot path (fresh tokens, ${HOT_CALLERS} concurrent callers, one instance):`);
     const sample = ids.slice(0, 2000);
     const ops = 20_000;
-    await throughput('warm-up', 2000, CONCURRENCY, (i) =>
+    await throughput('warm-up', 2000, HOT_CALLERS, (i) =>
       tokens.getValidAccessToken(sample[i % sample.length]),
     );
     const plain = await throughput(
       'plain row read (SELECT provider_tokens row)',
       ops,
-      CONCURRENCY,
+      HOT_CALLERS,
       (i) =>
         ds.query(`SELECT * FROM provider_tokens WHERE connection_id = $1`, [
           sample[i % sample.length],
         ]),
     );
-    const hot = await throughput('getValidAccessToken (read + decrypt)', ops, CONCURRENCY, (i) =>
+    const hot = await throughput('getValidAccessToken (read + decrypt)', ops, HOT_CALLERS, (i) =>
       tokens.getValidAccessToken(sample[i % sample.length]),
     );
     console.log(`  ratio getValidAccessToken / plain read: ${(hot / plain).toFixed(2)}`);

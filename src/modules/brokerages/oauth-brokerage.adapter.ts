@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { BrokerageSettings } from '../../config/providers.config';
+import { brokerageFetch } from './brokerage-fetch';
 import {
   AuthorizationRequest,
   BrokerageAdapter,
@@ -200,10 +201,15 @@ export class OAuthBrokerageAdapter implements BrokerageAdapter {
     }
   }
 
-  private options(): { signal: () => AbortSignal; [oauth.allowInsecureRequests]?: boolean } {
+  private options(): {
+    signal: () => AbortSignal;
+    [oauth.allowInsecureRequests]?: boolean;
+    [oauth.customFetch]: typeof brokerageFetch;
+  } {
     return {
       signal: () => AbortSignal.timeout(this.settings.requestTimeoutMs),
       [oauth.allowInsecureRequests]: this.settings.allowInsecureRequests,
+      [oauth.customFetch]: brokerageFetch,
     };
   }
 }

@@ -18,6 +18,12 @@ export const CONNECTION_EVENT_TYPES = [
 ] as const;
 export type ConnectionEventType = (typeof CONNECTION_EVENT_TYPES)[number];
 
+export interface NewConnectionEvent {
+  connectionId: string;
+  type: ConnectionEventType;
+  data?: Record<string, unknown>;
+}
+
 @Injectable()
 export class ConnectionEventsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -34,6 +40,20 @@ export class ConnectionEventsRepository {
       type,
       data,
     } as QueryDeepPartialEntity<ConnectionEventEntity>);
+  }
+
+  // One statement; clock_timestamp() per row keeps the order of the list.
+  async recordMany(manager: EntityManager, events: NewConnectionEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await manager.query(
+      `INSERT INTO connection_events (connection_id, type, data)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])`,
+      [
+        events.map((e) => e.connectionId),
+        events.map((e) => e.type),
+        events.map((e) => JSON.stringify(e.data ?? {})),
+      ],
+    );
   }
 
   // created_at has microseconds, a JS Date only milliseconds, so compare against the stored row.

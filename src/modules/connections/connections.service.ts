@@ -3,7 +3,8 @@ import type { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { AuditService } from '../audit/audit.service';
 import { ConnectionEventEntity } from './connection-event.entity';
-import { ConnectionEventsRepository, ConnectionEventType } from './connection-events.repository';
+import { ConnectionEventsRepository } from './connection-events.repository';
+import type { ConnectionEventType, NewConnectionEvent } from './connection-events.repository';
 import { canTransition, ConnectionStatus } from './connection-status';
 import { ConnectionsRepository, PageCursor } from './connections.repository';
 import { ConnectionsError, ConnectionsErrorCode } from './connections.errors';
@@ -171,6 +172,10 @@ export class ConnectionsService {
     data?: Record<string, unknown>,
   ): Promise<void> {
     return this.events.record(manager, connectionId, type, data);
+  }
+
+  recordEvents(manager: EntityManager, events: NewConnectionEvent[]): Promise<void> {
+    return this.events.recordMany(manager, events);
   }
 
   listEvents(

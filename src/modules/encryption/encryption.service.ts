@@ -87,6 +87,64 @@ export class EncryptionService {
     return out;
   }
 
+  // Secrets of many owners in one query: ownerId → field → plaintext (owners without secrets are absent);
+  // only `fields` when given, so nothing needless is decrypted.
+  async readSecretsOfOwners(
+    manager: EntityManager,
+    ownerType: string,
+    ownerIds: string[],
+    fields?: string[],
+  ): Promise<Map<string, Record<string, string>>> {
+    const ids = ownerIds.map((ownerId) => normalise({ ownerType, ownerId, field: '*' }).ownerId);
+    const out = new Map<string, Record<string, string>>();
+    if (ids.length === 0) return out;
+    for (const row of await this.secrets.findByOwners(manager, ownerType, ids, fields ?? null)) {
+      const fields = out.get(row.ownerId) ?? {};
+      fields[row.field] = this.open(row);
+      out.set(row.ownerId, fields);
+    }
+    return out;
+  }
+
+  // storeSecret for many at once: one lock, one update and at most one insert statement.
+  async storeSecrets(
+    manager: EntityManager,
+    entries: Array<{ ref: SecretRef; plaintext: string }>,
+  ): Promise<void> {
+    const refs = entries.map((e) => normalise(e.ref));
+    for (const e of entries)
+      if (typeof e.plaintext !== 'string') throw new TypeError('plaintext must be a string');
+    const keyOf = (r: SecretRef) => `${r.ownerType}\u0000${r.ownerId}\u0000${r.field}`;
+    if (new Set(refs.map(keyOf)).size !== refs.length)
+      throw new TypeError('storeSecrets: the same secret twice');
+    if (refs.length === 0) return;
+    const now = this.clock.now();
+    const existing = new Map(
+      (await this.secrets.lockIdsOf(manager, refs)).map((r) => [keyOf(r), r.id]),
+    );
+    const replaced: Array<{ id: string; ciphertext: Ciphertext }> = [];
+    const fresh: SecretRow[] = [];
+    const plaintextOf = new Map<string, { ref: SecretRef; plaintext: string }>();
+    refs.forEach((owner, i) => {
+      const plaintext = entries[i].plaintext;
+      const id = existing.get(keyOf(owner));
+      if (id) replaced.push({ id, ciphertext: this.seal({ id, ...owner }, plaintext, now) });
+      else {
+        const row = { id: randomUUID(), ...owner, keyId: this.primaryKeyId };
+        fresh.push({ ...row, ciphertext: this.seal(row, plaintext, now) });
+        plaintextOf.set(row.id, { ref: owner, plaintext });
+      }
+    });
+    if (replaced.length) await this.secrets.replaceMany(manager, this.primaryKeyId, replaced, now);
+    if (fresh.length === 0) return;
+    const inserted = new Set(await this.secrets.insertManyIfAbsent(manager, fresh, now));
+    // Lost a race with a concurrent insert of the same secret: the one-by-one path handles it.
+    for (const row of fresh) {
+      const lost = plaintextOf.get(row.id)!;
+      if (!inserted.has(row.id)) await this.storeSecret(manager, lost.ref, lost.plaintext);
+    }
+  }
+
   async deleteSecrets(manager: EntityManager, ownerType: string, ownerId: string): Promise<number> {
     const owner = normalise({ ownerType, ownerId, field: '*' });
     return this.secrets.deleteByOwner(manager, owner.ownerType, owner.ownerId);

@@ -89,6 +89,73 @@ export class SecretRepository {
     );
   }
 
+  // `fields` null: all of them.
+  async findByOwners(
+    manager: EntityManager,
+    ownerType: string,
+    ownerIds: string[],
+    fields: string[] | null,
+  ): Promise<SecretRow[]> {
+    return manager.query(
+      `SELECT ${COLUMNS} FROM secrets WHERE owner_type = $1 AND owner_id = ANY($2::uuid[])
+       AND ($3::text[] IS NULL OR field = ANY($3::text[])) ORDER BY owner_id, field`,
+      [ownerType, ownerIds, fields],
+    );
+  }
+
+  // In id order, so two batches over overlapping owners cannot deadlock.
+  async lockIdsOf(
+    manager: EntityManager,
+    refs: Array<{ ownerType: string; ownerId: string; field: string }>,
+  ): Promise<Array<{ id: string; ownerType: string; ownerId: string; field: string }>> {
+    return manager.query(
+      `SELECT s.id, s.owner_type AS "ownerType", s.owner_id AS "ownerId", s.field FROM secrets s
+       JOIN unnest($1::text[], $2::uuid[], $3::text[]) AS v(owner_type, owner_id, field)
+         ON s.owner_type = v.owner_type AND s.owner_id = v.owner_id AND s.field = v.field
+       ORDER BY s.id FOR UPDATE OF s`,
+      [refs.map((r) => r.ownerType), refs.map((r) => r.ownerId), refs.map((r) => r.field)],
+    );
+  }
+
+  async replaceMany(
+    manager: EntityManager,
+    keyId: string,
+    rows: Array<{ id: string; ciphertext: Ciphertext }>,
+    now: Date,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE secrets s SET key_id = $1, ciphertext = v.ciphertext, updated_at = $2
+       FROM unnest($3::uuid[], $4::text[]) AS v(id, ciphertext) WHERE s.id = v.id`,
+      [keyId, now, rows.map((r) => r.id), rows.map((r) => r.ciphertext)],
+    );
+  }
+
+  // The ids actually inserted; a row a concurrent transaction inserted first is left out.
+  async insertManyIfAbsent(
+    manager: EntityManager,
+    rows: SecretRow[],
+    now: Date,
+  ): Promise<string[]> {
+    const inserted: Array<{ id: string }> = await manager.query(
+      `INSERT INTO secrets (id, owner_type, owner_id, field, key_id, ciphertext, created_at, updated_at)
+       SELECT v.*, $7::timestamptz, $7::timestamptz
+       FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[])
+         AS v(id, owner_type, owner_id, field, key_id, ciphertext)
+       ON CONFLICT (owner_type, owner_id, field) DO NOTHING
+       RETURNING id`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.ownerType),
+        rows.map((r) => r.ownerId),
+        rows.map((r) => r.field),
+        rows.map((r) => r.keyId),
+        rows.map((r) => r.ciphertext),
+        now,
+      ],
+    );
+    return inserted.map((r) => r.id);
+  }
+
   async deleteByOwner(manager: EntityManager, ownerType: string, ownerId: string): Promise<number> {
     const result: unknown = await manager.query(
       `DELETE FROM secrets WHERE owner_type = $1 AND owner_id = $2`,

@@ -16,6 +16,14 @@ const COLUMNS = `t.id, t.connection_id AS "connectionId", t.provider_key AS "pro
   t.refresh_lease_id AS "refreshLeaseId", t.refresh_lease_until AS "refreshLeaseUntil",
   t.created_at AS "createdAt", t.updated_at AS "updatedAt", c.status, c.user_id AS "userId"`;
 
+export interface RefreshedRow {
+  id: string;
+  accessTokenExpiresAt: Date;
+  refreshCount: number;
+  scopes: string[];
+  refreshDueAt: Date;
+}
+
 // Status changes are the connections module's (ConnectionsService.transition), never written here.
 @Injectable()
 export class ProviderTokensRepository {
@@ -34,38 +42,46 @@ export class ProviderTokensRepository {
   }
 
   // FOR NO KEY UPDATE serialises with DELETE and the OAuth completion (FOR UPDATE). Every path locks the
-  // connection before the token row; the opposite order deadlocks.
-  async lockConnection(manager: EntityManager, connectionId: string): Promise<void> {
-    await manager.query(`SELECT 1 FROM provider_connections WHERE id = $1 FOR NO KEY UPDATE`, [
-      connectionId,
-    ]);
+  // connection before the token row (the opposite order deadlocks), and a batch locks each kind in id order.
+  async lockConnection(manager: EntityManager, connectionIds: string | string[]): Promise<void> {
+    await manager.query(
+      `SELECT 1 FROM provider_connections WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`,
+      [([] as string[]).concat(connectionIds)],
+    );
   }
 
-  // Holds the token row lock until the transaction ends: the cross-instance single flight.
-  async lock(manager: EntityManager, connectionId: string): Promise<TokenRow | null> {
+  // Holds the token row locks until the transaction ends: the cross-instance single flight.
+  lock(manager: EntityManager, connectionId: string): Promise<TokenRow | null>;
+  lock(manager: EntityManager, connectionIds: string[]): Promise<TokenRow[]>;
+  async lock(
+    manager: EntityManager,
+    ids: string | string[],
+  ): Promise<TokenRow | TokenRow[] | null> {
     const rows: TokenRow[] = await manager.query(
       `SELECT ${COLUMNS} FROM provider_tokens t JOIN provider_connections c ON c.id = t.connection_id
-       WHERE t.connection_id = $1 FOR UPDATE OF t`,
-      [connectionId],
+       WHERE t.connection_id = ANY($1::uuid[]) ORDER BY t.connection_id FOR UPDATE OF t`,
+      [([] as string[]).concat(ids)],
     );
-    return rows[0] ?? null;
+    return Array.isArray(ids) ? rows : (rows[0] ?? null);
   }
 
-  // Only while `leaseId` is still the row's claim.
+  // Only the rows whose lease is still the given one.
   async lockClaimed(
     manager: EntityManager,
-    connectionId: string,
-    leaseId: string,
-  ): Promise<TokenRow | null> {
-    await manager.query(`SELECT 1 FROM provider_connections WHERE id = $1 FOR NO KEY UPDATE`, [
-      connectionId,
-    ]);
-    const rows: TokenRow[] = await manager.query(
-      `SELECT ${COLUMNS} FROM provider_tokens t JOIN provider_connections c ON c.id = t.connection_id
-       WHERE t.connection_id = $1 AND t.refresh_lease_id = $2 FOR UPDATE OF t`,
-      [connectionId, leaseId],
+    claims: Array<{ connectionId: string; leaseId: string }>,
+  ): Promise<TokenRow[]> {
+    const ids = claims.map((c) => c.connectionId);
+    await manager.query(
+      `SELECT 1 FROM provider_connections WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`,
+      [ids],
     );
-    return rows[0] ?? null;
+    return manager.query(
+      `SELECT ${COLUMNS} FROM provider_tokens t JOIN provider_connections c ON c.id = t.connection_id
+       JOIN unnest($1::uuid[], $2::uuid[]) AS v(connection_id, lease_id)
+         ON v.connection_id = t.connection_id AND v.lease_id = t.refresh_lease_id
+       ORDER BY t.connection_id FOR UPDATE OF t`,
+      [ids, claims.map((c) => c.leaseId)],
+    );
   }
 
   async insert(manager: EntityManager, row: Omit<ProviderTokenEntity, 'id'>): Promise<string> {
@@ -83,6 +99,43 @@ export class ProviderTokensRepository {
 
   async delete(manager: EntityManager, id: string): Promise<void> {
     await manager.delete(ProviderTokenEntity, { id });
+  }
+
+  async setLeases(
+    manager: EntityManager,
+    leases: Array<{ id: string; leaseId: string }>,
+    until: Date,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE provider_tokens t SET refresh_lease_id = v.lease_id, refresh_lease_until = $3
+       FROM unnest($1::uuid[], $2::uuid[]) AS v(id, lease_id) WHERE t.id = v.id`,
+      [leases.map((l) => l.id), leases.map((l) => l.leaseId), until],
+    );
+  }
+
+  // One statement for a batch of successful refreshes; clears failure state and lease.
+  async markRefreshed(manager: EntityManager, rows: RefreshedRow[], now: Date): Promise<void> {
+    await manager.query(
+      `UPDATE provider_tokens t SET access_token_expires_at = v.access_exp, last_refreshed_at = $2,
+         refresh_count = v.refresh_count, scopes = v.scopes, refresh_due_at = v.due, failure_count = 0,
+         next_attempt_at = NULL, last_error_code = NULL, refresh_lease_id = NULL, refresh_lease_until = NULL,
+         updated_at = $2
+       FROM jsonb_to_recordset($1::jsonb)
+         AS v(id uuid, access_exp timestamptz, refresh_count int, scopes text[], due timestamptz)
+       WHERE t.id = v.id`,
+      [
+        JSON.stringify(
+          rows.map((r) => ({
+            id: r.id,
+            access_exp: r.accessTokenExpiresAt,
+            refresh_count: r.refreshCount,
+            scopes: r.scopes,
+            due: r.refreshDueAt,
+          })),
+        ),
+        now,
+      ],
+    );
   }
 
   // SKIP LOCKED skips other sweepers' rows; moving refresh_due_at to `leaseUntil` in the same statement hides

@@ -58,6 +58,19 @@ export class RateBudget implements RefreshBudget {
     return null;
   }
 
+  async acquireMany(
+    key: string,
+    perWindow: number,
+    now: Date,
+    count: number,
+  ): Promise<{ granted: number; retryAt?: Date }> {
+    const granted = Math.min(count, this.available(key, perWindow, now));
+    this.take(key, granted, now);
+    return granted < count
+      ? { granted, retryAt: this.nextSlotAt(key, perWindow, now) }
+      : { granted };
+  }
+
   async halt(key: string, until: Date): Promise<void> {
     this.pause(key, until);
   }

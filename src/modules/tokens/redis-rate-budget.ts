@@ -37,6 +37,30 @@ export class RedisRateBudget implements RefreshBudget, OnApplicationShutdown {
     return refused;
   }
 
+  // One round trip when all fit; past the window's end the surplus is given back at once.
+  async acquireMany(
+    key: string,
+    perWindow: number,
+    now: Date,
+    count: number,
+  ): Promise<{ granted: number; retryAt?: Date }> {
+    const paused = await this.pausedUntil(key, now);
+    if (paused) return { granted: 0, retryAt: paused };
+    if (count <= 0) return { granted: 0 };
+    try {
+      await this.limiter(perWindow).consume(key, count);
+      return { granted: count };
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      const surplus = Math.min(count, err.consumedPoints - perWindow);
+      await this.limiter(perWindow).reward(key, surplus);
+      return {
+        granted: count - surplus,
+        retryAt: new Date(now.getTime() + err.msBeforeNext),
+      };
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => undefined);
   }

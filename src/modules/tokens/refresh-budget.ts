@@ -15,5 +15,12 @@ export interface RefreshBudget {
     now: Date,
     share?: BudgetShare,
   ): Promise<{ retryAt: Date } | null>;
+  // Up to `count` calls at once (a batch); `retryAt` when fewer were granted.
+  acquireMany(
+    key: string,
+    perWindow: number,
+    now: Date,
+    count: number,
+  ): Promise<{ granted: number; retryAt?: Date }>;
   halt(key: string, until: Date): Promise<void>;
 }

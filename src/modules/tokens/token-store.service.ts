@@ -23,6 +23,13 @@ export interface TokenMetadata {
   scopes: string[];
 }
 
+export interface TokenSecrets {
+  tokenId: string;
+  access: string;
+  refresh?: string;
+  idToken?: string;
+}
+
 @Injectable()
 export class TokenStore {
   private readonly logger = new Logger('Tokens');
@@ -137,22 +144,36 @@ export class TokenStore {
     }
   }
 
-  readSecrets(m: EntityManager, tokenId: string): Promise<Record<string, string>> {
-    return this.encryption.readSecrets(m, TOKEN_SECRET_OWNER, tokenId);
+  // Token row id → field → plaintext, of the fields a refresh needs (the access token is replaced anyway).
+  readRefreshSecrets(
+    m: EntityManager,
+    tokenIds: string[],
+  ): Promise<Map<string, Record<string, string>>> {
+    return this.encryption.readSecretsOfOwners(m, TOKEN_SECRET_OWNER, tokenIds, [
+      'refresh_token',
+      'id_token',
+    ]);
   }
 
-  async storeSecrets(
+  storeSecrets(
     m: EntityManager,
     tokenId: string,
     access: string,
     refresh?: string,
     idToken?: string,
   ): Promise<void> {
-    const owner = (field: string) => ({ ownerType: TOKEN_SECRET_OWNER, ownerId: tokenId, field });
-    // Sequential on purpose: one transaction, one connection.
-    await this.encryption.storeSecret(m, owner('access_token'), access);
-    if (refresh) await this.encryption.storeSecret(m, owner('refresh_token'), refresh);
-    if (idToken) await this.encryption.storeSecret(m, owner('id_token'), idToken);
+    return this.storeSecretsMany(m, [{ tokenId, access, refresh, idToken }]);
+  }
+
+  async storeSecretsMany(m: EntityManager, sets: TokenSecrets[]): Promise<void> {
+    const entries = sets.flatMap((t) => {
+      const ref = (field: string) => ({ ownerType: TOKEN_SECRET_OWNER, ownerId: t.tokenId, field });
+      const out = [{ ref: ref('access_token'), plaintext: t.access }];
+      if (t.refresh) out.push({ ref: ref('refresh_token'), plaintext: t.refresh });
+      if (t.idToken) out.push({ ref: ref('id_token'), plaintext: t.idToken });
+      return out;
+    });
+    await this.encryption.storeSecrets(m, entries);
   }
 
   async readAccessToken(tokenId: string): Promise<string> {

@@ -13,6 +13,7 @@ import { RedisRateBudget } from './redis-rate-budget';
 import { REFRESH_BUDGET } from './refresh-budget';
 import { ProviderTokenEntity } from './provider-token.entity';
 import { ProviderTokensRepository } from './provider-tokens.repository';
+import { RefreshClaims } from './refresh-claims';
 import { RefreshOutcomes } from './refresh-outcomes';
 import { TokenPolicy } from './token-policy';
 import { TokenStore } from './token-store.service';
@@ -30,6 +31,7 @@ import { TokensService } from './tokens.service';
   ],
   providers: [
     ProviderTokensRepository,
+    RefreshClaims,
     RefreshOutcomes,
     TokenPolicy,
     TokenStore,
