@@ -10,7 +10,7 @@ export interface PageCursor {
 }
 
 // Plain SQL on the hot read paths (every listing, every ownership check): the query builder rebuilt and
-// alias-rewrote the statement and hydrated entities on each call, a fifth of a request's CPU in bench/http-providers.ts.
+// alias-rewrote the statement and hydrated entities on each call, ~10 % of a request's CPU in bench/http-providers.ts.
 const SELECT_CONNECTION = `SELECT id, user_id, provider_key, alias, status, status_reason, connected_at,
        disconnected_at, sync_status, sync_status_reason, last_synced_at, created_at, updated_at
   FROM provider_connections`;
