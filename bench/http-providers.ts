@@ -4,6 +4,7 @@
  * token, which verifies the JWT, checks the session (one query) and lists the user's 10 connections (one query).
  *
  *   node -r ./scripts/register-ts.cjs bench/http-providers.ts [--duration 10] [--connections 50] [--rounds 3]
+ *     [--only app,bare-fastify] [--profile <dir>]   (a .cpuprofile per server and round, of the measured phase; bench/cpuprofile-top.ts reads it)
  *
  * Targets, each in its own child process, measured once per round, rounds interleaved, median of the rounds:
  *   bare-fastify  Fastify 5 + pg Pool (10) + jose: the same JWT verification, the same two queries, the same JSON
@@ -16,7 +17,9 @@
  * (Over 300 lines: the servers and the driver share one file because the driver re-runs it with --serve.)
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
@@ -33,6 +36,7 @@ import { loadConfig } from '../src/config';
 import { buildDataSourceOptions } from '../src/database/data-source.options';
 import { AccessTokenService } from '../src/modules/auth/access-token.service';
 import { FIND_LIVE_SQL } from '../src/modules/auth/sessions.repository';
+import { LIST_OWNED_SQL } from '../src/modules/connections/connections.repository';
 import { generateKey } from '../src/modules/encryption/fernet';
 import { cpuSeconds, median } from './measure';
 
@@ -42,11 +46,6 @@ const ROOT = join(__dirname, '..');
 const DB = 'dashtam_bench_providers';
 const POOL_SIZE = 10; // the app's DATABASE_POOL_SIZE default
 const ROUTE = '/api/v1/providers';
-
-// What the ListConnections query of the app selects, in the order the view needs it.
-const LIST_SQL = `SELECT id, provider_key, alias, status, status_reason, connected_at, created_at, updated_at
-  FROM provider_connections WHERE user_id = $1 AND status <> 'disconnected'
-  ORDER BY created_at DESC, id DESC LIMIT $2`;
 
 // ---- server side: `--serve <target>` sends {port} over IPC once listening -------------------------------
 
@@ -59,7 +58,13 @@ async function serveApp(): Promise<number> {
 
 async function serveBare(): Promise<number> {
   const config = loadConfig();
-  const keys = new Map(config.auth.jwtKeys.map((k) => [k.kid, k.secret]));
+  // The key imported once, as the app does (jose would import raw bytes on every verify).
+  const keys = new Map(
+    config.auth.jwtKeys.map((k) => [
+      k.kid,
+      createSecretKey(k.secret).toCryptoKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['verify']),
+    ]),
+  );
   const pool = new Pool({ connectionString: config.database.url, max: POOL_SIZE });
   const app = Fastify({ logger: false });
   const unauthorized = { status: 401, code: 'unauthorized' };
@@ -88,7 +93,7 @@ async function serveBare(): Promise<number> {
     }
     const live = await pool.query(FIND_LIVE_SQL, [sessionId, userId, new Date()]);
     if (!live.rowCount) return reply.code(401).send(unauthorized);
-    const { rows } = await pool.query(LIST_SQL, [userId, 21]);
+    const { rows } = await pool.query(LIST_OWNED_SQL, [userId, 21]);
     const items = rows.slice(0, 20).map((r: Record<string, never>) => ({
       id: r.id,
       providerKey: r.provider_key,
@@ -96,6 +101,9 @@ async function serveBare(): Promise<number> {
       status: r.status,
       statusReason: r.status_reason,
       connectedAt: (r.connected_at as Date | null)?.toISOString() ?? null,
+      lastSyncedAt: (r.last_synced_at as Date | null)?.toISOString() ?? null,
+      syncStatus: r.sync_status,
+      syncStatusReason: r.sync_status_reason,
       createdAt: (r.created_at as Date).toISOString(),
       updatedAt: (r.updated_at as Date).toISOString(),
     }));
@@ -105,6 +113,25 @@ async function serveBare(): Promise<number> {
   return (app.server.address() as { port: number }).port;
 }
 
+/** `--profile <dir>`: the driver asks the server to profile the measured phase only (node:inspector). */
+function serveProfiler(): void {
+  const session = new Session();
+  session.connect();
+  const post = (method: string): Promise<unknown> =>
+    new Promise((resolve, reject) =>
+      session.post(method, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+  process.on('message', (m: { profile?: 'start' | 'stop'; file?: string }) => {
+    const done =
+      m.profile === 'start'
+        ? post('Profiler.enable').then(() => post('Profiler.start'))
+        : post('Profiler.stop').then((r) =>
+            writeFileSync(m.file!, JSON.stringify((r as { profile: object }).profile)),
+          );
+    void done.then(() => process.send!({ profiled: m.profile }));
+  });
+}
+
 // ---- driver ---------------------------------------------------------------------------------------------
 
 interface Options {
@@ -112,6 +139,8 @@ interface Options {
   warmup: number;
   connections: number;
   rounds: number;
+  profileDir?: string;
+  only?: Target[];
 }
 
 interface Measurement {
@@ -135,7 +164,17 @@ function parseOptions(argv: string[]): Options {
     warmup: get('warmup', 3, 30),
     connections: get('connections', 50, 256),
     rounds: get('rounds', 3, 7),
+    profileDir: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined,
+    only: argv.includes('--only') ? targetList(argv[argv.indexOf('--only') + 1]) : undefined,
   };
+}
+
+function targetList(value: string | undefined): Target[] {
+  const list = (value ?? '').split(',');
+  const unknown = list.filter((t) => !(TARGETS as readonly string[]).includes(t));
+  if (unknown.length)
+    throw new Error(`--only takes a comma-separated list of ${TARGETS.join(', ')}`);
+  return list as Target[];
 }
 
 /** Production settings: real-looking secrets (placeholders are refused), nothing else set. */
@@ -231,6 +270,14 @@ function start(
   });
 }
 
+/** One IPC request to the server child, answered by one message. */
+function ask(child: ChildProcess, message: object): Promise<unknown> {
+  return new Promise((resolve) => {
+    child.once('message', resolve);
+    child.send(message);
+  });
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   child.removeAllListeners('exit');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -256,9 +303,15 @@ async function measure(
       throw new Error(`${target}: GET ${ROUTE} answered ${check.status} ${JSON.stringify(body)}`);
     }
     await autocannon({ url, headers, connections: o.connections, duration: o.warmup });
+    if (o.profileDir) await ask(child, { profile: 'start' });
     const before = cpuSeconds(child.pid);
     const r = await autocannon({ url, headers, connections: o.connections, duration: o.duration });
     const cpu = cpuSeconds(child.pid) - before;
+    if (o.profileDir) {
+      const file = join(o.profileDir, `${target}-${Date.now()}.cpuprofile`);
+      await ask(child, { profile: 'stop', file });
+      process.stderr.write(` [profile ${file}]`);
+    }
     return {
       rps: r.requests.average,
       cpuUs: (cpu / r.requests.total) * 1e6,
@@ -281,7 +334,7 @@ async function drive(o: Options): Promise<void> {
     const results = new Map<Target, Measurement[]>(TARGETS.map((t) => [t, []]));
     const loadBefore = loadavg()[0];
     for (let round = 1; round <= o.rounds; round++) {
-      for (const target of TARGETS) {
+      for (const target of o.only ?? TARGETS) {
         process.stderr.write(`round ${round}/${o.rounds}: ${target}...`);
         const m = await measure(target, env, token, o);
         results.get(target)!.push(m);
@@ -290,6 +343,7 @@ async function drive(o: Options): Promise<void> {
         );
       }
     }
+    if (o.only) return; // a partial run while iterating: the per-round lines above are its result
     const s = new Map<Target, Measurement>();
     for (const [t, ms] of results) {
       s.set(t, {
@@ -333,6 +387,7 @@ const main =
     ? (async () => {
         const target = argv[serveIndex + 1] as Target;
         const port = target === 'bare-fastify' ? await serveBare() : await serveApp();
+        serveProfiler();
         process.send!({ port });
       })()
     : drive(parseOptions(argv));

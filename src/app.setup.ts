@@ -31,6 +31,8 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.useLogger(app.get(AppLogger));
   app.set('trust proxy', config.app.trustedProxies.length ? config.app.trustedProxies : false);
   app.disable('x-powered-by');
+  // Every API response is `Cache-Control: no-store`, so a validator is never used; Express would hash each body.
+  app.set('etag', false);
   // First, so refusals by the middleware below (413, 415, 400) still carry CORS headers a browser can read.
   app.enableCors({
     origin: config.app.corsOrigins,
