@@ -34,8 +34,15 @@ const transform: Config['transform'] = {
   ],
 };
 
+// Nest requires rxjs's CommonJS build: 226 files, loaded again by every test file. Its own single-file bundle
+// is the same code (measured ~40 ms of every database file).
+const moduleNameMapper = {
+  '^rxjs(/operators)?$': '<rootDir>/node_modules/rxjs/dist/bundles/rxjs.umd.js',
+};
+
 const base = {
   rootDir: '.',
+  moduleNameMapper,
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform,

@@ -11,8 +11,7 @@ import { CliError, parseArgs } from './migrate-args';
 
 // migration:status exits 1 when any is pending (TypeORM's migration:show exits 0). Without DATABASE_URL this
 // uses the embedded PGlite: stop the app first, PGlite cannot share its data directory between processes.
-// TypeORM and the entities load only after the arguments and the configuration are valid, so a mistake is
-// one line at once rather than after a second of module loading.
+// TypeORM loads only after the arguments and the configuration are valid, so a mistake is one line at once.
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
@@ -20,10 +19,9 @@ async function main(argv: string[]): Promise<number> {
   loadEnvFile();
   const config = loadConfig();
   if (!config.database.url) assertDataDirFree(config.database.pgliteDir);
-  const [{ COMMANDS, openDataSource }] = await Promise.all([
-    import('./migration-commands.js'),
-    import('../app.entities.js'),
-  ]);
+  const { COMMANDS, openDataSource } = await import('./migration-commands.js');
+  // Only the schema diff needs the entities, and they come with the whole application (app.entities.ts).
+  if (args.command === 'generate') await import('../app.entities.js');
   let embedded: EmbeddedPostgres | undefined;
   let url = config.database.url;
   if (!url) {

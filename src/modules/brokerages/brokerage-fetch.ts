@@ -1,8 +1,11 @@
 import type { CustomFetchOptions } from 'oauth4webapi';
-import { Agent, request } from 'undici';
+import type { Agent, request } from 'undici';
 
-// One keep-alive pool for every brokerage request of the process.
-const agent = new Agent();
+// One keep-alive pool for every brokerage request of the process, made at the first one: undici is about a
+// hundred modules that a process (or test file) making no brokerage request need not load.
+let client: Promise<{ agent: Agent; request: typeof request }> | undefined;
+const undici = () =>
+  (client ??= import('undici').then((u) => ({ agent: new u.Agent(), request: u.request })));
 
 /**
  * oauth4webapi's `customFetch`: undici's request() instead of the global fetch, which spends about three times the
@@ -14,6 +17,7 @@ export async function brokerageFetch(
   init: CustomFetchOptions<string, unknown>,
 ): Promise<Response> {
   try {
+    const { agent, request } = await undici();
     const res = await request(url, {
       method: init.method as 'GET' | 'POST',
       headers: init.headers,
