@@ -82,6 +82,10 @@ const config: Config = {
   // Two workers for these 2-core machines. On a server each worker gets its own clone of the template; on
   // PGlite each worker keeps its own copies (test/harness/pglite-pool.ts), so two workers are as safe as one.
   maxWorkers: 2,
+  // Jest force-kills a worker that has not exited 500 ms after the run and blames leaked handles. Ours hold
+  // none then (process.getActiveResourcesInfo() dumped at that point: stdio only), but a loaded machine took up to
+  // ~300 ms to let one go; a real leak still shows after 2 s.
+  workerGracefulExitTimeout: 2000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...database, displayName: 'harness', testMatch: ['<rootDir>/test/harness/**/*.spec.ts'] },
