@@ -2,21 +2,15 @@ import { Clock, FakeClock } from '../../../src/common/clock';
 import { SyncSchedulerService } from '../../../src/modules/sync/sync-scheduler.service';
 import { AuthenticatedUser, createAuthenticatedUser } from '../../factories/auth.factory';
 import { useTestApp } from '../../harness';
-import { connectSandbox, freePort, freshAuthHeader } from './connect';
+import { usePublicUrl } from '../../support/public-url';
+import { connectSandbox, freshAuthHeader } from './connect';
 
 const T0 = '2026-06-15T10:20:00.000Z';
 const clock = new FakeClock(T0);
-const env: Record<string, string> = {};
-beforeAll(async () => {
-  Object.assign(env, {
-    PUBLIC_URL: `http://127.0.0.1:${await freePort()}`,
-    ACCESS_TOKEN_TTL_SECONDS: '3600',
-  });
-});
+const env: Record<string, string> = { ACCESS_TOKEN_TTL_SECONDS: '3600' };
+const publicUrl = usePublicUrl(env);
 const t = useTestApp({ env, overrides: [{ provide: Clock, useValue: clock }] });
-beforeAll(async () => {
-  await t.app.listen(Number(new URL(env.PUBLIC_URL).port), '127.0.0.1');
-});
+beforeAll(() => publicUrl.serve(t.app));
 
 let user: AuthenticatedUser;
 let connectionId: string;

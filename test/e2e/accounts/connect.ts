@@ -1,17 +1,6 @@
-import { createServer } from 'node:net';
 import { LoginService } from '../../../src/modules/auth/login.service';
 import type { AuthenticatedUser } from '../../factories/auth.factory';
 import type { TestAppContext } from '../../harness';
-
-/** A free port picked before the app is built, so PUBLIC_URL (the sandbox adapter's target) can name it. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Connects the sandbox brokerage through the REST API (create, authorize, the sandbox's authorize page, the JSON

@@ -2,21 +2,17 @@ import { Clock, FakeClock } from '../../../src/common/clock';
 import { SyncSchedulerService } from '../../../src/modules/sync/sync-scheduler.service';
 import { createAuthenticatedUser } from '../../factories/auth.factory';
 import { useTestApp } from '../../harness';
-import { connectSandbox, freePort, freshAuthHeader } from './connect';
+import { usePublicUrl } from '../../support/public-url';
+import { connectSandbox, freshAuthHeader } from './connect';
 
 const clock = new FakeClock('2026-06-15T10:20:00.000Z');
-const env: Record<string, string> = {};
-beforeAll(async () => {
-  Object.assign(env, {
-    PUBLIC_URL: `http://127.0.0.1:${await freePort()}`,
-    SANDBOX_DATA_FAIL: 'data_malformed',
-    SANDBOX_ACCESS_TOKEN_TTL_SECONDS: '600',
-  });
-});
+const env: Record<string, string> = {
+  SANDBOX_DATA_FAIL: 'data_malformed',
+  SANDBOX_ACCESS_TOKEN_TTL_SECONDS: '600',
+};
+const publicUrl = usePublicUrl(env);
 const t = useTestApp({ env, overrides: [{ provide: Clock, useValue: clock }] });
-beforeAll(async () => {
-  await t.app.listen(Number(new URL(env.PUBLIC_URL).port), '127.0.0.1');
-});
+beforeAll(() => publicUrl.serve(t.app));
 
 describe('the sandbox brokerage honours its failure flags through the sync', () => {
   it('a malformed answer on the second account writes nothing and degrades the connection', async () => {

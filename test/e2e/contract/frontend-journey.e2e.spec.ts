@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { createClient, createConfig } from '../../../clients/typescript/src/client';
 import {
   createConnection,
@@ -20,6 +19,7 @@ import {
 import type { ConnectionView, Problem } from '../../../clients/typescript/src';
 import { MAILER } from '../../../src/modules/mail/mailer';
 import { useTestApp } from '../../harness';
+import { usePublicUrl } from '../../support/public-url';
 import { supertestFetch } from '../../support/supertest-fetch';
 import { CapturingMailer } from '../auth/capturing-mailer';
 
@@ -28,26 +28,14 @@ import { CapturingMailer } from '../auth/capturing-mailer';
  * `npm run typecheck` (strict) and linted against type assertions: if the spec and the client disagree with
  * what a frontend needs, this file stops compiling.
  */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 const env: Record<string, string> = { FRONTEND_URL: 'https://app.dashtam.test' };
-beforeAll(async () => {
-  env.PUBLIC_URL = `http://127.0.0.1:${await freePort()}`;
-});
+const publicUrl = usePublicUrl(env);
 
 describe('frontend journey through the generated client (e2e)', () => {
   const mailer = new CapturingMailer();
   const t = useTestApp({ env, overrides: [{ provide: MAILER, useValue: mailer }] });
   // The sandbox adapter reaches its authorization server (this app) over HTTP at PUBLIC_URL.
-  beforeAll(() => t.app.listen(Number(new URL(env.PUBLIC_URL).port), '127.0.0.1'));
+  beforeAll(() => publicUrl.serve(t.app));
 
   const client = createClient(
     createConfig({ baseUrl: 'http://dashtam.test', fetch: supertestFetch(() => t.http()) }),

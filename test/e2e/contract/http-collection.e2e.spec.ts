@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { MAILER } from '../../../src/modules/mail/mailer';
 import { useTestApp } from '../../harness';
+import { usePublicUrl } from '../../support/public-url';
 import { CapturingMailer } from '../auth/capturing-mailer';
 
 /** api.http, the hand-run request collection, replayed top to bottom against the app: it must stay runnable. */
@@ -48,21 +48,13 @@ function parse(text: string): {
 }
 
 const env: Record<string, string> = {};
-beforeAll(async () => {
-  const port = await new Promise<number>((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
-  env.PUBLIC_URL = `http://127.0.0.1:${port}`;
-});
+const publicUrl = usePublicUrl(env);
 
 describe('api.http request collection (e2e)', () => {
   const mailer = new CapturingMailer();
   const t = useTestApp({ env, overrides: [{ provide: MAILER, useValue: mailer }] });
   // The sandbox adapter exchanges the code with its authorization server (this app) at PUBLIC_URL.
-  beforeAll(() => t.app.listen(Number(new URL(env.PUBLIC_URL).port), '127.0.0.1'));
+  beforeAll(() => publicUrl.serve(t.app));
 
   it('runs from register to logout with only the deliberate mistake refused', async () => {
     const { vars, requests } = parse(

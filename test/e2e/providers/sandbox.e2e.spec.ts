@@ -3,35 +3,21 @@ import {
   SandboxOAuthController,
 } from '../../../src/modules/brokerages/sandbox/oauth-server/sandbox-oauth.controller';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import * as oauth from 'oauth4webapi';
 import { createAuthenticatedUser } from '../../factories/auth.factory';
 import { useTestApp } from '../../harness';
+import { usePublicUrl } from '../../support/public-url';
 
-/** A free port picked before the app is built, so PUBLIC_URL (the sandbox adapter's target) can name it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const env: Record<string, string> = {};
-beforeAll(async () => {
-  const port = await freePort();
-  Object.assign(env, {
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    FRONTEND_URL: 'https://app.dashtam.test',
-    SANDBOX_ACCESS_TOKEN_TTL_SECONDS: '600',
-  });
-});
+const env: Record<string, string> = {
+  FRONTEND_URL: 'https://app.dashtam.test',
+  SANDBOX_ACCESS_TOKEN_TTL_SECONDS: '600',
+};
+const publicUrl = usePublicUrl(env);
 const t = useTestApp({ env });
 let base = '';
-beforeAll(async () => {
+beforeAll(() => {
   base = env.PUBLIC_URL;
-  await t.app.listen(Number(new URL(base).port), '127.0.0.1');
+  publicUrl.serve(t.app);
 });
 
 const basic = `Basic ${Buffer.from('dashtam-sandbox:sandbox-secret').toString('base64')}`;
