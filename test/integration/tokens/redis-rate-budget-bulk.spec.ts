@@ -1,23 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import { useRedisBudgets } from '../../support/redis-budgets';
 import { RateBudget } from '../../../src/modules/tokens/rate-budget';
-import { RedisRateBudget } from '../../../src/modules/tokens/redis-rate-budget';
-
-const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('acquireMany: a batch takes its budget in one go', () => {
-  const clients: Redis[] = [];
-  const prefix = `dashtam-test:${randomUUID()}`;
-  const instance = () => {
-    const client = new Redis(url, { maxRetriesPerRequest: 1 });
-    clients.push(client);
-    return new RedisRateBudget(client, prefix);
-  };
-  afterAll(async () => {
-    const keys = await clients[0].keys(`${prefix}*`);
-    if (keys.length) await clients[0].del(...keys);
-    await Promise.all(clients.map((c) => c.quit()));
-  });
+  const { instance } = useRedisBudgets();
 
   it('Redis: all when they fit; past the window only what is left, the surplus given back', async () => {
     const [a, b] = [instance(), instance()];

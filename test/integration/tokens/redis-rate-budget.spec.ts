@@ -1,23 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
-import { RedisRateBudget } from '../../../src/modules/tokens/redis-rate-budget';
-
-/** Against the local Redis (REDIS_URL or 127.0.0.1:6379); each run uses its own key prefix. */
-const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { useRedisBudgets } from '../../support/redis-budgets';
 
 describe('RedisRateBudget (shared by every instance)', () => {
-  const clients: Redis[] = [];
-  const prefix = `dashtam-test:${randomUUID()}`;
-  const instance = () => {
-    const client = new Redis(url, { maxRetriesPerRequest: 1 });
-    clients.push(client);
-    return new RedisRateBudget(client, prefix);
-  };
-  afterAll(async () => {
-    const keys = await clients[0]!.keys(`${prefix}*`);
-    if (keys.length) await clients[0]!.del(...keys);
-    await Promise.all(clients.map((c) => c.quit()));
-  });
+  const { instance } = useRedisBudgets();
 
   it('two instances spend one budget; a user gets only their share; a pause stops everyone', async () => {
     const [a, b] = [instance(), instance()];
