@@ -18,7 +18,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -332,6 +332,8 @@ async function drive(o: Options): Promise<void> {
     const env = productionEnv(db.url);
     const token = await seed(env);
     const results = new Map<Target, Measurement[]>(TARGETS.map((t) => [t, []]));
+    // A missing directory would make the child's profile write fail and its IPC answer never come.
+    if (o.profileDir) mkdirSync(o.profileDir, { recursive: true });
     const loadBefore = loadavg()[0];
     for (let round = 1; round <= o.rounds; round++) {
       for (const target of o.only ?? TARGETS) {
