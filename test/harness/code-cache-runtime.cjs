@@ -79,7 +79,7 @@ if (SourceTextModule) {
 }
 
 /**
- * Jest snapshots each file's coverage counters (with Istanbul's input source maps) with a generic JavaScript
+ * Second: Jest snapshots each file's coverage counters (with Istanbul's input source maps) with a generic JavaScript
  * deep copy: measured ~190 ms per database file, more than most files' tests take. structuredClone makes the
  * same copy natively.
  */
