@@ -44,7 +44,7 @@ const moduleNameMapper = {
 const base = {
   rootDir: '.',
   moduleNameMapper,
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/harness/shared-realm-environment.ts',
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform,
   runtime: '<rootDir>/test/harness/code-cache-runtime.cjs',

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Circus } from '@jest/types';
-import { TestEnvironment } from 'jest-environment-node';
+import SharedRealmEnvironment from './shared-realm-environment';
 import { acquire, type Lease } from './pglite-pool';
 import { ENV } from './test-env';
 import { ensureWorkerDatabase } from './worker-database';
@@ -29,7 +29,7 @@ const FORWARDED = new Set([
   'test_todo',
 ]);
 
-export default class HarnessEnvironment extends TestEnvironment {
+export default class HarnessEnvironment extends SharedRealmEnvironment {
   private readonly bridge: HarnessBridge = {
     origin: new AsyncLocalStorage(),
     listeners: new Set(),
@@ -37,7 +37,7 @@ export default class HarnessEnvironment extends TestEnvironment {
   private state?: Circus.State;
   private readonly leases: Lease[] = [];
 
-  constructor(...args: ConstructorParameters<typeof TestEnvironment>) {
+  constructor(...args: ConstructorParameters<typeof SharedRealmEnvironment>) {
     super(...args);
     const dump = process.env.DASHTAM_TEST_PGLITE_DUMP;
     if (process.env.DASHTAM_TEST_SERVER === 'pglite' && dump) {

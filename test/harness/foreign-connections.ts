@@ -7,20 +7,29 @@ import { HarnessError } from './errors';
  * connection escapes the rollback: its writes commit for real. Every pg client of this test file is created
  * from the same `pg` module, so its connect() is where the escape is refused and charged to the test.
  */
-const own = new AsyncLocalStorage<true>();
-
-/** Runs `fn` with detection off: the harness's own connections (and self-tests standing in for another process). */
-export const unwatched = <T>(fn: () => Promise<T>): Promise<T> => own.run(true, fn);
-export const asHarness = unwatched;
-
 interface Watched {
   host: string;
   port: number;
   database: string;
   report: (err: HarnessError) => HarnessError;
 }
-const watched = new Set<Watched>();
-let installed = false;
+
+interface Guard {
+  own: AsyncLocalStorage<true>;
+  watched: Set<Watched>;
+}
+// Kept on pg itself: the test files of a worker share one pg module (shared-realm-environment.ts), so the guard
+// is installed once and every file's connections are watched by the same one.
+const GUARD = Symbol.for('dashtam.harness.foreign-connections');
+const guarded = Client.prototype as unknown as Record<symbol, Guard | undefined>;
+const { own, watched } = (guarded[GUARD] ??= install({
+  own: new AsyncLocalStorage<true>(),
+  watched: new Set(),
+}));
+
+/** Runs `fn` with detection off: the harness's own connections (and self-tests standing in for another process). */
+export const unwatched = <T>(fn: () => Promise<T>): Promise<T> => own.run(true, fn);
+export const asHarness = unwatched;
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 const sameHost = (a: string, b: string) => a === b || (LOOPBACK.has(a) && LOOPBACK.has(b));
@@ -37,12 +46,11 @@ export function watchForeignConnections(
     report: (e) => conn.report(e),
   };
   watched.add(entry);
-  if (!installed) install();
   return () => void watched.delete(entry);
 }
 
-function install(): void {
-  installed = true;
+function install(guard: Guard): Guard {
+  const { own, watched } = guard;
   type Params = {
     host: string;
     port: number | string;
@@ -77,4 +85,5 @@ function install(): void {
     }
     return Promise.reject(err);
   };
+  return guard;
 }

@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import rootConfig from '../../jest.config';
+
+/**
+ * The files of a worker share one realm and its third-party modules (shared-realm-environment.ts,
+ * code-cache-runtime.cjs), and nothing else: two fixture files in one child Jest each record what the other left.
+ */
+const ROOT = join(__dirname, '..', '..');
+
+interface Probe {
+  file: string;
+  pgSeen: boolean;
+  pgSame: boolean;
+  clockSeen: boolean;
+  clockSame: boolean;
+  env: string | null;
+  spied: boolean;
+  retries: number | null;
+}
+
+function childConfig(): string {
+  const projects = rootConfig.projects as Array<Record<string, unknown>>;
+  const { displayName: _, ...unit } = projects.find((p) => p.displayName === 'unit')!;
+  return JSON.stringify({
+    ...unit,
+    rootDir: ROOT,
+    testMatch: ['<rootDir>/test/harness/fixtures/shared-realm/*.fixture.ts'],
+  });
+}
+
+async function run(env: NodeJS.ProcessEnv): Promise<Probe[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'dashtam-realm-'));
+  const out = join(dir, 'probes.jsonl');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [
+          '--experimental-vm-modules',
+          join(ROOT, 'node_modules/jest/bin/jest.js'),
+          '--config',
+          childConfig(),
+          '--runInBand',
+          '--ci',
+          '--coverage=false',
+        ],
+        { cwd: ROOT, env: { ...process.env, ...env, REALM_PROBE_OUT: out }, timeout: 60_000 },
+        (err, _stdout, stderr) => (err ? reject(new Error(stderr)) : resolve()),
+      );
+    });
+    return readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Probe);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const untouched = { env: null, spied: false, retries: null };
+
+it('shares third-party modules between the files of a worker, not their own modules, env, spies or Jest state', async () => {
+  const [first, second] = await run({ DASHTAM_TEST_ISOLATE: '' });
+  expect(first).toMatchObject({ pgSeen: false, clockSeen: false, ...untouched });
+  expect(second).toMatchObject({ pgSeen: true, pgSame: true, clockSeen: true, clockSame: false });
+  expect(second).toMatchObject(untouched);
+}, 90_000);
+
+it('DASHTAM_TEST_ISOLATE=1 gives each file its own realm and modules', async () => {
+  const probes = await run({ DASHTAM_TEST_ISOLATE: '1' });
+  expect(probes).toHaveLength(2);
+  for (const p of probes)
+    expect(p).toMatchObject({ pgSeen: false, clockSeen: false, ...untouched });
+}, 90_000);
