@@ -1,12 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { buildDataSourceOptions } from '../../src/database/data-source.options';
 import { ConnectionMutex } from './connection-mutex';
 import { HarnessError } from './errors';
 import { asHarness, watchForeignConnections } from './foreign-connections';
-import { createProxyRunner } from './proxy-runner';
+import { createProxyPool, createProxyRunner } from './proxy-runner';
 import { asServerTimeout, BACKENDS, escapedBackends, Rows, SESSION_RESET } from './session-checks';
 import { StatementLog } from './statement-log';
 
@@ -109,6 +110,10 @@ export class IsolatedConnection {
     }) as PoolClient['query'];
     // The binding is in place before Nest builds anything: every runner the app asks for is a proxy.
     dataSource.createQueryRunner = () => createProxyRunner(conn, physical, conn.client);
+    const driver = dataSource.driver as PostgresDriver;
+    driver.master = createProxyPool(conn, driver.master as Pool, () =>
+      dataSource.createQueryRunner(),
+    );
     const manager = dataSource.manager;
     const transaction = manager.transaction.bind(manager) as (
       ...args: unknown[]

@@ -1,6 +1,7 @@
 import { Client, Query } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryFailedError } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source.options';
+import { queryRows } from '../../src/database/query-result';
 import { unwatched } from './foreign-connections';
 import { openIsolated } from './test-app';
 import { testServer } from './index';
@@ -178,5 +179,47 @@ describe('9. paths around the per-statement savepoint', () => {
     );
     await expect(opened.conn.endTest()).rejects.toThrow(/"COMMIT"/);
     expect(await committedProbeTable()).toBeNull();
+  });
+
+  it("queryRows outside a transaction (the driver pool's query) takes the same path: logged, own savepoint, refused late", async () => {
+    const { conn } = opened;
+    await conn.beginTest('pool reads');
+    await insert('seen');
+    const from = conn.log.position;
+    expect(await queryRows(ds.manager, 'SELECT name FROM fid_probe', [])).toEqual([
+      { name: 'seen' },
+    ]);
+    expect(conn.log.since(from)).toMatch(
+      /harness .*SAVEPOINT h_s\n.* app +SELECT name FROM fid_probe$/,
+    );
+    const bad = await queryRows(ds.manager, 'SELECT $1::uuid', ['x']).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(QueryFailedError);
+    expect(bad).toMatchObject({ driverError: { code: '22P02' } });
+    expect(await queryRows(ds.manager, 'SELECT 1 AS ok', [])).toEqual([{ ok: 1 }]);
+    await expect(queryRows(ds.manager, 'COMMIT', [])).rejects.toThrow(
+      /transaction control sent as SQL text: "COMMIT"/,
+    );
+    await expect(conn.endTest()).rejects.toThrow(/"COMMIT"/);
+    await expect(queryRows(ds.manager, 'SELECT 2 AS late', [])).rejects.toThrow(
+      /query after the test's rollback: "SELECT 2 AS late" after "pool reads" ended/,
+    );
+    await expect(conn.beginTest('next')).rejects.toThrow(
+      /queries arrived after their test had ended/,
+    );
+    expect(await committedProbeTable()).toBeNull();
+  });
+
+  it("queryRows inside a transaction stays on the transaction's runner", async () => {
+    const { conn } = opened;
+    await conn.beginTest('tx reads');
+    const from = conn.log.position;
+    await ds.transaction(async (m) => {
+      await insert('in tx', m);
+      expect(await queryRows(m, 'SELECT name FROM fid_probe', [])).toEqual([{ name: 'in tx' }]);
+    });
+    const log = conn.log.since(from);
+    expect(log).toMatch(/app +SELECT name FROM fid_probe/);
+    expect(log).not.toMatch(/SAVEPOINT h_s/);
+    await conn.endTest();
   });
 });

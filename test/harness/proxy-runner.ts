@@ -1,4 +1,4 @@
-import type { PoolClient, QueryResult as PgResult } from 'pg';
+import type { Pool, PoolClient, QueryResult as PgResult } from 'pg';
 import { QueryResult, QueryRunner } from 'typeorm';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import type { Control } from './sql-control';
@@ -232,4 +232,44 @@ export function createProxyRunner(
   }) as unknown as QueryRunner;
   own.manager = physical.connection.createEntityManager(proxy);
   return proxy;
+}
+
+/**
+ * What the app's DataSource has as its driver pool: `query(text, values)`, where src/database/query-result.ts
+ * sends statements outside a transaction, runs on a proxy runner of its own, so it passes the same checks as
+ * every other app statement. The rest is the real pool (TypeORM's own use of it: connect at start, end at close).
+ */
+export function createProxyPool(
+  conn: IsolatedConnection,
+  pool: Pool,
+  newRunner: () => QueryRunner,
+): Pool {
+  const query = async (
+    config: string | { text: string },
+    values?: unknown[],
+    ...rest: unknown[]
+  ) => {
+    const sql = typeof config === 'string' ? config : config?.text;
+    if (typeof values === 'function' || rest.length || typeof sql !== 'string') {
+      throw conn.report(
+        new HarnessError(
+          `pool.query with a callback or a submittable ("${String(sql).slice(0, 80)}"): the harness routes only pool.query(text, values)`,
+        ),
+      );
+    }
+    const runner = newRunner();
+    try {
+      const client = (await runner.connect()) as PoolClient;
+      return await client.query(config, values);
+    } finally {
+      await runner.release();
+    }
+  };
+  return new Proxy(pool, {
+    get(target, prop) {
+      if (prop === 'query') return query;
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
