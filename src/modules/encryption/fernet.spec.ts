@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { createHmac } from 'node:crypto';
+import { createDecipheriv, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -260,8 +260,13 @@ describe('Fernet tampering', () => {
       () => f.decrypt(resign(KEY, body.subarray(0, body.length - 1))),
       FernetMalformedTokenError,
     );
-    // Valid HMAC over a garbage last block: decrypts to bad PKCS#7 padding (almost surely).
-    const garbage = Buffer.concat([body.subarray(0, 25), Buffer.alloc(16, 0x11)]);
+    // Valid HMAC over a block whose IV makes it decrypt to zeros: a last byte of 0 is never valid PKCS#7.
+    const block = Buffer.alloc(16, 0x11);
+    const encryptionKey = Buffer.from(KEY, 'base64url').subarray(16);
+    const iv = createDecipheriv('aes-128-ecb', encryptionKey, null)
+      .setAutoPadding(false)
+      .update(block);
+    const garbage = Buffer.concat([body.subarray(0, 9), iv, block]);
     expectError(() => f.decrypt(resign(KEY, garbage)), FernetMalformedTokenError);
     // Wrong version, otherwise valid.
     const v = Buffer.from(body);
