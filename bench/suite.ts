@@ -7,6 +7,8 @@
  * Usage: node -r ./scripts/register-ts.cjs bench/suite.ts [--runs 3] [--repeat 10] [--cold] [-- <jest args>]
  *   --runs N    runs to time (default 3); --repeat N is the same with the failure count as the point
  *   --cold      clear Jest's transform cache before every run (what a fresh clone pays)
+ *   --vs-isolated  interleave each run with one under DASHTAM_TEST_ISOLATE=1 (a realm and third-party modules per
+ *               file, Jest's default) and print both side by side with their ratio
  * The database comes from the environment as for `npm test` (TEST_DATABASE_URL, else the embedded fallback).
  */
 import { spawn } from 'node:child_process';
@@ -52,7 +54,12 @@ function parseArgs(argv: string[]) {
   const runs = value('--repeat') ?? value('--runs') ?? 3;
   if (!Number.isInteger(runs) || runs < 1)
     throw new Error('--runs/--repeat needs a positive integer');
-  return { runs, cold: own.includes('--cold'), jestArgs: sep >= 0 ? argv.slice(sep + 1) : [] };
+  return {
+    runs,
+    cold: own.includes('--cold'),
+    vsIsolated: own.includes('--vs-isolated'),
+    jestArgs: sep >= 0 ? argv.slice(sep + 1) : [],
+  };
 }
 
 /** User+sys seconds of waited-for children (fields 16-17 of /proc/self/stat), or undefined off Linux. */
@@ -67,9 +74,16 @@ function childrenCpuS(): number | undefined {
   }
 }
 
-function run(args: string[]): Promise<{ code: number | null; tail: string }> {
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; tail: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let tail = '';
     const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-4000));
     child.stdout.on('data', keep);
@@ -79,12 +93,16 @@ function run(args: string[]): Promise<{ code: number | null; tail: string }> {
   });
 }
 
-async function timedRun(cold: boolean, jestArgs: string[], dir: string, i: number): Promise<Run> {
+async function timedRun(
+  cold: boolean,
+  jestArgs: string[],
+  out: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<Run> {
   if (cold) await run([...JEST.slice(0, 2), '--clearCache']);
-  const out = join(dir, `run-${i}.json`);
   const cpu0 = childrenCpuS();
   const t0 = process.hrtime.bigint();
-  const { code, tail } = await run([...JEST, '--json', `--outputFile=${out}`, ...jestArgs]);
+  const { code, tail } = await run([...JEST, '--json', `--outputFile=${out}`, ...jestArgs], env);
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu1 = childrenCpuS();
   let json: JestJson | undefined;
@@ -173,21 +191,53 @@ function report(runs: Run[], cold: boolean): void {
   }
 }
 
+function compare(shared: Run[], isolated: Run[]): void {
+  const row = (name: string, rs: Run[]) => {
+    const cpu = rs.map((r) => r.cpuS).filter((x): x is number => x !== undefined);
+    const failed = rs.filter((r) => r.exitCode !== 0).length;
+    return {
+      name,
+      wall: median(rs.map((r) => r.wallS)),
+      cpu: cpu.length ? median(cpu) : NaN,
+      failed,
+    };
+  };
+  const a = row('shared realm (default)', shared);
+  const b = row('isolated (DASHTAM_TEST_ISOLATE=1)', isolated);
+  console.log(`\nSide by side, interleaved (${shared.length} run(s) each)`);
+  console.log('| mode | wall median s | CPU median s | failed runs |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const r of [a, b])
+    console.log(`| ${r.name} | ${fmt(r.wall)} | ${fmt(r.cpu)} | ${r.failed} of ${shared.length} |`);
+  console.log(`| shared / isolated | ${fmt(a.wall / b.wall, 2)} | ${fmt(a.cpu / b.cpu, 2)} | |`);
+}
+
 async function main(): Promise<void> {
-  const { runs, cold, jestArgs } = parseArgs(process.argv.slice(2));
+  const { runs, cold, vsIsolated, jestArgs } = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'dashtam-bench-suite-'));
   const results: Run[] = [];
+  const isolated: Run[] = [];
+  const isolatedEnv = { ...process.env, DASHTAM_TEST_ISOLATE: '1' };
   try {
     for (let i = 0; i < runs; i++) {
-      const r = await timedRun(cold, jestArgs, dir, i);
-      results.push(r);
-      process.stderr.write(`run ${i + 1}/${runs}: ${r.wallS.toFixed(1)} s, exit ${r.exitCode}\n`);
+      // Alternating which goes first, so neither mode always runs on the warmer machine.
+      for (const mode of vsIsolated && i % 2 ? ['isolated', 'shared'] : ['shared', 'isolated']) {
+        if (mode === 'isolated' && !vsIsolated) continue;
+        const env = mode === 'isolated' ? isolatedEnv : undefined;
+        const r = await timedRun(cold, jestArgs, join(dir, `run-${i}-${mode}.json`), env);
+        (mode === 'isolated' ? isolated : results).push(r);
+        const label = vsIsolated ? ` (${mode})` : '';
+        process.stderr.write(
+          `run ${i + 1}/${runs}${label}: ${r.wallS.toFixed(1)} s, exit ${r.exitCode}\n`,
+        );
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   report(results, cold);
-  if (results.some((r) => r.exitCode !== 0)) process.exitCode = 1;
+  if (vsIsolated) compare(results, isolated);
+  if ([...results, ...isolated].some((r) => r.exitCode !== 0)) process.exitCode = 1;
 }
 
 main().catch((err) => {
