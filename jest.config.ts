@@ -10,13 +10,14 @@ import type { Config } from 'jest';
  *   migrations   test/migrations/**\/*.spec.ts  schema gates on a throwaway database (never in the harness)
  * Database projects share one global setup/teardown (test/harness/global-setup.ts).
  */
-// SWC transpiles each file on its own (type errors are `npm run typecheck`'s job) and emits decorator metadata
+// SWC (through test/harness/transform.cjs, which also instruments for coverage once for all projects) transpiles
+// each file on its own (type errors are `npm run typecheck`'s job) and emits decorator metadata
 // from the type annotations, as Nest's injection needs. Its `typeof X === "undefined" ? Object : X` guards have no
 // source mapping, so Istanbul drops them: per-file branch totals are identical to ts-jest with full type info
 // (1144 branches, checked file by file when this replaced ts-jest; ~3x faster).
 const transform: Config['transform'] = {
   '^.+\\.ts$': [
-    '@swc/jest',
+    '<rootDir>/test/harness/transform.cjs',
     {
       jsc: {
         parser: { syntax: 'typescript', decorators: true },
