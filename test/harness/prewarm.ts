@@ -39,10 +39,9 @@ export async function prewarmTransforms(globalConfig: Config.GlobalConfig): Prom
   const forProcesses = all
     .filter((f) => !f.endsWith('.spec.ts') && !relative(ROOT, f).startsWith('test'))
     .map((filename) => ({ filename }));
-  // Spawned processes come later in a run: their cache fills while the first files run.
-  void thread({ kind: 'register-ts', files: forProcesses }).catch(() => undefined);
   await Promise.all([
     thread({ ...shared, kind: 'jest', files: files.filter((_, i) => i % 2 === 0) }),
     thread({ ...shared, kind: 'jest', files: files.filter((_, i) => i % 2 === 1) }),
+    thread({ kind: 'register-ts', files: forProcesses }),
   ]);
 }
