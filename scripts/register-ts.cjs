@@ -57,8 +57,8 @@ Module._resolveFilename = function resolveTsSibling(request, parent, ...rest) {
   }
 };
 
-/** The transpiled output of a file, from the cache or transpiled (and cached) now. */
-function transpileCached(filename, source = readFileSync(filename, 'utf8')) {
+Module._extensions['.ts'] = function compileTypeScript(module, filename) {
+  const source = readFileSync(filename, 'utf8');
   const key = createHash('sha256')
     .update(salt)
     .update(filename)
@@ -66,10 +66,11 @@ function transpileCached(filename, source = readFileSync(filename, 'utf8')) {
     .update(source)
     .digest('hex');
   const cached = join(cacheDir, `${key}.js`);
+  let output;
   try {
-    return readFileSync(cached, 'utf8');
+    output = readFileSync(cached, 'utf8');
   } catch {
-    const output = transpile(source, filename);
+    output = transpile(source, filename);
     try {
       // Write then rename: concurrent processes never read a half-written entry.
       mkdirSync(cacheDir, { recursive: true });
@@ -79,13 +80,6 @@ function transpileCached(filename, source = readFileSync(filename, 'utf8')) {
     } catch {
       // A read-only checkout still runs, just without the cache.
     }
-    return output;
   }
-}
-
-Module._extensions['.ts'] = function compileTypeScript(module, filename) {
-  module._compile(transpileCached(filename), filename);
+  module._compile(output, filename);
 };
-
-// The test harness fills the cache before a run (test/harness/prewarm-worker.cjs).
-module.exports = { transpileCached };

@@ -2,12 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '@jest/types';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source.options';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { dropDatabase, migrationsHash, withAdmin } from './db-admin';
-import { prewarmTransforms } from './prewarm';
 import { ensureTemplate } from './template';
 import { ENV } from './test-env';
 
@@ -20,14 +18,8 @@ export const state: { container?: { stop(): Promise<unknown> } } = {};
  * when its first file starts (environment.ts), so the workers clone in parallel and a one-file run clones one.
  * Every database project lists this file; it runs its work once per Jest run.
  */
-export default async function globalSetup(globalConfig: Config.GlobalConfig): Promise<void> {
+export default async function globalSetup(): Promise<void> {
   if (process.env[ENV.runId]) return;
-  const transforms = prewarmTransforms(globalConfig);
-  await chooseDatabase();
-  await transforms;
-}
-
-async function chooseDatabase(): Promise<void> {
   const runId = `p${process.pid}_${randomBytes(2).toString('hex')}`;
   process.env[ENV.runId] = runId;
 
