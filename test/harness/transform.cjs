@@ -9,24 +9,24 @@ const { createHash } = require('node:crypto');
 const { mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { join } = require('node:path');
-const swcJest = require('@swc/jest');
 
 const jestRequire = createRequire(require.resolve('@jest/transform'));
-const babel = jestRequire('@babel/core');
-const istanbul = jestRequire('babel-plugin-istanbul').default;
-const convertSourceMap = jestRequire('convert-source-map');
 
 const dir = join(__dirname, '..', '..', 'node_modules', '.cache', 'jest-instrumented');
 const version = (name) => jestRequire(`${name}/package.json`).version;
 const salt = [
-  require('@swc/core').version,
+  require('@swc/core/package.json').version,
   require('@swc/jest/package.json').version,
   version('@babel/core'),
   version('babel-plugin-istanbul'),
   readFileSync(__filename, 'utf8'),
 ].join('\0');
 
+// Loaded on the first miss: a warm worker only reads the cache.
 function instrument(filename, transformed, options, rootDir) {
+  const babel = jestRequire('@babel/core');
+  const istanbul = jestRequire('babel-plugin-istanbul').default;
+  const convertSourceMap = jestRequire('convert-source-map');
   const map = transformed.map ?? convertSourceMap.fromSource(transformed.code)?.toObject() ?? null;
   const result = babel.transformSync(transformed.code, {
     auxiliaryCommentBefore: ' istanbul ignore next ',
@@ -60,7 +60,7 @@ function instrument(filename, transformed, options, rootDir) {
 
 module.exports = {
   createTransformer(swcOptions) {
-    const swc = swcJest.createTransformer(swcOptions);
+    let swc;
     const options = JSON.stringify(swcOptions);
     const keyOf = (src, filename, o) =>
       createHash('sha1')
@@ -80,6 +80,7 @@ module.exports = {
         } catch {
           // not cached yet
         }
+        swc ??= require('@swc/jest').createTransformer(swcOptions);
         const transformed = swc.process(src, filename, o);
         const out = o.instrument ? instrument(filename, transformed, o, o.config.rootDir) : transformed;
         const entry = { code: out.code, map: out.map ?? null };
