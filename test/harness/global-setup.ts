@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source.options';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
-import { ensureInitialisedPgliteDir } from '../support/pglite-dir';
 import { dropDatabase, migrationsHash, withAdmin } from './db-admin';
 import { ensureTemplate } from './template';
 import { ENV } from './test-env';
@@ -48,7 +47,6 @@ export default async function globalSetup(): Promise<void> {
 
   process.env[ENV.server] = 'postgres';
   process.env[ENV.adminUrl] = adminUrl;
-  const pgliteDir = ensureInitialisedPgliteDir();
   const template = `dashtam_tpl_${migrationsHash()}`;
   process.env[ENV.template] = template;
   const started = Date.now();
@@ -60,7 +58,6 @@ export default async function globalSetup(): Promise<void> {
         'each worker clones its database from it.',
     );
   });
-  await pgliteDir;
 }
 
 function log(line: string): void {

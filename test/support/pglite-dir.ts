@@ -18,8 +18,7 @@ const initialised = join(ROOT, 'node_modules', '.cache', `pglite-initdb-${versio
 
 const INITDB = `import('@electric-sql/pglite').then(({ PGlite }) => PGlite.create(process.argv[1])).then((db) => db.close())`;
 
-/** Global setup starts this on a fresh checkout, alongside the template, so no test file waits for initdb. */
-export async function ensureInitialisedPgliteDir(): Promise<void> {
+export async function freshPgliteDir(target: string): Promise<void> {
   if (!existsSync(initialised)) {
     const building = `${initialised}.${process.pid}.tmp`;
     await promisify(execFile)(process.execPath, [...NODE_FLAGS, '-e', INITDB, building], {
@@ -31,9 +30,5 @@ export async function ensureInitialisedPgliteDir(): Promise<void> {
       rmSync(building, { recursive: true, force: true }); // another worker's copy won
     }
   }
-}
-
-export async function freshPgliteDir(target: string): Promise<void> {
-  await ensureInitialisedPgliteDir();
   cpSync(initialised, target, { recursive: true });
 }
