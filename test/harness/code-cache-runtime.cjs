@@ -1,8 +1,8 @@
 /**
  * Jest's runtime made cheaper per test file. First, a V8 code cache: every test file gets a fresh module registry,
  * so Jest compiles every module (Nest, TypeORM, the app) again for every file, measured ~25 % of a database
- * file's CPU. V8's cached data makes the later compiles of the same source cheap. Only compilation is cached:
- * each file still evaluates its own modules in its own context, so isolation between files is what Jest gives.
+ * file's CPU. V8's cached data makes the later compiles of the same source cheap (the app's and the tests' own
+ * modules are still compiled per file; third-party ones are evaluated once per worker, below).
  * Entries are keyed by file name and source (V8 also checks source, V8 version and flags, and compiles normally
  * when it rejects an entry) and kept per worker in memory and on disk under node_modules/.cache.
  */
@@ -109,7 +109,6 @@ class CodeCacheRuntime extends Runtime {
     return out;
   }
 }
-
 
 /**
  * Third: modules under node_modules are evaluated once per worker, not once per test file. Jest gives every file
