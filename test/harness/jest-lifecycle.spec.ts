@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import rootConfig from '../../jest.config';
+import { runChildJest } from './child-jest';
 import { createDatabase, dropDatabase, withAdmin } from './db-admin';
 import { ENV, testServer, withDatabase } from './test-env';
 
@@ -13,8 +12,6 @@ import { ENV, testServer, withDatabase } from './test-env';
  * On PostgreSQL the child gets its own clone with a committed, empty `leak_probe` table, and this spec
  * checks afterwards that no row of the child's reached it for real.
  */
-const ROOT = join(__dirname, '..', '..');
-
 interface FileResult {
   name: string;
   failureMessage?: string;
@@ -28,19 +25,6 @@ interface FileResult {
 
 let files: FileResult[];
 let committedRows: number | undefined;
-
-/** The harness project of jest.config.ts (its transform, environment, setup), run on the fixtures only. */
-function childConfig(): string {
-  const projects = rootConfig.projects as Array<Record<string, unknown>>;
-  const harness = projects.find((p) => p.displayName === 'harness')!;
-  // No global setup/teardown: this run's databases and environment variables are already in place.
-  const { displayName: _, globalSetup: _s, globalTeardown: _t, ...project } = harness;
-  return JSON.stringify({
-    ...project,
-    rootDir: ROOT,
-    testMatch: ['<rootDir>/test/harness/fixtures/*.fixture.ts'],
-  });
-}
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dashtam-lifecycle-'));
@@ -67,23 +51,13 @@ beforeAll(async () => {
   try {
     if (url) await sql('CREATE TABLE leak_probe (id serial PRIMARY KEY, name text NOT NULL)');
     const out = join(dir, 'results.json');
-    await new Promise<void>((resolve) => {
-      execFile(
-        process.execPath,
-        [
-          '--experimental-vm-modules',
-          join(ROOT, 'node_modules/jest/bin/jest.js'),
-          '--config',
-          childConfig(),
-          '--runInBand',
-          '--ci',
-          '--json',
-          `--outputFile=${out}`,
-        ],
-        { cwd: ROOT, env, timeout: 120_000 },
-        () => resolve(), // the fixtures fail on purpose; the results file says how
-      );
-    });
+    // The fixtures fail on purpose: the results file says how.
+    await runChildJest(
+      'harness',
+      'test/harness/fixtures/*.fixture.ts',
+      ['--json', `--outputFile=${out}`],
+      env,
+    );
     files = (JSON.parse(readFileSync(out, 'utf8')) as { testResults: FileResult[] }).testResults;
     if (url) committedRows = Number((await sql('SELECT count(*) AS n FROM leak_probe'))[0].n);
   } finally {

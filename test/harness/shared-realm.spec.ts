@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import rootConfig from '../../jest.config';
+import { runChildJest } from './child-jest';
 
 /**
  * The files of a worker share one realm and its third-party modules (shared-realm-environment.ts,
  * code-cache-runtime.cjs), and nothing else: two fixture files in one child Jest each record what the other left.
  */
-const ROOT = join(__dirname, '..', '..');
-
 interface Probe {
   file: string;
   pgSeen: boolean;
@@ -21,36 +18,17 @@ interface Probe {
   retries: number | null;
 }
 
-function childConfig(): string {
-  const projects = rootConfig.projects as Array<Record<string, unknown>>;
-  const { displayName: _, ...unit } = projects.find((p) => p.displayName === 'unit')!;
-  return JSON.stringify({
-    ...unit,
-    rootDir: ROOT,
-    testMatch: ['<rootDir>/test/harness/fixtures/shared-realm/*.fixture.ts'],
-  });
-}
-
 async function run(env: NodeJS.ProcessEnv): Promise<Probe[]> {
   const dir = mkdtempSync(join(tmpdir(), 'dashtam-realm-'));
   const out = join(dir, 'probes.jsonl');
   try {
-    await new Promise<void>((resolve, reject) => {
-      execFile(
-        process.execPath,
-        [
-          '--experimental-vm-modules',
-          join(ROOT, 'node_modules/jest/bin/jest.js'),
-          '--config',
-          childConfig(),
-          '--runInBand',
-          '--ci',
-          '--coverage=false',
-        ],
-        { cwd: ROOT, env: { ...process.env, ...env, REALM_PROBE_OUT: out }, timeout: 60_000 },
-        (err, _stdout, stderr) => (err ? reject(new Error(stderr)) : resolve()),
-      );
-    });
+    const child = await runChildJest(
+      'unit',
+      'test/harness/fixtures/shared-realm/*.fixture.ts',
+      ['--coverage=false'],
+      { ...process.env, ...env, REALM_PROBE_OUT: out },
+    );
+    if (child.failed) throw new Error(child.stderr);
     return readFileSync(out, 'utf8')
       .trim()
       .split('\n')
