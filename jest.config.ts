@@ -47,6 +47,8 @@ const base = {
   // five here) by it, so a fresh checkout fills one transform cache instead of one per project.
   id: 'dashtam',
   rootDir: '.',
+  // Next to the harness's own caches, so CI keeps them all with one path (.github/workflows/ci.yml).
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   moduleNameMapper,
   testEnvironment: '<rootDir>/test/harness/shared-realm-environment.ts',
   moduleFileExtensions: ['ts', 'js', 'json'],
