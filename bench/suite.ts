@@ -6,7 +6,7 @@
  * and the number of failed runs.
  * Usage: node -r ./scripts/register-ts.cjs bench/suite.ts [--runs 3] [--repeat 10] [--cold] [-- <jest args>]
  *   --runs N    runs to time (default 3); --repeat N is the same with the failure count as the point
- *   --cold      clear Jest's transform cache before every run (what a fresh clone pays)
+ *   --cold      delete node_modules/.cache (Jest's and the harness's caches) before every run: a fresh clone
  *   --vs-isolated  interleave each run with one under DASHTAM_TEST_ISOLATE=1 (a realm and third-party modules per
  *               file, Jest's default) and print both side by side with their ratio
  * The database comes from the environment as for `npm test` (TEST_DATABASE_URL, else the embedded fallback).
@@ -99,7 +99,8 @@ async function timedRun(
   out: string,
   env?: NodeJS.ProcessEnv,
 ): Promise<Run> {
-  if (cold) await run([...JEST.slice(0, 2), '--clearCache']);
+  // Jest's cache and the harness's (transforms, V8 code cache, register-ts, PGlite initdb) all live here.
+  if (cold) rmSync(join(ROOT, 'node_modules', '.cache'), { recursive: true, force: true });
   const cpu0 = childrenCpuS();
   const t0 = process.hrtime.bigint();
   const { code, tail } = await run([...JEST, '--json', `--outputFile=${out}`, ...jestArgs], env);
@@ -138,7 +139,7 @@ const fmt = (x: number | undefined, d = 1) => (x === undefined ? '—' : x.toFix
 function report(runs: Run[], cold: boolean): void {
   const ok = runs.filter((r) => r.exitCode === 0 && r.json?.success);
   console.log(
-    `\nSuite: ${runs.length} run(s) of \`npm test\`${cold ? ' (Jest cache cleared before each)' : ''}, ` +
+    `\nSuite: ${runs.length} run(s) of \`npm test\`${cold ? ' (node_modules/.cache deleted before each)' : ''}, ` +
       `${cpus().length} cores, load average at start ${loadavg()[0].toFixed(2)}, ${process.env.TEST_DATABASE_URL ? 'PostgreSQL (TEST_DATABASE_URL)' : 'no TEST_DATABASE_URL (embedded fallback unless Docker)'}`,
   );
   console.log('| run | wall s | CPU s | tests | failed tests | exit |');
