@@ -65,10 +65,6 @@ export class ContractChecker {
     this.problem = this.validatorFor({ $ref: '#/components/schemas/Problem' });
   }
 
-  static load(file = OPENAPI_FILE): ContractChecker {
-    return new ContractChecker(JSON.parse(readFileSync(file, 'utf8')) as OpenApiDocument);
-  }
-
   operations(): Array<{ method: string; path: string; op: Operation }> {
     return Object.entries(this.doc.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
