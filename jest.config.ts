@@ -93,6 +93,7 @@ const config: Config = {
   // none then (process.getActiveResourcesInfo() dumped at that point: stdio only), but a loaded machine took up to
   // ~300 ms to let one go; a real leak still shows after 2 s.
   workerGracefulExitTimeout: 2000,
+  testSequencer: '<rootDir>/test/harness/sequencer.cjs',
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...database, displayName: 'harness', testMatch: ['<rootDir>/test/harness/**/*.spec.ts'] },

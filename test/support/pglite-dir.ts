@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { NODE_FLAGS, ROOT } from './run-ts';
@@ -8,6 +8,7 @@ import { NODE_FLAGS, ROOT } from './run-ts';
  * A fresh embedded-database directory for a spawned entry point, copied from one that went through PGlite's
  * initdb once per checkout: initdb costs about 4 s of CPU per directory, a copy about 0.1 s. What the tests
  * exercise (the CLI's PGLITE_DIR handling, migrations, the lock) starts after initdb, on an empty database.
+ * `cp` rather than fs.cpSync: ~1,000 files, 0.08 s against 0.36 s of the worker's own (blocked) CPU per copy.
  */
 const version = (
   JSON.parse(
@@ -30,5 +31,5 @@ export async function freshPgliteDir(target: string): Promise<void> {
       rmSync(building, { recursive: true, force: true }); // another worker's copy won
     }
   }
-  cpSync(initialised, target, { recursive: true });
+  await promisify(execFile)('cp', ['-R', `${initialised}/.`, target]);
 }
