@@ -2,13 +2,13 @@
  * Jest's runtime made cheaper per test file. First, a V8 code cache: every test file gets a fresh module registry,
  * so Jest compiles every module (Nest, TypeORM, the app) again for every file, measured ~25 % of a database
  * file's CPU. V8's cached data makes the later compiles of the same source cheap (the app's and the tests' own
- * modules are still compiled per file; third-party ones are evaluated once per worker, below).
+ * modules are compiled per file; the app's and third-party ones are evaluated once per worker, below).
  * Entries are keyed by file name and source (V8 also checks source, V8 version and flags, and compiles normally
  * when it rejects an entry) and kept per worker in memory and on disk under node_modules/.cache.
  */
 const { createHash } = require('node:crypto');
 const { mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
-const { join } = require('node:path');
+const { join, sep } = require('node:path');
 const vm = require('node:vm');
 const Runtime = require('jest-runtime').default;
 
@@ -79,14 +79,24 @@ if (SourceTextModule) {
 }
 
 /**
- * Second: each file's coverage goes to Jest's parent process as is. Jest deep-copies it first (~190 ms a database
- * file in JavaScript, ~15 ms with structuredClone); the copy guards against later writes, and a file's counters are
- * written by no later file here (the realm's __coverage__ is replaced per file). Each source file's input source
- * map (~40 % of its coverage data) travels with the first file of the worker that reports it, which is the one
- * Jest's parent keeps: it merges counters into the first copy it received. Not in watch mode, where a worker
- * outlives the run whose parent got the maps.
+ * Second: coverage goes to Jest's parent process without Jest's deep copy (~190 ms a database file in JavaScript).
+ * The app's modules are shared by the files of a worker (below), so their counters live in one __coverage__ per
+ * realm: each file reports what it counted, a structuredClone of the counters it moved, which are then zeroed for
+ * the next file. Each source file's input source map (~40 % of its coverage data) travels once per worker, with
+ * its first report, which is the copy Jest's parent keeps (it merges later counters into the first copy it
+ * received). Not in watch mode, where a worker outlives the run whose parent got the maps.
  */
 const reported = new Set();
+const moved = (counters) =>
+  Object.values(counters).some((n) => (Array.isArray(n) ? n.some(Boolean) : n));
+const zero = (counters) => {
+  for (const [id, n] of Object.entries(counters)) {
+    if (Array.isArray(n)) n.fill(0);
+    else counters[id] = 0;
+  }
+};
+const COUNTERS = ['s', 'f', 'b', 'bT'];
+
 class CodeCacheRuntime extends Runtime {
   constructor(...args) {
     super(...args);
@@ -98,48 +108,85 @@ class CodeCacheRuntime extends Runtime {
     if (coverage === undefined) return undefined;
     const out = {};
     for (const [path, file] of Object.entries(coverage)) {
-      if (!this.oneMapPerFile || !reported.has(path)) {
-        reported.add(path);
-        out[path] = file;
-      } else {
-        const { inputSourceMap: _, ...counters } = file;
-        out[path] = counters;
-      }
+      const first = !reported.has(path);
+      if (!first && !COUNTERS.some((c) => file[c] && moved(file[c]))) continue;
+      reported.add(path);
+      const { inputSourceMap, ...rest } = file;
+      out[path] = structuredClone(first || !this.oneMapPerFile ? file : rest);
+      for (const c of COUNTERS) if (file[c]) zero(file[c]);
     }
     return out;
   }
 }
 
 /**
- * Third: modules under node_modules are evaluated once per worker, not once per test file. Jest gives every file
- * a fresh registry, so each database file loaded ~2 800 third-party modules again (~40 % of the suite's CPU).
+ * Third: modules are evaluated once per worker, not once per test file: those under node_modules and the app's
+ * own (src/, not its spec files). Jest gives every file a fresh registry, so each database file loaded ~2 800
+ * third-party modules (~40 % of the suite's CPU) and ~150 of the app's (~7 s of each worker's CPU) again.
  * This needs one realm for all files of the worker (shared-realm-environment.ts): the registry is kept per realm,
- * so with a fresh realm per file (DASHTAM_TEST_ISOLATE=1) nothing is shared. The app's and the tests' own modules
- * stay per file. nestjs-pino stays per file too: it keeps the root logger of the first app in module state.
+ * so with a fresh realm per file (DASHTAM_TEST_ISOLATE=1) nothing is shared. The tests' own modules (test/, and
+ * specs) stay per file: they hold the harness's per-file state and Jest's per-file `jest` object.
+ * DASHTAM_TEST_ISOLATE=app shares only node_modules (the app's modules per file, as before).
  */
-const SHARED = /[\\/]node_modules[\\/](?!nestjs-pino[\\/])/;
+const shareApp = process.env.DASHTAM_TEST_ISOLATE !== 'app';
+const sharedTest = (rootDir) => {
+  const src = join(rootDir, 'src') + sep;
+  return (key) =>
+    key.includes(`${sep}node_modules${sep}`) ||
+    (shareApp && key.startsWith(src) && !key.endsWith('.spec.ts'));
+};
+// Per-app state that shared modules keep: reset for each file, as modules of the file's own would start.
+const PER_FILE_RESETS = {
+  // nestjs-pino builds its root logger at the first app and keeps it for the module's life.
+  'nestjs-pino/dist/cjs/PinoLogger.js': (m) => m.__resetOutOfContextForTests(),
+  // Nest's static logger is the last app's (useLogger), whose pino root is gone: a console logger again.
+  '@nestjs/common/services/logger.service.js': ({ Logger }, load) => {
+    const { ConsoleLogger } = load('@nestjs/common/services/console-logger.service.js');
+    Logger.staticInstanceRef = new ConsoleLogger();
+    Logger.logLevels = undefined;
+    Logger.logBuffer = [];
+    Logger.isBufferAttached = false;
+  },
+};
 const realms = new WeakMap();
 let current;
 
-/** A registry whose node_modules entries live in the realm's map. clear() (Jest's per-file reset) keeps those. */
+/** A registry whose shared entries live in the realm's map. clear() (Jest's per-file reset) keeps those. */
 class SharedRegistry extends Map {
-  constructor(shared) {
+  constructor(shared, isShared) {
     super();
     this.shared = shared;
+    this.isShared = isShared;
   }
   get(key) {
-    return SHARED.test(key) ? this.shared.get(key) : super.get(key);
+    return this.isShared(key) ? this.shared.get(key) : super.get(key);
   }
   has(key) {
-    return SHARED.test(key) ? this.shared.has(key) : super.has(key);
+    return this.isShared(key) ? this.shared.has(key) : super.has(key);
   }
   set(key, value) {
-    if (SHARED.test(key)) this.shared.set(key, value);
+    if (this.isShared(key)) this.shared.set(key, value);
     else super.set(key, value);
     return this;
   }
   delete(key) {
-    return SHARED.test(key) ? this.shared.delete(key) : super.delete(key);
+    return this.isShared(key) ? this.shared.delete(key) : super.delete(key);
+  }
+}
+
+// Nest's packages are ES modules (keyed by file URL, exports on the namespace); the rest CommonJS.
+function resetPerFileState(realm) {
+  const byName = new Map();
+  const add = (path, exports) => {
+    const at = path.lastIndexOf('/node_modules/');
+    if (at >= 0 && exports) byName.set(path.slice(at + '/node_modules/'.length), exports);
+  };
+  for (const [path, module] of realm.cjs) add(path.replaceAll('\\', '/'), module.exports);
+  for (const [url, module] of realm.esm) {
+    if (url.startsWith('file:') && module?.status === 'evaluated') add(url, module.namespace);
+  }
+  for (const [name, reset] of Object.entries(PER_FILE_RESETS)) {
+    if (byName.has(name)) reset(byName.get(name), (other) => byName.get(other));
   }
 }
 
@@ -150,8 +197,10 @@ class SharedModulesRuntime extends CodeCacheRuntime {
     const global = this._environment.global;
     let realm = realms.get(global);
     if (!realm) realms.set(global, (realm = { cjs: new Map(), esm: new Map() }));
-    this.registries.moduleRegistry = new SharedRegistry(realm.cjs);
-    this.registries.esModuleRegistry = new SharedRegistry(realm.esm);
+    resetPerFileState(realm);
+    const isShared = sharedTest(args[0].rootDir);
+    this.registries.moduleRegistry = new SharedRegistry(realm.cjs, isShared);
+    this.registries.esModuleRegistry = new SharedRegistry(realm.esm, isShared);
     // A shared module keeps the require() and import() of the file that first loaded it: they go to today's.
     const esm = this.esmLoader;
     const own = { dynamicImport: esm.dynamicImport, fromCjs: esm.dynamicImportFromCjs.bind(esm) };

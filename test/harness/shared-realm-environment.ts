@@ -21,9 +21,9 @@ const idToRef = (id: number) => ({
 });
 const refToId = (ref?: { id: number }) => ref?.id;
 
-// Libraries' decorator registries, on the global and keyed by class: each file's classes are new, so its entries are
-// of no use to later files, and TypeORM scans its registry linearly on every DataSource build (~20 ms a file by the
-// end of a worker's run).
+// Libraries' decorator registries, on the global and keyed by class. With the app's modules per file
+// (DASHTAM_TEST_ISOLATE=app) each file's classes are new, so its entries are of no use to later files, and TypeORM
+// scans its registry linearly on every DataSource build (~20 ms a file by the end of a worker's run).
 const PER_CLASS_REGISTRIES = ['typeormMetadataArgsStorage', 'classValidatorMetadataStorage'];
 
 /**
@@ -44,8 +44,11 @@ export default class SharedRealmEnvironment extends TestEnvironment {
     for (const key of Object.getOwnPropertySymbols(global)) {
       if (FRAMEWORK_STATE.test(key.description ?? '')) delete global[key];
     }
-    delete global.__coverage__;
-    for (const name of PER_CLASS_REGISTRIES) delete global[name];
+    // With the app's modules shared, so are their coverage counters (code-cache-runtime.cjs) and decorator entries.
+    if (process.env.DASHTAM_TEST_ISOLATE === 'app') {
+      delete global.__coverage__;
+      for (const name of PER_CLASS_REGISTRIES) delete global[name];
+    }
     const env = this.global.process.env;
     for (const key of Object.keys(env)) if (!(key in process.env)) delete env[key];
     Object.assign(env, process.env);

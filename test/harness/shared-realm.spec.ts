@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runChildJest } from './child-jest';
 
 /**
- * The files of a worker share one realm and its third-party modules (shared-realm-environment.ts,
+ * The files of a worker share one realm, its third-party modules and the app's (shared-realm-environment.ts,
  * code-cache-runtime.cjs), and nothing else: two fixture files in one child Jest each record what the other left.
  */
 interface Probe {
@@ -13,6 +13,7 @@ interface Probe {
   pgSame: boolean;
   clockSeen: boolean;
   clockSame: boolean;
+  probeSame: boolean;
   env: string | null;
   spied: boolean;
   retries: number | null;
@@ -40,10 +41,21 @@ async function run(env: NodeJS.ProcessEnv): Promise<Probe[]> {
 
 const untouched = { env: null, spied: false, retries: null };
 
-it('shares third-party modules between the files of a worker, not their own modules, env, spies or Jest state', async () => {
+it('shares third-party and app modules between the files of a worker, not test modules, env, spies or Jest state', async () => {
   const [first, second] = await run({ DASHTAM_TEST_ISOLATE: '' });
   expect(first).toMatchObject({ pgSeen: false, clockSeen: false, ...untouched });
-  expect(second).toMatchObject({ pgSeen: true, pgSame: true, clockSeen: true, clockSame: false });
+  expect(second).toMatchObject({ pgSeen: true, pgSame: true, clockSeen: true, clockSame: true });
+  expect(second).toMatchObject({ probeSame: false, ...untouched });
+}, 90_000);
+
+it('DASHTAM_TEST_ISOLATE=app keeps the app modules per file', async () => {
+  const [, second] = await run({ DASHTAM_TEST_ISOLATE: 'app' });
+  expect(second).toMatchObject({
+    pgSame: true,
+    clockSeen: true,
+    clockSame: false,
+    probeSame: false,
+  });
   expect(second).toMatchObject(untouched);
 }, 90_000);
 

@@ -82,7 +82,9 @@ module.exports = {
         }
         swc ??= require('@swc/jest').createTransformer(swcOptions);
         const transformed = swc.process(src, filename, o);
-        const out = o.instrument ? instrument(filename, transformed, o, o.config.rootDir) : transformed;
+        const out = o.instrument
+          ? instrument(filename, transformed, o, o.config.rootDir)
+          : transformed;
         const entry = { code: out.code, map: out.map ?? null };
         try {
           mkdirSync(dir, { recursive: true });

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { FakeClock } from '../../common/clock';
 import type { AppConfig } from '../../config';
@@ -44,9 +45,12 @@ describe('SyncSchedulerService lifecycle', () => {
       calls++;
       throw new Error('database down');
     });
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     s.nudge();
     await new Promise((resolve) => setImmediate(resolve));
     await s.tick();
     expect(calls).toBe(2);
+    expect(error).toHaveBeenCalledTimes(2);
+    expect(error).toHaveBeenCalledWith({ err: { message: 'database down' } }, 'sync pass failed');
   });
 });
