@@ -61,7 +61,10 @@ function instrument(filename, transformed, options, rootDir) {
 module.exports = {
   createTransformer(swcOptions) {
     let swc;
-    const options = JSON.stringify(swcOptions);
+    // @swc/jest writes into the options it is given (jsc.transform.hidden), and the projects share one object:
+    // keyed on what it was before any of them did, or a warm cache misses depending on which project went first.
+    const pristine = structuredClone(swcOptions);
+    const options = JSON.stringify(pristine);
     const keyOf = (src, filename, o) =>
       createHash('sha1')
         .update(`${salt}\0${options}\0${o.config.rootDir}\0${filename}\0`)
@@ -80,7 +83,7 @@ module.exports = {
         } catch {
           // not cached yet
         }
-        swc ??= require('@swc/jest').createTransformer(swcOptions);
+        swc ??= require('@swc/jest').createTransformer(structuredClone(pristine));
         const transformed = swc.process(src, filename, o);
         const out = o.instrument
           ? instrument(filename, transformed, o, o.config.rootDir)
