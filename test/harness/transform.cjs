@@ -1,18 +1,17 @@
 /**
- * @swc/jest, with Istanbul's instrumentation done here, as Jest does it, and kept on disk for every project. Jest
- * caches a transform per project (its key holds the whole project config), so on a fresh checkout each of the five
- * projects instrumented the same source files again, in each worker: Babel's instrumentation is ~10x the SWC
- * transform, and was most of the ~8 s a cold Jest cache added to the suite. The output is Jest's own: the same
- * babel-plugin-istanbul call with the same options (@jest/transform's _instrumentFile), from Jest's copy of it.
+ * @swc/jest, with Istanbul's instrumentation done here, as Jest does it. The cache key is this transformer's own
+ * and holds nothing of the project, so the five projects (one config `id`, one transform cache directory) share
+ * each file's entry: with Jest instrumenting, its key holds the whole project config, and a fresh checkout
+ * instrumented each source file once per project and worker (Babel's instrumentation is ~10x the SWC transform).
+ * The output is Jest's own: the same babel-plugin-istanbul call with the same options (@jest/transform's
+ * _instrumentFile), from Jest's copy of it.
  */
 const { createHash } = require('node:crypto');
-const { mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { readFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
-const { join } = require('node:path');
 
 const jestRequire = createRequire(require.resolve('@jest/transform'));
 
-const dir = join(__dirname, '..', '..', 'node_modules', '.cache', 'jest-instrumented');
 const version = (name) => jestRequire(`${name}/package.json`).version;
 const salt = [
   require('@swc/core/package.json').version,
@@ -22,7 +21,7 @@ const salt = [
   readFileSync(__filename, 'utf8'),
 ].join('\0');
 
-// Loaded on the first miss: a warm worker only reads the cache.
+// Loaded on the first miss: a warm worker only reads Jest's cache.
 function instrument(filename, transformed, options, rootDir) {
   const babel = jestRequire('@babel/core');
   const istanbul = jestRequire('babel-plugin-istanbul').default;
@@ -77,27 +76,9 @@ module.exports = {
       canInstrument: true,
       getCacheKey: keyOf,
       process(src, filename, o) {
-        const file = join(dir, keyOf(src, filename, o));
-        try {
-          return JSON.parse(readFileSync(file, 'utf8'));
-        } catch {
-          // not cached yet
-        }
         swc ??= require('@swc/jest').createTransformer(structuredClone(pristine));
         const transformed = swc.process(src, filename, o);
-        const out = o.instrument
-          ? instrument(filename, transformed, o, o.config.rootDir)
-          : transformed;
-        const entry = { code: out.code, map: out.map ?? null };
-        try {
-          mkdirSync(dir, { recursive: true });
-          const partial = `${file}.${process.pid}.tmp`;
-          writeFileSync(partial, JSON.stringify(entry));
-          renameSync(partial, file);
-        } catch {
-          // a read-only checkout transforms without the shared cache
-        }
-        return entry;
+        return o.instrument ? instrument(filename, transformed, o, o.config.rootDir) : transformed;
       },
     };
   },
