@@ -7,8 +7,9 @@
  * Usage: node -r ./scripts/register-ts.cjs bench/suite.ts [--runs 3] [--repeat 10] [--cold] [-- <jest args>]
  *   --runs N    runs to time (default 3); --repeat N is the same with the failure count as the point
  *   --cold      delete node_modules/.cache (Jest's and the harness's caches) before every run: a fresh clone
- *   --vs-isolated  interleave each run with one under DASHTAM_TEST_ISOLATE=1 (a realm and third-party modules per
- *               file, Jest's default) and print both side by side with their ratio
+ *   --vs-isolated [1|app]  interleave each run with one under DASHTAM_TEST_ISOLATE=1 (a realm and modules per
+ *               file, Jest's default) or =app (the app's modules per file), and print both side by side with ratios
+ *   --vs-dir D  the same against the checkout in D (e.g. a `git worktree` of an earlier commit, after `npm ci`)
  * The database comes from the environment as for `npm test` (TEST_DATABASE_URL, else the embedded fallback).
  */
 import { spawn } from 'node:child_process';
@@ -44,20 +45,38 @@ interface Run {
   tail: string;
 }
 
+interface Baseline {
+  label: string;
+  env?: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
 function parseArgs(argv: string[]) {
   const sep = argv.indexOf('--');
   const own = sep >= 0 ? argv.slice(0, sep) : argv;
-  const value = (flag: string) => {
+  const raw = (flag: string) => {
     const i = own.indexOf(flag);
-    return i >= 0 ? Number(own[i + 1]) : undefined;
+    return i >= 0 ? own[i + 1] : undefined;
   };
+  const value = (flag: string) => (own.includes(flag) ? Number(raw(flag)) : undefined);
+  let baseline: Baseline | undefined;
+  if (own.includes('--vs-isolated')) {
+    const mode = raw('--vs-isolated') === 'app' ? 'app' : '1';
+    baseline = {
+      label: `DASHTAM_TEST_ISOLATE=${mode}`,
+      env: { ...process.env, DASHTAM_TEST_ISOLATE: mode },
+      cwd: ROOT,
+    };
+  }
+  const dir = raw('--vs-dir');
+  if (dir) baseline = { label: `checkout ${dir}`, cwd: dir };
   const runs = value('--repeat') ?? value('--runs') ?? 3;
   if (!Number.isInteger(runs) || runs < 1)
     throw new Error('--runs/--repeat needs a positive integer');
   return {
     runs,
     cold: own.includes('--cold'),
-    vsIsolated: own.includes('--vs-isolated'),
+    baseline,
     jestArgs: sep >= 0 ? argv.slice(sep + 1) : [],
   };
 }
@@ -77,10 +96,11 @@ function childrenCpuS(): number | undefined {
 function run(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
+  cwd = ROOT,
 ): Promise<{ code: number | null; tail: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
-      cwd: ROOT,
+      cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -98,12 +118,18 @@ async function timedRun(
   jestArgs: string[],
   out: string,
   env?: NodeJS.ProcessEnv,
+  cwd = ROOT,
 ): Promise<Run> {
   // Jest's cache and the harness's (transforms, V8 code cache, register-ts, PGlite initdb) all live here.
-  if (cold) rmSync(join(ROOT, 'node_modules', '.cache'), { recursive: true, force: true });
+  if (cold) rmSync(join(cwd, 'node_modules', '.cache'), { recursive: true, force: true });
   const cpu0 = childrenCpuS();
   const t0 = process.hrtime.bigint();
-  const { code, tail } = await run([...JEST, '--json', `--outputFile=${out}`, ...jestArgs], env);
+  const jest = [JEST[0], join(cwd, 'node_modules', 'jest', 'bin', 'jest.js'), ...JEST.slice(2)];
+  const { code, tail } = await run(
+    [...jest, '--json', `--outputFile=${out}`, ...jestArgs],
+    env,
+    cwd,
+  );
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu1 = childrenCpuS();
   let json: JestJson | undefined;
@@ -192,7 +218,7 @@ function report(runs: Run[], cold: boolean): void {
   }
 }
 
-function compare(shared: Run[], isolated: Run[]): void {
+function compare(shared: Run[], isolated: Run[], baseline: Baseline): void {
   const row = (name: string, rs: Run[]) => {
     const cpu = rs.map((r) => r.cpuS).filter((x): x is number => x !== undefined);
     const failed = rs.filter((r) => r.exitCode !== 0).length;
@@ -203,31 +229,31 @@ function compare(shared: Run[], isolated: Run[]): void {
       failed,
     };
   };
-  const a = row('shared realm (default)', shared);
-  const b = row('isolated (DASHTAM_TEST_ISOLATE=1)', isolated);
+  const a = row('this checkout', shared);
+  const b = row(baseline.label, isolated);
   console.log(`\nSide by side, interleaved (${shared.length} run(s) each)`);
   console.log('| mode | wall median s | CPU median s | failed runs |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const r of [a, b])
     console.log(`| ${r.name} | ${fmt(r.wall)} | ${fmt(r.cpu)} | ${r.failed} of ${shared.length} |`);
-  console.log(`| shared / isolated | ${fmt(a.wall / b.wall, 2)} | ${fmt(a.cpu / b.cpu, 2)} | |`);
+  console.log(`| this / baseline | ${fmt(a.wall / b.wall, 2)} | ${fmt(a.cpu / b.cpu, 2)} | |`);
 }
 
 async function main(): Promise<void> {
-  const { runs, cold, vsIsolated, jestArgs } = parseArgs(process.argv.slice(2));
+  const { runs, cold, baseline, jestArgs } = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'dashtam-bench-suite-'));
   const results: Run[] = [];
   const isolated: Run[] = [];
-  const isolatedEnv = { ...process.env, DASHTAM_TEST_ISOLATE: '1' };
   try {
     for (let i = 0; i < runs; i++) {
       // Alternating which goes first, so neither mode always runs on the warmer machine.
-      for (const mode of vsIsolated && i % 2 ? ['isolated', 'shared'] : ['shared', 'isolated']) {
-        if (mode === 'isolated' && !vsIsolated) continue;
-        const env = mode === 'isolated' ? isolatedEnv : undefined;
-        const r = await timedRun(cold, jestArgs, join(dir, `run-${i}-${mode}.json`), env);
-        (mode === 'isolated' ? isolated : results).push(r);
-        const label = vsIsolated ? ` (${mode})` : '';
+      for (const mode of baseline && i % 2 ? ['baseline', 'this'] : ['this', 'baseline']) {
+        if (mode === 'baseline' && !baseline) continue;
+        const b = mode === 'baseline' ? baseline : undefined;
+        const out = join(dir, `run-${i}-${mode}.json`);
+        const r = await timedRun(cold, jestArgs, out, b?.env, b?.cwd);
+        (b ? isolated : results).push(r);
+        const label = baseline ? ` (${b ? baseline.label : 'this checkout'})` : '';
         process.stderr.write(
           `run ${i + 1}/${runs}${label}: ${r.wallS.toFixed(1)} s, exit ${r.exitCode}\n`,
         );
@@ -237,7 +263,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   report(results, cold);
-  if (vsIsolated) compare(results, isolated);
+  if (baseline) compare(results, isolated, baseline);
   if ([...results, ...isolated].some((r) => r.exitCode !== 0)) process.exitCode = 1;
 }
 
