@@ -261,6 +261,50 @@ describe('AuthService and AuditService (integration)', () => {
     ]);
   });
 
+  // The two ways a refresh can lose the compare-and-swap after its look-up, each forced here: under true
+  // concurrency (the real-commit block below) which of them a loser takes depends on timing.
+  it('a refresh whose token was rotated between look-up and swap is reuse: the family is revoked', async () => {
+    const u = await createAuthenticatedUser(m);
+    const sessions = m.get<SessionsRepository>(SessionsRepository);
+    const rotate = sessions.rotate.bind(sessions);
+    const raced = jest.spyOn(sessions, 'rotate').mockImplementationOnce(async (manager, values) => {
+      await rotate(manager, { ...values, newHash: 'f'.repeat(64) }); // the concurrent winner
+      return rotate(manager, values);
+    });
+    try {
+      await expect(
+        asHttp(m.get<LoginService>(LoginService).refresh(u.refreshToken, meta)),
+      ).rejects.toMatchObject({ status: 401, code: 'invalid_refresh_token' });
+    } finally {
+      raced.mockRestore();
+    }
+    const [row] = await m.dataSource.query(
+      `SELECT s.revoke_reason, (SELECT count(*) FROM audit_events a
+                                  WHERE a.type = 'refresh_reuse' AND a.user_id = s.user_id)::int AS reuse
+         FROM sessions s WHERE s.user_id = $1`,
+      [u.userId],
+    );
+    expect(row).toEqual({ revoke_reason: 'refresh_reuse', reuse: 1 });
+  });
+
+  it('a refresh of a session revoked between look-up and swap is refused, and is not reuse', async () => {
+    const u = await createAuthenticatedUser(m);
+    await m.dataSource.query(
+      `UPDATE sessions SET revoked_at = now(), revoke_reason = 'logout' WHERE user_id = $1`,
+      [u.userId],
+    );
+    await expect(
+      asHttp(m.get<LoginService>(LoginService).refresh(u.refreshToken, meta)),
+    ).rejects.toMatchObject({ status: 401, code: 'invalid_refresh_token' });
+    const [row] = await m.dataSource.query(
+      `SELECT s.revoke_reason, (SELECT count(*) FROM audit_events a
+                                  WHERE a.type = 'refresh_reuse' AND a.user_id = s.user_id)::int AS reuse
+         FROM sessions s WHERE s.user_id = $1`,
+      [u.userId],
+    );
+    expect(row).toEqual({ revoke_reason: 'logout', reuse: 0 });
+  });
+
   it('the session check is one primary-key lookup', async () => {
     const u = await createAuthenticatedUser(m);
     const sid = JSON.parse(Buffer.from(u.accessToken.split('.')[1], 'base64url').toString())
