@@ -263,6 +263,16 @@ describe('AuthService and AuditService (integration)', () => {
 
   // The two ways a refresh can lose the compare-and-swap after its look-up, each forced here: under true
   // concurrency (the real-commit block below) which of them a loser takes depends on timing.
+  const sessionOutcome = async (userId: string) =>
+    (
+      await m.dataSource.query(
+        `SELECT s.revoke_reason, (SELECT count(*) FROM audit_events a
+                                    WHERE a.type = 'refresh_reuse' AND a.user_id = s.user_id)::int AS reuse
+           FROM sessions s WHERE s.user_id = $1`,
+        [userId],
+      )
+    )[0];
+
   it('a refresh whose token was rotated between look-up and swap is reuse: the family is revoked', async () => {
     const u = await createAuthenticatedUser(m);
     const sessions = m.get<SessionsRepository>(SessionsRepository);
@@ -278,13 +288,7 @@ describe('AuthService and AuditService (integration)', () => {
     } finally {
       raced.mockRestore();
     }
-    const [row] = await m.dataSource.query(
-      `SELECT s.revoke_reason, (SELECT count(*) FROM audit_events a
-                                  WHERE a.type = 'refresh_reuse' AND a.user_id = s.user_id)::int AS reuse
-         FROM sessions s WHERE s.user_id = $1`,
-      [u.userId],
-    );
-    expect(row).toEqual({ revoke_reason: 'refresh_reuse', reuse: 1 });
+    expect(await sessionOutcome(u.userId)).toEqual({ revoke_reason: 'refresh_reuse', reuse: 1 });
   });
 
   it('a refresh of a session revoked between look-up and swap is refused, and is not reuse', async () => {
@@ -296,13 +300,7 @@ describe('AuthService and AuditService (integration)', () => {
     await expect(
       asHttp(m.get<LoginService>(LoginService).refresh(u.refreshToken, meta)),
     ).rejects.toMatchObject({ status: 401, code: 'invalid_refresh_token' });
-    const [row] = await m.dataSource.query(
-      `SELECT s.revoke_reason, (SELECT count(*) FROM audit_events a
-                                  WHERE a.type = 'refresh_reuse' AND a.user_id = s.user_id)::int AS reuse
-         FROM sessions s WHERE s.user_id = $1`,
-      [u.userId],
-    );
-    expect(row).toEqual({ revoke_reason: 'logout', reuse: 0 });
+    expect(await sessionOutcome(u.userId)).toEqual({ revoke_reason: 'logout', reuse: 0 });
   });
 
   it('the session check is one primary-key lookup', async () => {
