@@ -184,11 +184,12 @@ class CodeCacheRuntime extends Runtime {
  * DASHTAM_TEST_ISOLATE=app shares only node_modules (the app's modules per file, as before).
  */
 const shareApp = process.env.DASHTAM_TEST_ISOLATE !== 'app';
+// Registry keys are paths (CommonJS) or file URLs (ES modules, all under node_modules here).
+const THIRD_PARTY = /[\\/]node_modules[\\/]/;
 const sharedTest = (rootDir) => {
   const src = join(rootDir, 'src') + sep;
   return (key) =>
-    key.includes(`${sep}node_modules${sep}`) ||
-    (shareApp && key.startsWith(src) && !key.endsWith('.spec.ts'));
+    THIRD_PARTY.test(key) || (shareApp && key.startsWith(src) && !key.endsWith('.spec.ts'));
 };
 // Per-app state that shared modules keep: reset for each file, as modules of the file's own would start.
 const PER_FILE_RESETS = {
