@@ -1,9 +1,8 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDatabase, dropDatabase, withAdmin } from '../harness/db-admin';
 import { ENV, testServer, withDatabase } from '../harness/test-env';
-import { freshPgliteDir } from '../support/pglite-dir';
+import { freshPgliteDir, scratchDir } from '../support/pglite-dir';
 import { Exit, ROOT, runTs } from '../support/run-ts';
 
 /**
@@ -37,7 +36,7 @@ describe(`migration CLI on a fresh ${onPostgres ? 'PostgreSQL' : 'embedded'} dat
   const names = files.map(classNameOf);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'dashtam-migrate-'));
+    dir = scratchDir('dashtam-migrate-');
     if (onPostgres) {
       await withAdmin(adminUrl, async (c) => {
         await dropDatabase(c, database);

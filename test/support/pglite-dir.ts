@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { NODE_FLAGS, ROOT } from './run-ts';
@@ -32,4 +33,23 @@ export async function freshPgliteDir(target: string): Promise<void> {
     }
   }
   await promisify(execFile)('cp', ['-R', `${initialised}/.`, target]);
+}
+
+const SHM = '/dev/shm';
+const SHM_NEEDED = 512 * 2 ** 20;
+
+/**
+ * A temporary directory for a test that copies PGlite directories into it: on tmpfs when the machine has one with
+ * room (Docker's default /dev/shm is 64 MB), else the system's. On this machine's disk (ext4 mounted with
+ * `discard`) a copy cost 0.1–0.8 s of kernel time and deleting it again as much; on tmpfs 0.07 s.
+ */
+export function scratchDir(prefix: string): string {
+  let base = tmpdir();
+  try {
+    const fs = statfsSync(SHM);
+    if (fs.bavail * fs.bsize >= SHM_NEEDED) base = SHM;
+  } catch {
+    // no tmpfs here
+  }
+  return mkdtempSync(join(base, prefix));
 }

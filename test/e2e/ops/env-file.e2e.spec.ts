@@ -1,13 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateKey } from '../../../src/modules/encryption/fernet';
 import { keyIdOf } from '../../../src/modules/encryption/key-ring';
 import { ENV, testServer, workerDatabaseUrl } from '../../harness/test-env';
-import { freshPgliteDir } from '../../support/pglite-dir';
+import { freshPgliteDir, scratchDir } from '../../support/pglite-dir';
 import { childEnv, NODE_FLAGS, ROOT, runTs } from '../../support/run-ts';
 
 /**
@@ -25,7 +24,7 @@ async function databaseSettings(name: string): Promise<Record<string, string>> {
 }
 
 let dir: string;
-beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'dashtam-dotenv-'))));
+beforeEach(() => (dir = scratchDir('dashtam-dotenv-')));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const writeEnv = (vars: Record<string, string>) =>

@@ -1,13 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   EmbeddedDatabaseLockedError,
   EmbeddedPostgres,
   lockDataDir,
 } from '../../../src/database/embedded-postgres';
-import { freshPgliteDir } from '../../support/pglite-dir';
+import { freshPgliteDir, scratchDir } from '../../support/pglite-dir';
 import { runTs } from '../../support/run-ts';
 
 /**
@@ -18,7 +17,7 @@ describe('embedded database directory lock', () => {
   let root: string;
   let dir: string;
   beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'dashtam-lock-'));
+    root = scratchDir('dashtam-lock-');
     dir = join(root, 'pglite');
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
