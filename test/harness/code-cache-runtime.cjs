@@ -204,6 +204,9 @@ const PER_FILE_RESETS = {
     Logger.isBufferAttached = false;
   },
 };
+// Jest's own modules that hold one file's state (circus's, expect's matchers, snapshot serializers) stay per file.
+const FRAMEWORK_PER_FILE = /[\\/]node_modules[\\/](jest-circus|expect|@jest[\\/]expect|jest-snapshot)[\\/]/;
+const sharedInternal = (key) => THIRD_PARTY.test(key) && !FRAMEWORK_PER_FILE.test(key);
 const realms = new WeakMap();
 let current;
 
@@ -252,11 +255,12 @@ class SharedModulesRuntime extends CodeCacheRuntime {
     current = this;
     const global = this._environment.global;
     let realm = realms.get(global);
-    if (!realm) realms.set(global, (realm = { cjs: new Map(), esm: new Map() }));
+    if (!realm) realms.set(global, (realm = { cjs: new Map(), esm: new Map(), internal: new Map() }));
     resetPerFileState(realm);
     const isShared = sharedTest(args[0].rootDir);
     this.registries.moduleRegistry = new SharedRegistry(realm.cjs, isShared);
     this.registries.esModuleRegistry = new SharedRegistry(realm.esm, isShared);
+    this.registries.internalModuleRegistry = new SharedRegistry(realm.internal, sharedInternal);
     // A shared module keeps the require() and import() of the file that first loaded it: they go to today's.
     const esm = this.esmLoader;
     const own = { dynamicImport: esm.dynamicImport, fromCjs: esm.dynamicImportFromCjs.bind(esm) };
