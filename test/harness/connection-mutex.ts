@@ -1,10 +1,14 @@
-import { callerFrame, HarnessError } from './errors';
+import { captureCaller, HarnessError } from './errors';
 
 export type HolderKind = 'transaction' | 'statement';
 
+/** Who holds or waits: text, or a captured caller formatted when a message needs it. */
+export type Label = string | (() => string);
+const text = (label: Label | undefined) => (typeof label === 'function' ? label() : label);
+
 export interface Holder {
   kind: HolderKind;
-  label: string;
+  label: Label;
   /** The async context of an app transaction's callback: its own autocommit statements must not queue behind it. */
   marker?: object;
 }
@@ -31,16 +35,16 @@ export class ConnectionMutex {
   }
 
   /** `label` says who asks; when omitted it is the caller's frame, computed only if the caller has to wait. */
-  acquire(kind: HolderKind, label?: string, marker?: object): Promise<void> {
+  acquire(kind: HolderKind, label?: Label, marker?: object): Promise<void> {
     if (!this.holder) {
       this.holder = { kind, label: label ?? 'an autocommit statement', marker };
       return Promise.resolve();
     }
-    label ??= callerFrame();
+    const waiting = label ?? captureCaller();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         kind,
-        label,
+        label: waiting,
         marker,
         resolve,
         reject,
@@ -49,7 +53,7 @@ export class ConnectionMutex {
           reject(
             new HarnessError(
               `an app ${kind} waited ${this.timeoutMs} ms for the test connection.\n` +
-                `  waiting: ${label}\n  holding: ${this.holder?.kind} started at ${this.holder?.label}\n` +
+                `  waiting: ${text(waiting)}\n  holding: ${this.holder?.kind} started at ${text(this.holder?.label)}\n` +
                 'Transactions are serialised on the single test connection. A transaction that waits for another ' +
                 'one to finish (or a stream that holds the connection) cannot complete here: await them in turn, ' +
                 'or move the spec to real-commit mode (describeRealCommit).',

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { buildDataSourceOptions } from '../../src/database/data-source.options';
-import { ConnectionMutex } from './connection-mutex';
+import { ConnectionMutex, type Label } from './connection-mutex';
 import { HarnessError } from './errors';
 import { asHarness, watchForeignConnections } from './foreign-connections';
 import { createProxyPool, createProxyRunner } from './proxy-runner';
@@ -357,7 +357,7 @@ export class IsolatedConnection {
   }
 
   /** An app transaction (or a nested level of one) begins: a savepoint; the first level takes the connection. */
-  async beginApp(first: boolean, caller: string): Promise<string> {
+  async beginApp(first: boolean, caller: Label): Promise<string> {
     if (first) await this.mutex.acquire('transaction', caller, txContext.getStore());
     const name = `h_x${++this.seq}`;
     try {

@@ -3,7 +3,7 @@ import { QueryResult, QueryRunner } from 'typeorm';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import type { Control } from './sql-control';
 import { transactionControl } from './sql-control';
-import { callerFrame, HarnessError } from './errors';
+import { captureCaller, HarnessError } from './errors';
 import type { IsolatedConnection } from './isolated-connection';
 
 const OWN = new Set<PropertyKey>([
@@ -45,7 +45,7 @@ export function createProxyRunner(
   const userSavepoints = new Set<string>();
 
   const startTransaction = async (isolation?: string) => {
-    const caller = callerFrame(); // before the first await, while the caller is still on the stack
+    const caller = captureCaller(); // before the first await, while the caller is still on the stack
     conn.admit('START TRANSACTION');
     if (isolation && isolation !== 'READ COMMITTED') {
       throw new HarnessError(
