@@ -2,7 +2,7 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { describeRealCommit } from './index';
 
 /**
- * Real-commit mode: a fresh clone of the template with real pools and real commits, for behaviour that only
+ * Real-commit mode: a database equal to a fresh clone of the template, with real pools and real commits, for behaviour that only
  * exists between two sessions. These are the shipped examples test authors copy.
  */
 describeRealCommit('real-commit mode', (db) => {
@@ -109,5 +109,31 @@ describeRealCommit('real-commit mode', (db) => {
     expect((await a.query('SELECT n FROM rc_counter WHERE id = 1'))[0].n).toBe(2);
     expect(attempts.conflicts).toBeGreaterThanOrEqual(1);
     expect(attempts.n).toBe(2 + attempts.conflicts);
+  });
+});
+
+// The worker keeps its real-commit databases between blocks: a block gets one back only once it equals a fresh
+// clone of the template again (the block above left tables of its own, so the next one is cloned again).
+describe('real-commit databases from block to block', () => {
+  const databaseOid = async (ds: DataSource) =>
+    (await ds.query('SELECT oid::text FROM pg_database WHERE datname = current_database()'))[0]
+      .oid as string;
+  let cloned = '';
+
+  describeRealCommit('after a block that changed the schema', (db) => {
+    it('is a fresh clone, and commits a row', async () => {
+      expect((await db.dataSource.query(`SELECT to_regclass('rc_jobs') AS t`))[0].t).toBeNull();
+      cloned = await databaseOid(db.dataSource);
+      await db.dataSource.query(
+        "INSERT INTO users (email, password_hash) VALUES ('rc-reuse@example.test', 'x')",
+      );
+    });
+  });
+
+  describeRealCommit('after a block that only committed rows', (db) => {
+    it('is the same database, emptied', async () => {
+      expect(await databaseOid(db.dataSource)).toBe(cloned);
+      expect((await db.dataSource.query('SELECT count(*)::int AS n FROM users'))[0].n).toBe(0);
+    });
   });
 });
