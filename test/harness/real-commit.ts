@@ -65,7 +65,7 @@ async function takeDatabase(adminUrl: string): Promise<string> {
     `dashtam_rc_${process.env[ENV.runId]}_${process.env.JEST_WORKER_ID ?? '1'}_${++p.seq}`;
   await withAdmin(adminUrl, async (client) => {
     await dropDatabase(client, name);
-    await createDatabase(client, name, process.env[ENV.template]!);
+    await createDatabase(client, name, process.env[ENV.template]);
   });
   return name;
 }
