@@ -42,7 +42,7 @@ const SKIP_REASON =
  * The worker's real-commit databases, kept from block to block (on the realm, which the worker's files share):
  * a block takes a free one back to the template's state, checked against the fingerprint of a fresh clone, and
  * clones only when there is none or the check fails. A clone creates ~300 files: ~0.35 s of the server's CPU,
- * mostly the file system's, eight times a run. The run's teardown drops them.
+ * mostly the file system's; ten blocks a run needed ten clones, now three. The run's teardown drops them.
  */
 interface RealCommitPool {
   free: string[];
