@@ -18,6 +18,9 @@ export function buildDataSourceOptions(
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
+    // The schema is the migrations' (ids default to gen_random_uuid(), core PostgreSQL): no DDL on connect. TypeORM
+    // would otherwise run CREATE EXTENSION "uuid-ossp" on every DataSource it opens (and the role would need CREATE).
+    installExtensions: false,
     logging: false,
     poolSize: overrides.poolSize ?? 10,
     applicationName: overrides.applicationName ?? 'dashtam',

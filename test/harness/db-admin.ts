@@ -84,8 +84,7 @@ const USER_RELATIONS = `
 /**
  * What makes two clones of the template equal for a test: schema (relations, columns, constraints, indexes,
  * triggers, functions, types, extensions, schemas), sequence positions, every table's row count and no prepared
- * transaction. A digest, so a database can be compared with one taken of a fresh clone (once a DataSource has
- * connected to it: TypeORM creates the uuid-ossp extension on its first connection).
+ * transaction. A digest, so a database can be compared with one taken of a fresh clone.
  */
 export async function databaseFingerprint(
   query: (sql: string) => Promise<Array<{ fingerprint: string }>>,

@@ -107,7 +107,7 @@ export function useRealCommitDatabase(): RealCommitDatabase {
     name = await takeDatabase(adminUrl);
     url = withDatabase(adminUrl, name);
     main = await newDataSource();
-    // Taken from the worker's first fresh clone, once its DataSource connected (see databaseFingerprint).
+    // Taken from the worker's first fresh clone.
     pool().fingerprint ??= await databaseFingerprint((sql) => main!.query(sql));
   });
 
