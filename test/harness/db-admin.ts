@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 
 const ROOT = join(__dirname, '..', '..');
-/** Serialises template creation and cloning across concurrent test runs on the same server. */
+/**
+ * Template creation is exclusive, across concurrent test runs on the same server; everything else (clones of
+ * it, drops) shares the lock, so a run's workers clone their databases in parallel.
+ */
 const ADMIN_LOCK = 727_001;
 
 export function migrationsHash(): string {
@@ -21,14 +24,18 @@ export function migrationsHash(): string {
 export async function withAdmin<T>(
   adminUrl: string,
   fn: (client: Client) => Promise<T>,
+  lock: 'shared' | 'exclusive' = 'shared',
 ): Promise<T> {
   const client = new Client({ connectionString: adminUrl, application_name: 'dashtam-test-admin' });
   await client.connect();
+  const suffix = lock === 'shared' ? '_shared' : '';
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [ADMIN_LOCK]);
+    await client.query(`SELECT pg_advisory_lock${suffix}($1)`, [ADMIN_LOCK]);
     return await fn(client);
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [ADMIN_LOCK]).catch(() => undefined);
+    await client
+      .query(`SELECT pg_advisory_unlock${suffix}($1)`, [ADMIN_LOCK])
+      .catch(() => undefined);
     await client.end();
   }
 }

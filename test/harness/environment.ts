@@ -18,6 +18,8 @@ export interface HarnessBridge {
   listeners: Set<(event: Circus.AsyncEvent, state: Circus.State) => Promise<void>>;
   /** On the PGlite fallback: a database equal to the template, from this worker's pool (pglite-pool.ts). */
   pglite?: () => Promise<Lease>;
+  /** On PostgreSQL: settles once this worker's database exists (`workerDatabase()` in test-env.ts waits for it). */
+  workerDatabase?: Promise<void>;
 }
 
 const FORWARDED = new Set([
@@ -54,7 +56,9 @@ export default class HarnessEnvironment extends SharedRealmEnvironment {
     await super.setup();
     // Child runs of the harness self-tests bring their own database (ENV.database).
     if (process.env[ENV.server] === 'postgres' && !process.env[ENV.database]) {
-      await ensureWorkerDatabase();
+      // Not awaited: the worker's first file loads its modules while the database is cloned.
+      this.bridge.workerDatabase = ensureWorkerDatabase();
+      this.bridge.workerDatabase.catch(() => undefined);
     }
   }
 

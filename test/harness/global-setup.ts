@@ -50,14 +50,18 @@ export default async function globalSetup(): Promise<void> {
   const template = `dashtam_tpl_${migrationsHash()}`;
   process.env[ENV.template] = template;
   const started = Date.now();
-  await withAdmin(adminUrl, async (client) => {
-    await dropStaleRunDatabases(client);
-    const outcome = await ensureTemplate(client, adminUrl!, template);
-    log(
-      `database: PostgreSQL at ${redactUrl(adminUrl!)} — ${reason}. Template ${template} ${outcome === 'reused' ? 'reused (migrations unchanged)' : `migrated in ${Date.now() - started} ms`}; ` +
-        'each worker clones its database from it.',
-    );
-  });
+  await withAdmin(
+    adminUrl,
+    async (client) => {
+      await dropStaleRunDatabases(client);
+      const outcome = await ensureTemplate(client, adminUrl!, template);
+      log(
+        `database: PostgreSQL at ${redactUrl(adminUrl!)} — ${reason}. Template ${template} ${outcome === 'reused' ? 'reused (migrations unchanged)' : `migrated in ${Date.now() - started} ms`}; ` +
+          'each worker clones its database from it.',
+      );
+    },
+    'exclusive',
+  );
 }
 
 function log(line: string): void {

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { unwatched } from './foreign-connections';
 import { openIsolated } from './test-app';
 import { HarnessError, testServer } from './index';
-import { workerDatabaseUrl } from './test-env';
+import { workerDatabase } from './test-env';
 
 /**
  * Failures the harness must make loud. These drive an IsolatedConnection by hand (no Jest hooks), so each
@@ -64,7 +64,7 @@ describe('loud failures at the end of a test', () => {
       const { conn } = opened;
       await conn.beginTest('escape');
       const rogue = new Client({
-        connectionString: workerDatabaseUrl(),
+        connectionString: await workerDatabase(),
         application_name: 'rogue-pool',
       });
       // Stands in for another process (a queue worker): in this process the connect itself is refused, see fidelity.spec.ts.

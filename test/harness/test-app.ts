@@ -19,7 +19,7 @@ import { HarnessError } from './errors';
 import { IsolatedConnection, IsolatedConnectionOptions } from './isolated-connection';
 import { driveFromJest } from './jest-bridge';
 import type { HarnessBridge } from './environment';
-import { testServer, workerDatabaseUrl } from './test-env';
+import { testServer, workerDatabase } from './test-env';
 
 /** A DI override: the provider token and what replaces it. */
 export type Override =
@@ -98,7 +98,7 @@ export async function openIsolated(
 ): Promise<{ conn: IsolatedConnection; stop: () => Promise<void> }> {
   const opts = typeof options === 'number' ? { waitTimeoutMs: options } : options;
   if (testServer() === 'postgres') {
-    const conn = await IsolatedConnection.open(workerDatabaseUrl(), {
+    const conn = await IsolatedConnection.open(await workerDatabase(), {
       ...opts,
       server: 'postgres',
     });

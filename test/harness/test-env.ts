@@ -32,8 +32,14 @@ export function workerDatabaseName(runId: string, workerId: string | number): st
   return `dashtam_w_${runId}_${workerId}`;
 }
 
-/** The worker database for this Jest worker (postgres mode). */
-export function workerDatabaseUrl(): string {
+/** The URL of this Jest worker's database (postgres mode), once it exists: the environment clones it meanwhile. */
+export async function workerDatabase(): Promise<string> {
+  await (globalThis as { __harness?: { workerDatabase?: Promise<void> } }).__harness
+    ?.workerDatabase;
+  return workerDatabaseUrl();
+}
+
+function workerDatabaseUrl(): string {
   const runId = process.env[ENV.runId]!;
   const name =
     process.env[ENV.database] || workerDatabaseName(runId, process.env.JEST_WORKER_ID ?? '1');

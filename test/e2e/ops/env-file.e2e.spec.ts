@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateKey } from '../../../src/modules/encryption/fernet';
 import { keyIdOf } from '../../../src/modules/encryption/key-ring';
-import { ENV, testServer, workerDatabaseUrl } from '../../harness/test-env';
+import { ENV, testServer, workerDatabase } from '../../harness/test-env';
 import { freshPgliteDir, scratchDir } from '../../support/pglite-dir';
 import { childEnv, NODE_FLAGS, ROOT, runTs } from '../../support/run-ts';
 
@@ -18,7 +18,7 @@ import { childEnv, NODE_FLAGS, ROOT, runTs } from '../../support/run-ts';
 const onServer = process.env[ENV.server] === 'postgres';
 
 async function databaseSettings(name: string): Promise<Record<string, string>> {
-  if (onServer) return { DATABASE_URL: workerDatabaseUrl() };
+  if (onServer) return { DATABASE_URL: await workerDatabase() };
   await freshPgliteDir(join(dir, name));
   return { PGLITE_DIR: `./${name}` };
 }
@@ -137,7 +137,7 @@ describe('.env is honoured by every entry point', () => {
     'src/database/migrate.ts migrates DATABASE_URL from .env, not the embedded database',
     async () => {
       expect(testServer()).toBe('postgres');
-      writeEnv({ DATABASE_URL: workerDatabaseUrl() });
+      writeEnv({ DATABASE_URL: await workerDatabase() });
       const r = await runTs('src/database/migrate.ts', ['status'], {}, 90_000, dir);
       expect(r.stderr).toBe('');
       expect(r.stdout).not.toContain('embedded');
