@@ -44,12 +44,11 @@ const SHM_NEEDED = 512 * 2 ** 20;
  * `discard`) a copy cost 0.1–0.8 s of kernel time and deleting it again as much; on tmpfs 0.07 s.
  */
 export function scratchDir(prefix: string): string {
-  let base = tmpdir();
   try {
     const fs = statfsSync(SHM);
-    if (fs.bavail * fs.bsize >= SHM_NEEDED) base = SHM;
+    if (fs.bavail * fs.bsize >= SHM_NEEDED) return mkdtempSync(join(SHM, prefix));
   } catch {
-    // no tmpfs here
+    // no tmpfs here, or not writable
   }
-  return mkdtempSync(join(base, prefix));
+  return mkdtempSync(join(tmpdir(), prefix));
 }
