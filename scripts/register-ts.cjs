@@ -1,8 +1,8 @@
 /**
- * `node -r ./scripts/register-ts.cjs file.ts`: runs TypeScript through SWC (@swc/core, pinned; the transform
- * Jest uses, with the same options as jest.config.ts), per file, CommonJS, decorator metadata emitted from the
- * type annotations as Nest's injection needs. The project's one way to run TypeScript outside Jest and
- * `nest build` (CLI, migrations, openapi, benchmarks).
+ * `node -r ./scripts/register-ts.cjs file.ts`: runs TypeScript through SWC (@swc/core, pinned), with the options
+ * Jest's transform uses (scripts/swc-options.json): per file, CommonJS, decorator metadata emitted from the type
+ * annotations as Nest's injection needs. The project's one way to run TypeScript outside Jest and `nest build`
+ * (CLI, migrations, openapi, benchmarks).
  * Why not a library: tsx (esbuild) does not emit `design:paramtypes`, so Nest injects undefined (measured: the
  * app crashed on shutdown); @swc-node/register adds a tsconfig reader and its own resolver for what is here a
  * transformSync call. TypeScript's own transpileModule was used before: 2.4 s of CPU for the app's ~160 files
@@ -19,29 +19,18 @@ const { join } = require('node:path');
 
 const root = join(__dirname, '..');
 const cacheDir = join(root, 'node_modules', '.cache', 'register-ts');
+const options = require('./swc-options.json');
 const swcVersion = JSON.parse(
   readFileSync(require.resolve('@swc/core/package.json'), 'utf8'),
 ).version;
 const salt = createHash('sha256')
-  .update(`${swcVersion}\0${readFileSync(__filename, 'utf8')}`)
+  .update(`${swcVersion}\0${JSON.stringify(options)}\0${readFileSync(__filename, 'utf8')}`)
   .digest();
 
 let swc;
 function transpile(source, filename) {
   swc ??= require('@swc/core');
-  return swc.transformSync(source, {
-    filename,
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: true },
-      target: 'es2023',
-      keepClassNames: true,
-    },
-    module: { type: 'commonjs' },
-    sourceMaps: 'inline',
-    swcrc: false,
-    configFile: false,
-  }).code;
+  return swc.transformSync(source, { ...options, filename, swcrc: false, configFile: false }).code;
 }
 
 // nodenext wants `import('./x.js')` in the source, which is what `nest build` emits next to it: here the .ts is there.

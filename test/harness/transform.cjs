@@ -57,8 +57,11 @@ function instrument(filename, transformed, options, rootDir) {
   return result?.code != null ? { code: result.code, map: result.map } : transformed;
 }
 
+// SWC's options, shared with scripts/register-ts.cjs.
+const swcOptions = require('../../scripts/swc-options.json');
+
 module.exports = {
-  createTransformer(swcOptions) {
+  createTransformer() {
     let swc;
     // @swc/jest writes into the options it is given (jsc.transform.hidden), and the projects share one object:
     // keyed on what it was before any of them did, or a warm cache misses depending on which project went first.
