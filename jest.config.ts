@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Config } from 'jest';
 
 /**
@@ -72,9 +73,11 @@ const SLICING =
 const wholeSuite = !process.argv.slice(2).some((arg) => !arg.startsWith('-') || SLICING.test(arg));
 
 const config: Config = {
-  // Two workers for these 2-core machines. On a server each worker gets its own clone of the template; on
-  // PGlite each worker keeps its own copies (test/harness/pglite-pool.ts), so two workers are as safe as one.
-  maxWorkers: 2,
+  // One worker per core, at least two: Jest's default (cores − 1) leaves one of two cores to a parent that is
+  // idle. More than two on two cores measured no faster (docs/testing.md, seventh pass). On a server each
+  // worker gets its own clone of the template; on PGlite each keeps its own copies (test/harness/pglite-pool.ts).
+  // At most 8: the most the suite has been run with (12 connections to the server at peak).
+  maxWorkers: Math.min(8, Math.max(2, availableParallelism())),
   // Jest force-kills a worker that has not exited 500 ms after the run and blames leaked handles. Ours hold
   // none then (process.getActiveResourcesInfo() dumped at that point: stdio only), but a loaded machine took up to
   // ~300 ms to let one go; a real leak still shows after 2 s.

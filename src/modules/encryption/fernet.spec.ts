@@ -121,6 +121,11 @@ describe('Fernet acceptance vectors (fernet-spec)', () => {
 
 describe('Fernet round trips (property-based)', () => {
   const f = new Fernet(generateKey());
+  // Unit 'binary' drawn the way fast-check draws it (index → code point, surrogates skipped), without the
+  // 1.1-million-entry reverse map it builds on first use to shrink foreign values (0.9 s, unused here).
+  const scalarValue = fc
+    .integer({ min: 0, max: 0x10ffff - 0x800 })
+    .map((i) => String.fromCodePoint(i < 0xd800 ? i : i + 0x800));
 
   it('round-trips arbitrary binary data, including empty', () => {
     fc.assert(
@@ -135,7 +140,7 @@ describe('Fernet round trips (property-based)', () => {
     fc.assert(
       fc.property(
         fc.string({ unit: 'grapheme', maxLength: 200 }),
-        fc.string({ unit: 'binary', maxLength: 50 }),
+        fc.string({ unit: scalarValue, maxLength: 50 }),
         (a, b) => {
           const s = a + b;
           expect(f.decrypt(f.encrypt(s)).toString('utf8')).toBe(
