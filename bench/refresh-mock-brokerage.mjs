@@ -36,7 +36,15 @@ const server = createServer((req, res) => {
     perToken.set(rt, (perToken.get(rt) ?? 0) + 1);
     const answer = () => {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-      res.end(JSON.stringify({ access_token: randomBytes(32).toString('base64url'), token_type: 'Bearer', expires_in: 1800, refresh_token: rt, scope: 'api' }));
+      res.end(
+        JSON.stringify({
+          access_token: randomBytes(32).toString('base64url'),
+          token_type: 'Bearer',
+          expires_in: 1800,
+          refresh_token: rt,
+          scope: 'api',
+        }),
+      );
     };
     // MOCK_DELAY_MS: a slow brokerage (bench/bystander.ts).
     if (delayMs) setTimeout(answer, delayMs);
@@ -44,5 +52,7 @@ const server = createServer((req, res) => {
   });
 });
 server.on('connection', () => sockets++);
-server.listen(0, '127.0.0.1', () => process.stdout.write(`http://127.0.0.1:${server.address().port}\n`));
+server.listen(0, '127.0.0.1', () =>
+  process.stdout.write(`http://127.0.0.1:${server.address().port}\n`),
+);
 process.on('SIGTERM', () => process.exit(0));

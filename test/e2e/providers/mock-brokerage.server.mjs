@@ -37,7 +37,11 @@ service.on('beforeResponse', (response, req) => {
 
 service.on('beforeRevoke', (_response, req) => {
   const body = req.body ?? {};
-  stats.revocations.push({ token: body.token, tokenTypeHint: body.token_type_hint, authorization: req.headers.authorization });
+  stats.revocations.push({
+    token: body.token,
+    tokenTypeHint: body.token_type_hint,
+    authorization: req.headers.authorization,
+  });
 });
 
 function readJson(req) {
