@@ -30,7 +30,7 @@ function startMock(): Promise<{ url: string; child: ChildProcess }> {
     env: { ...process.env, MOCK_DELAY_MS: String(DELAY) },
   });
   return new Promise((resolve) =>
-    createInterface({ input: child.stdout! }).once('line', (url) =>
+    createInterface({ input: child.stdout }).once('line', (url) =>
       resolve({ url: url.trim(), child }),
     ),
   );

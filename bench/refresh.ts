@@ -57,7 +57,7 @@ async function loadApp() {
   const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
   return {
     app,
-    ds: app.get(DataSourceClass) as DataSource,
+    ds: app.get<DataSource>(DataSourceClass),
     tx: app.get(Transactions),
     tokens: app.get(TokensService),
     sweep: app.get(TokenSweepService),

@@ -142,7 +142,7 @@ describeRealCommit('readiness follows the database', (db) => {
           dataSource = new DataSource({
             ...buildDataSourceOptions(viaProxy.toString(), { poolSize: 2 }),
             extra: { connectionTimeoutMillis: 1000 },
-          } as never);
+          });
           return dataSource.initialize();
         },
         destroy: async (ds) => void (ds.isInitialized && (await ds.destroy())),

@@ -54,9 +54,9 @@ export default async function globalSetup(): Promise<void> {
     adminUrl,
     async (client) => {
       await dropStaleRunDatabases(client);
-      const outcome = await ensureTemplate(client, adminUrl!, template);
+      const outcome = await ensureTemplate(client, adminUrl, template);
       log(
-        `database: PostgreSQL at ${redactUrl(adminUrl!)} — ${reason}. Template ${template} ${outcome === 'reused' ? 'reused (migrations unchanged)' : `migrated in ${Date.now() - started} ms`}; ` +
+        `database: PostgreSQL at ${redactUrl(adminUrl)} — ${reason}. Template ${template} ${outcome === 'reused' ? 'reused (migrations unchanged)' : `migrated in ${Date.now() - started} ms`}; ` +
           'each worker clones its database from it.',
       );
     },

@@ -110,7 +110,7 @@ describePg(`schema gates${onPostgres ? '' : ` [skipped: ${SKIP}]`}`, () => {
       const step = new DataSource({
         ...buildDataSourceOptions(url, { poolSize: 1 }),
         migrations: classes.slice(0, i + 1),
-      } as never);
+      });
       await step.initialize();
       try {
         expect(await step.runMigrations({ transaction: 'each' })).toHaveLength(1);

@@ -22,7 +22,7 @@ export class RateBudget implements RefreshBudget {
     if (this.available(key, perWindow, now) > 0) return now;
     const list = this.prune(key, now);
     const windowFrees =
-      list.length >= perWindow ? list[list.length - perWindow]! + this.windowMs : now.getTime();
+      list.length >= perWindow ? list[list.length - perWindow] + this.windowMs : now.getTime();
     return new Date(Math.max(windowFrees, this.pausedUntil.get(key) ?? 0));
   }
 

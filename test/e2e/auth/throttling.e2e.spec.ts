@@ -212,7 +212,7 @@ describe('auth throttling with REDIS_URL (e2e, shared store on the real Redis)',
     // ThrottlerGuard hashes the final key anyway; the tracker it is built from must not hold the address.
     const trackers: Array<[string, string]> = [];
     // The guard instance the routes use, and its own copies of the throttler options.
-    const guard = t.get(AuthThrottlerGuard) as unknown as { throttlers: ThrottlerOptions[] };
+    const guard = t.get<{ throttlers: ThrottlerOptions[] }>(AuthThrottlerGuard);
     for (const throttler of guard.throttlers) {
       const getTracker = throttler.getTracker;
       if (!getTracker) continue; // `ip` uses the guard's own tracker (the address)

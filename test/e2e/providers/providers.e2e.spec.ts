@@ -209,8 +209,8 @@ describe('connect flow', () => {
     expect(setCookie).toContain('Path=/api/v1/providers/oauth/callback');
     expect(setCookie).toContain('HttpOnly');
     expect(setCookie).toContain('SameSite=Lax');
-    expect(JSON.stringify(res.body)).not.toContain(setCookie.split(';')[0]!.split('=')[1]!);
-    const mine = setCookie.split(';')[0]!;
+    expect(JSON.stringify(res.body)).not.toContain(setCookie.split(';')[0].split('=')[1]);
+    const mine = setCookie.split(';')[0];
     const back = await mock.authorize(res.body.authorizationUrl);
     const q = { code: back.get('code'), state: back.get('state') };
     // The victim's browser: no cookie, or another flow's cookie → refused, nothing named, state not consumed.
@@ -718,7 +718,7 @@ describe('disconnect and object-level authorization', () => {
     await t.http().delete(`/api/v1/providers/${id}`).set(user.authHeader).expect(204);
     const { revocations } = await mock.stats();
     expect(revocations).toHaveLength(1);
-    expect(revocations[0]!.authorization).toMatch(/^Basic /);
+    expect(revocations[0].authorization).toMatch(/^Basic /);
     await t.http().get(`/api/v1/providers/${id}`).set(user.authHeader).expect(404);
     await t.http().get(`/api/v1/providers/${id}/token`).set(user.authHeader).expect(404);
     const secrets = await t.dataSource.query(

@@ -104,8 +104,7 @@ describe('sandbox authorization server', () => {
 
   it('keeps at most MAX_SANDBOX_CODES outstanding codes, dropping the oldest', async () => {
     const first = (await authorize()).location!.searchParams.get('code')!;
-    const codes = (t.get(SandboxOAuthController) as unknown as { codes: Map<string, unknown> })
-      .codes;
+    const codes = t.get<{ codes: Map<string, unknown> }>(SandboxOAuthController).codes;
     for (let i = codes.size; i < MAX_SANDBOX_CODES + 5; i++)
       codes.set(`filler-${i}`, { expiresAt: Number.MAX_SAFE_INTEGER });
     await authorize();
@@ -159,7 +158,7 @@ describe('sandbox authorization server', () => {
       method: 'POST',
       headers: h,
     });
-    const cookie = started.headers.getSetCookie()[0]!.split(';')[0]!; // what the browser keeps for the callback
+    const cookie = started.headers.getSetCookie()[0].split(';')[0]; // what the browser keeps for the callback
     const start = (await started.json()) as { authorizationUrl: string };
     const toCallback = await fetch(start.authorizationUrl, { redirect: 'manual' });
     const toFrontend = await fetch(toCallback.headers.get('location')!, {

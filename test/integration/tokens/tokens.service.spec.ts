@@ -396,8 +396,8 @@ describe('refresh', () => {
     await tokens().forceRefresh(id);
     expect(connectionLock).toHaveBeenCalledTimes(1);
     expect(tokenLock).toHaveBeenCalledTimes(1);
-    expect(connectionLock.mock.invocationCallOrder[0]!).toBeLessThan(
-      tokenLock.mock.invocationCallOrder[0]!,
+    expect(connectionLock.mock.invocationCallOrder[0]).toBeLessThan(
+      tokenLock.mock.invocationCallOrder[0],
     );
     connectionLock.mockRestore();
     tokenLock.mockRestore();
