@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PinoLogger } from 'nestjs-pino';
 import pino from 'pino';
 import { MAILER } from '../../../src/modules/mail/mailer';
@@ -35,7 +36,7 @@ describe('auth: no secret in responses, logs or rows (e2e)', () => {
     t.http().post(api('login')).set('User-Agent', 'jest').send({ email, password });
 
   it('never writes a password or token into a response or a log line', async () => {
-    const email = `secret-${Date.now()}@example.test`;
+    const email = `secret-${randomUUID()}@example.test`;
     const password = 'my secret passphrase 42';
     const reg = await t.http().post(api('register')).send({ email, password }).expect(201);
     const verifyToken = mailer.tokenIn(mailer.lastTo(email));
